@@ -1,0 +1,6 @@
+"""``python -m edftools`` runs the command-line interface."""
+
+from edftools.cli import main
+
+if __name__ == "__main__":
+    main()

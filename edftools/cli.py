@@ -1,0 +1,75 @@
+"""Command-line interface: a thin layer that parses arguments, calls the API and prints.
+
+Subcommands live in :mod:`edftools.commands` and are imported lazily, so that a quick command
+(``edftools sample``) does not pay for pandas, scipy or torch. Every :class:`EdftoolsError`
+becomes one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from edftools.errors import EdftoolsError
+
+# command name -> ("module:attribute" of a click command, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "spaces": ("edftools.commands.spaces:spaces_cmd", "The design spaces and their sizes."),
+    "sample": ("edftools.commands.spaces:sample_cmd", "Sample configs from a space in a band."),
+    "describe": ("edftools.commands.spaces:describe_cmd", "Describe one RegNet or AnyNet model."),
+    "sweep": ("edftools.commands.sweep:sweep_cmd", "Sample, train and store a recipe's models."),
+    "sql": ("edftools.commands.store:sql_cmd", "Run SQL on the result store."),
+    "import": ("edftools.commands.store:import_cmd", "Import pycls sweeps, CSV or Parquet."),
+    "export": ("edftools.commands.store:export_cmd", "Export runs to Parquet or CSV."),
+    "refine": ("edftools.commands.report:refine_cmd", "Sequential restriction testing."),
+    "compare": ("edftools.commands.report:compare_cmd", "Compare the EDFs of spaces."),
+    "demo": ("edftools.commands.report:demo_cmd", "Load the reference data, write reports."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported only when they are invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name][0].split(":")
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as exc:
+            raise click.ClickException(f"command {name!r} is not available: {exc}") from None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="edftools")
+def cli() -> None:
+    """edftools: sample, train, store and compare neural network design spaces."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; user errors print one line on stderr and exit with code 2."""
+    try:
+        cli.main(args=argv, prog_name="edftools", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("edftools: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        click.echo(f"edftools: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except EdftoolsError as exc:
+        click.echo(f"edftools: {exc}", err=True)
+        sys.exit(2)
+    except BrokenPipeError:
+        sys.exit(0)
