@@ -1,0 +1,135 @@
+"""Selecting runs for a report: space names, the error column, and complexity columns.
+
+The report functions work on the frame that ``edftools.store`` returns from
+``runs_frame(...)`` (one row per run: ``space``, ``error``, ``best_error``, ``flops``,
+``params``, ``acts``, ``config`` JSON and flattened per-stage columns ``d1.., w1.., b1.., g1..``).
+Everything here is plain pandas; nothing imports torch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from edftools.errors import StoreError
+
+#: The error columns a report can use. ``error`` is the top-1 test error (%) of the final epoch
+#: (the default: it is not selected on the test set); ``best_error`` is the lowest test error
+#: over the epochs (pycls's ``min_top1_err``, what the NDS data reports).
+ERROR_COLUMNS: tuple[str, ...] = ("error", "best_error")
+DEFAULT_ERROR_COLUMN = "error"
+
+#: Complexity measures that can normalize EDFs (``none`` = plain, unweighted EDFs).
+NORMALIZE_CHOICES: tuple[str, ...] = ("flops", "params", "none")
+COMPLEXITY_COLUMNS: tuple[str, ...] = ("flops", "params", "acts")
+
+#: The paper's refinement chain, A -> B -> C -> D -> E -> RegNetX.
+DEFAULT_CHAIN: tuple[str, ...] = (
+    "AnyNetX_A",
+    "AnyNetX_B",
+    "AnyNetX_C",
+    "AnyNetX_D",
+    "AnyNetX_E",
+    "RegNetX",
+)
+
+
+def parse_names(text: str | Sequence[str]) -> list[str]:
+    """Split ``"A,B, C"`` (or a list of such strings) into stripped, non-empty names."""
+    items = [text] if isinstance(text, str) else list(text)
+    out = [part.strip() for item in items for part in str(item).split(",")]
+    return [p for p in out if p]
+
+
+def resolve_space(name: str, known: Sequence[str]) -> str:
+    """Map a user's space name to a name in the store.
+
+    Exact names win; then a case-insensitive match; a single letter ``A``..``E`` means
+    ``AnyNetX_<letter>``. An unknown name raises :class:`StoreError` listing the known spaces.
+    """
+    if name in known:
+        return name
+    lowered = {k.lower(): k for k in known}
+    if name.lower() in lowered:
+        return lowered[name.lower()]
+    if re.fullmatch(r"[A-Ea-e]", name):
+        alias = f"anynetx_{name.lower()}"
+        if alias in lowered:
+            return lowered[alias]
+    shown = ", ".join(sorted(known)) if known else "(the selection has no runs)"
+    raise StoreError(f"unknown space {name!r}; spaces in the store: {shown}")
+
+
+def select_runs(
+    runs: pd.DataFrame,
+    spaces: Sequence[str],
+    error_column: str = DEFAULT_ERROR_COLUMN,
+    sweep: str | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Rows of ``runs`` for ``spaces`` (resolved names, in the given order) with a finite error.
+
+    Returns the selected frame (a copy with a float ``err`` column holding ``error_column``)
+    and the resolved space names. Raises :class:`StoreError` for an unknown space, an unknown
+    error column, or a space that has no usable run.
+    """
+    if error_column not in ERROR_COLUMNS:
+        raise StoreError(f"unknown error column {error_column!r}; choose one of {ERROR_COLUMNS}")
+    if "space" not in runs.columns:
+        raise StoreError("the runs have no 'space' column")
+    if sweep is not None and "sweep" in runs.columns:
+        runs = runs[runs["sweep"] == sweep]
+        if runs.empty:
+            raise StoreError(f"sweep {sweep!r} has no runs with status ok")
+    if "status" in runs.columns:
+        runs = runs[runs["status"] == "ok"]
+    if error_column not in runs.columns:
+        raise StoreError(f"the runs have no {error_column!r} column")
+    known = sorted(str(s) for s in runs["space"].dropna().unique())
+    resolved = [resolve_space(name, known) for name in spaces]
+    if len(set(resolved)) != len(resolved):
+        raise StoreError(f"a space is named twice: {', '.join(resolved)}")
+    frame = runs[runs["space"].isin(resolved)].copy()
+    frame["err"] = pd.to_numeric(frame[error_column], errors="coerce").astype(float)
+    frame = frame[np.isfinite(frame["err"].to_numpy())]
+    for name in resolved:
+        if not (frame["space"] == name).any():
+            raise StoreError(f"space {name!r} has no run with a finite {error_column!r}")
+    return frame.reset_index(drop=True), resolved
+
+
+def stage_matrix(frame: pd.DataFrame, prefix: str) -> np.ndarray:
+    """The per-stage values ``prefix1, prefix2, ...`` as an ``(n, K)`` float array.
+
+    ``K`` is the number of such columns present; a stage a model does not have is NaN (the
+    store keeps NULL beyond a config's stages).
+    """
+    cols = []
+    while f"{prefix}{len(cols) + 1}" in frame.columns:
+        cols.append(f"{prefix}{len(cols) + 1}")
+    if not cols:
+        return np.full((len(frame), 0), np.nan)
+    return frame[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+
+
+def growth(frame: pd.DataFrame, prefix: str) -> np.ndarray:
+    """Per-stage geometric growth factor ``(x_last / x_1) ** (1 / (K - 1))`` of ``d`` or ``w``.
+
+    ``K`` is the model's number of stages (its non-NULL stage columns) and ``x_last`` its last
+    stage's value. Above 1 when the parameter grows from the first to the last stage; NaN for a
+    model with fewer than two stages.
+    """
+    m = stage_matrix(frame, prefix)
+    out = np.full(len(frame), np.nan)
+    if m.shape[1] < 2:
+        return out
+    present = np.isfinite(m)
+    k = present.sum(axis=1)
+    last_idx = m.shape[1] - 1 - np.argmax(present[:, ::-1], axis=1)
+    first = m[:, 0]
+    last = m[np.arange(len(m)), last_idx]
+    ok = (k >= 2) & np.isfinite(first) & (first > 0) & np.isfinite(last)
+    out[ok] = (last[ok] / first[ok]) ** (1.0 / (k[ok] - 1))
+    return out

@@ -1,0 +1,229 @@
+"""Figures of the reports, drawn with seaborn/matplotlib on the Agg backend.
+
+Every function takes numbers already computed (by :mod:`edftools.stats` through
+:mod:`edftools.report.measure`) and returns a matplotlib ``Figure``; :func:`to_png` turns it
+into PNG bytes for embedding. No global style is changed: each figure is drawn inside a
+``seaborn.axes_style`` / ``rc_context`` block, and figures are plain ``Figure`` objects (no
+pyplot figure manager), so nothing leaks between reports.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+DPI = 90
+PALETTE = "tab10"
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One labelled line ``y(x)`` with an optional band ``[lo, hi]`` (arrays of equal length)."""
+
+    label: str
+    x: np.ndarray
+    y: np.ndarray
+    lo: np.ndarray | None = None
+    hi: np.ndarray | None = None
+    steps: bool = False
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One axes worth of curves with a title and axis labels."""
+
+    title: str
+    curves: tuple[Curve, ...]
+    xlabel: str = "error (%)"
+    ylabel: str = "cumulative prob."
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    with sns.axes_style("whitegrid"), plt.rc_context({"font.size": 9, "axes.titlesize": 10}):
+        yield
+
+
+def to_png(fig: Figure) -> bytes:
+    """PNG bytes of ``fig`` (fixed DPI, no software/date metadata, so output is reproducible)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _grid(n: int, ncols: int, width: float = 4.0, height: float = 3.2) -> tuple[Figure, list]:
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
+    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
+def _draw_curves(ax, panel: Panel, colors: dict[str, tuple]) -> None:
+    for curve in panel.curves:
+        color = colors[curve.label]
+        if curve.lo is not None and curve.hi is not None:
+            ax.fill_between(curve.x, curve.lo, curve.hi, color=color, alpha=0.2, linewidth=0)
+        ax.plot(
+            curve.x,
+            curve.y,
+            color=color,
+            label=curve.label,
+            drawstyle="steps-post" if curve.steps else "default",
+            linewidth=1.5,
+        )
+    ax.set_title(panel.title)
+    ax.set_xlabel(panel.xlabel)
+    ax.set_ylabel(panel.ylabel)
+    ax.legend(loc="best", fontsize=8, frameon=True)
+
+
+def panels_figure(panels: Sequence[Panel], ncols: int = 3) -> Figure:
+    """A grid of panels (EDFs with bands, best-of-k curves, ...), one color per label."""
+    labels = list(dict.fromkeys(c.label for p in panels for c in p.curves))
+    colors = dict(zip(labels, sns.color_palette(PALETTE, max(len(labels), 1)), strict=False))
+    with _style():
+        fig, axes = _grid(len(panels), ncols)
+        for ax, panel in zip(axes, panels, strict=True):
+            _draw_curves(ax, panel, colors)
+    return fig
+
+
+def histogram_figure(
+    frame: pd.DataFrame, column: str, weights: Sequence[str | None], titles: Sequence[str]
+) -> Figure:
+    """Histograms of ``frame[column]`` by ``space``, one panel per weights column (None = counts).
+
+    Shows the complexity distribution before (counts) and after normalization (each model
+    counted with its normalization weight, so a normalized space is flat over the bins).
+    """
+    with _style():
+        fig, axes = _grid(len(titles), len(titles), width=4.6)
+        for ax, wcol, title in zip(axes, weights, titles, strict=True):
+            sns.histplot(
+                data=frame,
+                x=column,
+                hue="space",
+                weights=wcol,
+                stat="probability",
+                common_norm=False,
+                element="step",
+                bins=20,
+                palette=PALETTE,
+                ax=ax,
+            )
+            ax.set_title(title)
+    return fig
+
+
+def scatter_figure(frame: pd.DataFrame, columns: Sequence[str], y: str = "err") -> Figure:
+    """Error against each of ``columns`` (flops, params, acts), colored by space."""
+    with _style():
+        fig, axes = _grid(len(columns), len(columns), width=4.2)
+        for ax, col in zip(axes, columns, strict=True):
+            sns.scatterplot(
+                data=frame, x=col, y=y, hue="space", s=10, alpha=0.6, palette=PALETTE, ax=ax
+            )
+            ax.set_xlabel(col)
+            ax.set_ylabel("error (%)")
+            ax.set_title(f"error vs {col}")
+    return fig
+
+
+@dataclass(frozen=True)
+class RangePanel:
+    """A good-range bootstrap panel: the (value, error) pairs and the bootstrap summary."""
+
+    title: str
+    xlabel: str
+    values: np.ndarray
+    errors: np.ndarray
+    low: float
+    high: float
+    median: float
+    best_values: np.ndarray | None = None
+    log_x: bool = False
+
+
+def good_range_figure(panels: Sequence[RangePanel], ncols: int = 3) -> Figure:
+    """Per panel: error vs the parameter, with the bootstrap 95% interval of the best model's
+    value shaded and its median (the "most likely best value") as a dashed line."""
+    with _style():
+        fig, axes = _grid(len(panels), ncols)
+        for ax, p in zip(axes, panels, strict=True):
+            ax.scatter(p.values, p.errors, s=8, alpha=0.5, color="0.35", label="models")
+            ax.axvspan(p.low, p.high, color="tab:orange", alpha=0.25, label="95% good range")
+            ax.axvline(p.median, color="tab:red", linestyle="--", label=f"median {p.median:.3g}")
+            if p.log_x and np.all(np.asarray(p.values) > 0):
+                ax.set_xscale("log")
+            ax.set_title(p.title)
+            ax.set_xlabel(p.xlabel)
+            ax.set_ylabel("error (%)")
+            ax.legend(loc="best", fontsize=7)
+    return fig
+
+
+@dataclass(frozen=True)
+class TrendPanel:
+    """A trend panel: parameter vs complexity for all and for the good models, with a fit."""
+
+    title: str
+    xlabel: str
+    ylabel: str
+    x: np.ndarray
+    y: np.ndarray
+    good: np.ndarray
+    fit_x: np.ndarray
+    fit_y: np.ndarray
+    fit_lo: np.ndarray | None = None
+    fit_hi: np.ndarray | None = None
+
+
+def trend_figure(panels: Sequence[TrendPanel], ncols: int = 3) -> Figure:
+    """Parameter vs complexity: all models (grey), good models (colored), fitted trend + CI."""
+    with _style():
+        fig, axes = _grid(len(panels), ncols)
+        for ax, p in zip(axes, panels, strict=True):
+            good = np.asarray(p.good, dtype=bool)
+            ax.scatter(p.x[~good], p.y[~good], s=6, color="0.75", label="all models")
+            ax.scatter(p.x[good], p.y[good], s=10, color="tab:blue", label="good models")
+            if p.fit_lo is not None and p.fit_hi is not None:
+                ax.fill_between(p.fit_x, p.fit_lo, p.fit_hi, color="tab:red", alpha=0.2)
+            ax.plot(p.fit_x, p.fit_y, color="tab:red", label="trend")
+            ax.set_title(p.title)
+            ax.set_xlabel(p.xlabel)
+            ax.set_ylabel(p.ylabel)
+            ax.legend(loc="best", fontsize=7)
+    return fig
+
+
+def efit_figure(frame: pd.DataFrame) -> Figure:
+    """The e_fit analysis: EDF of e_fit per space (left), error vs e_fit (right).
+
+    ``frame`` has columns ``space``, ``e_fit`` and ``err``.
+    """
+    with _style():
+        fig, (left, right) = _grid(2, 2, width=4.6)
+        sns.ecdfplot(data=frame, x="e_fit", hue="space", palette=PALETTE, ax=left)
+        left.set_title("distribution of e_fit (mean |log ratio| of widths)")
+        left.set_xlabel("e_fit")
+        sns.scatterplot(
+            data=frame, x="e_fit", y="err", hue="space", s=10, alpha=0.6, palette=PALETTE, ax=right
+        )
+        right.set_title("error vs e_fit")
+        right.set_ylabel("error (%)")
+    return fig

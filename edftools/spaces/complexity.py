@@ -1,0 +1,336 @@
+"""Analytic complexity (flops, params, acts) of a network, with pycls's conventions.
+
+Conventions (one entry per layer; ``h`` is the square spatial size of the layer *output*)::
+
+    conv k x k, c_in -> c_out, groups G, stride s, padding (k-1)//2:
+        h_out = (h_in - 1) // s + 1
+        flops += k*k*c_in*c_out*h_out^2 // G   (+ c_out*h_out^2 with bias)
+        params += k*k*c_in*c_out // G          (+ c_out with bias)
+        acts   += c_out*h_out^2
+    BatchNorm(C): params += 2*C (gamma, beta; running stats are buffers); no flops, no acts
+    ReLU, sigmoid, residual addition, SE scaling, global average pool: nothing
+    FC c_in -> n (bias): flops = params = c_in*n + n; acts += n
+
+Exact layer list (``w_in`` block input width, ``w`` block output width, ``s`` block stride,
+``w_b = int(round(w / b))`` bottleneck width, ``G = w_b // g`` groups,
+``w_se = int(round(se_ratio * w_in))``). The PyTorch modules must mirror it::
+
+    stem (imagenet): conv3x3(in_channels -> stem_width, stride 2), BN, ReLU
+    stem (small):    conv3x3(in_channels -> stem_width, stride 1), BN, ReLU
+    stage i: d_i blocks; block 0 has w_in = previous width and stride s_i, the others
+             w_in = w_i and stride 1
+    X block:  conv1x1(w_in -> w_b), BN, ReLU;
+              conv3x3(w_b -> w_b, stride s, groups G), BN, ReLU;
+              conv1x1(w_b -> w), BN;
+              shortcut = conv1x1(w_in -> w, stride s) + BN if (w_in != w or s != 1) else identity;
+              add, ReLU
+    Y block:  X block with SE after the 3x3 conv's ReLU:
+              GAP, conv1x1(w_b -> w_se, bias), ReLU, conv1x1(w_se -> w_b, bias), sigmoid, multiply
+    R block:  X block with G = 1 (dense 3x3 conv; group width ignored)
+    V block:  conv3x3(w_in -> w, stride s), BN, ReLU; conv3x3(w -> w), BN, ReLU (no shortcut)
+    VR block: conv3x3(w_in -> w, stride s), BN, ReLU; conv3x3(w -> w), BN;
+              shortcut as in X; add, ReLU
+    head:     global average pool, FC(last width -> num_classes, bias)
+
+``X``/``Y`` blocks need ``w_b % g == 0`` (true after group compatibility adjustment).
+
+:func:`complexity` walks that layer list for one :class:`NetConfig`;
+:func:`complexity_batch` computes the same integers for a batch of configs as numpy arrays in
+closed form (every block after the first of a stage is identical, so a stage costs
+``first_block + (d - 1) * other_block``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from edftools.errors import ConfigError
+from edftools.spaces.config import BLOCK_TYPES, STEM_STRIDE, STEM_TYPES, NetConfig
+
+METRICS: tuple[str, ...] = ("flops", "params", "acts")
+
+
+@dataclass(frozen=True)
+class Complexity:
+    """Complexity of one network: ``flops`` (multiply-adds), ``params``, ``acts`` (integers)."""
+
+    flops: int
+    params: int
+    acts: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"flops": self.flops, "params": self.params, "acts": self.acts}
+
+
+@dataclass(frozen=True)
+class ComplexityBatch:
+    """Complexity of a batch of networks: three int64 arrays of the same length."""
+
+    flops: np.ndarray
+    params: np.ndarray
+    acts: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.flops)
+
+    def __getitem__(self, metric: str) -> np.ndarray:
+        if metric not in METRICS:
+            raise KeyError(metric)
+        return getattr(self, metric)
+
+    def at(self, i: int) -> Complexity:
+        """The complexity of network ``i`` as a :class:`Complexity`."""
+        return Complexity(int(self.flops[i]), int(self.params[i]), int(self.acts[i]))
+
+
+# --- one config: an explicit walk over the layer list ---------------------------------------
+
+
+class _Counter:
+    """Accumulates flops/params/acts while walking layers at the current spatial size."""
+
+    def __init__(self, h: int) -> None:
+        self.h, self.flops, self.params, self.acts = h, 0, 0, 0
+
+    def conv(self, c_in: int, c_out: int, k: int, stride: int = 1, groups: int = 1, bias=False):
+        h = (self.h - 1) // stride + 1
+        self.flops += k * k * c_in * c_out * h * h // groups + (c_out * h * h if bias else 0)
+        self.params += k * k * c_in * c_out // groups + (c_out if bias else 0)
+        self.acts += c_out * h * h
+        self.h = h
+
+    def bn(self, c: int) -> None:
+        self.params += 2 * c
+
+    def fc(self, c_in: int, n: int) -> None:
+        self.flops += c_in * n + n
+        self.params += c_in * n + n
+        self.acts += n
+
+
+def _block(cx: _Counter, net: NetConfig, w_in: int, w: int, s: int, b: float, g: int) -> None:
+    kind = net.block_type
+    h_in = cx.h
+    if kind != "V" and (w_in != w or s != 1):  # projection shortcut, at the output resolution
+        cx.conv(w_in, w, 1, stride=s)
+        cx.bn(w)
+        cx.h = h_in
+    if kind in ("V", "VR"):
+        cx.conv(w_in, w, 3, stride=s)
+        cx.bn(w)
+        cx.conv(w, w, 3)
+        cx.bn(w)
+        return
+    w_b = int(round(w / b))
+    if w_b < 1:
+        raise ConfigError(f"bottleneck width round({w}/{b}) is < 1")
+    if kind == "R":
+        groups = 1
+    else:
+        if w_b % g:
+            raise ConfigError(f"bottleneck width {w_b} is not a multiple of group width {g}")
+        groups = w_b // g
+    cx.conv(w_in, w_b, 1)
+    cx.bn(w_b)
+    cx.conv(w_b, w_b, 3, stride=s, groups=groups)
+    cx.bn(w_b)
+    if kind == "Y":
+        w_se = int(round(w_in * net.se_ratio))
+        h = cx.h
+        cx.h = 1
+        cx.conv(w_b, w_se, 1, bias=True)
+        cx.conv(w_se, w_b, 1, bias=True)
+        cx.h = h
+    cx.conv(w_b, w, 1)
+    cx.bn(w)
+
+
+def complexity(net: NetConfig) -> Complexity:
+    """Exact flops/params/acts of one network by walking its layer list (module docstring).
+
+    Sum over layers of the per-layer formulas: conv ``k²·c_in·c_out·h'²/G`` flops,
+    ``k²·c_in·c_out/G`` params, ``c_out·h'²`` acts; BN ``2C`` params; FC ``c_in·n + n``.
+    """
+    cx = _Counter(net.resolution)
+    cx.conv(net.in_channels, net.stem_width, 3, stride=STEM_STRIDE[net.stem_type])
+    cx.bn(net.stem_width)
+    w_in = net.stem_width
+    for st in net.stages:
+        for j in range(st.depth):
+            stride = st.stride if j == 0 else 1
+            _block(cx, net, w_in, st.width, stride, st.bottleneck_ratio, st.group_width)
+            w_in = st.width
+    cx.fc(w_in, net.num_classes)
+    return Complexity(cx.flops, cx.params, cx.acts)
+
+
+# --- a batch of configs: closed form over numpy arrays ---------------------------------------
+
+
+def _as_2d(name: str, value: Any, shape: tuple[int, int], dtype) -> np.ndarray:
+    arr = np.asarray(value, dtype=dtype)
+    try:
+        return np.broadcast_to(arr, shape)
+    except ValueError:
+        raise ConfigError(f"{name} of shape {arr.shape} does not fit {shape}") from None
+
+
+def _conv(c_in, c_out, k, h, groups=1, bias=False):
+    """Per-layer (flops, params, acts) arrays of a conv whose output is ``h x h``."""
+    hh = h * h
+    params = k * k * c_in * c_out // groups
+    flops = params * hh
+    if bias:
+        params = params + c_out
+        flops = flops + c_out * hh
+    return flops, params, c_out * hh
+
+
+def _block_batch(kind, w_in, w, h_in, s, w_b, groups, w_se):
+    """(flops, params, acts) arrays of one block of type ``kind`` (see the module docstring)."""
+    h = (h_in - 1) // s + 1
+    f = np.zeros(np.shape(w), dtype=np.int64)
+    p = np.zeros_like(f)
+    a = np.zeros_like(f)
+
+    def add(fpa, n_bn=0):
+        nonlocal f, p, a
+        f = f + fpa[0]
+        p = p + fpa[1] + 2 * n_bn
+        a = a + fpa[2]
+
+    if kind != "V":
+        proj = (w_in != w) | (s != 1)
+        pf, pp, pa = _conv(w_in, w, 1, h)
+        add((pf * proj, (pp + 2 * w) * proj, pa * proj))
+    if kind in ("V", "VR"):
+        add(_conv(w_in, w, 3, h), w)
+        add(_conv(w, w, 3, h), w)
+        return f, p, a
+    add(_conv(w_in, w_b, 1, h_in), w_b)
+    add(_conv(w_b, w_b, 3, h, groups), w_b)
+    if kind == "Y":
+        add(_conv(w_b, w_se, 1, 1, bias=True))
+        add(_conv(w_se, w_b, 1, 1, bias=True))
+    add(_conv(w_b, w, 1, h), w)
+    return f, p, a
+
+
+def complexity_batch(
+    depths: Any,
+    widths: Any,
+    bottleneck_ratios: Any = 1,
+    group_widths: Any = 1,
+    strides: Any = 2,
+    *,
+    block_type: str = "X",
+    stem_type: str = "imagenet",
+    stem_width: int = 32,
+    resolution: int = 224,
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    se_ratio: float = 0.25,
+) -> ComplexityBatch:
+    """Flops/params/acts of ``n`` networks with ``S`` stages each, as int64 arrays of length n.
+
+    ``depths`` and ``widths`` are ``(n, S)`` integer arrays; ``bottleneck_ratios``,
+    ``group_widths`` and ``strides`` broadcast to ``(n, S)``. The widths must already be
+    group-compatible. Per stage, with ``h`` the stage's output size and ``C(...)`` the block cost
+    of the module docstring::
+
+        cost_i = C(w_{i-1} -> w_i, stride s_i) + (d_i - 1) * C(w_i -> w_i, stride 1)
+
+    plus the stem and the head. Equals :func:`complexity` on every config (tested).
+    """
+    if block_type not in BLOCK_TYPES:
+        raise ConfigError(f"unknown block type {block_type!r}; known: {BLOCK_TYPES}")
+    if stem_type not in STEM_TYPES:
+        raise ConfigError(f"unknown stem type {stem_type!r}; known: {STEM_TYPES}")
+    d = np.atleast_2d(np.asarray(depths, dtype=np.int64))
+    shape = d.shape
+    w = _as_2d("widths", widths, shape, np.int64)
+    b = _as_2d("bottleneck_ratios", bottleneck_ratios, shape, np.float64)
+    g = _as_2d("group_widths", group_widths, shape, np.int64)
+    s = _as_2d("strides", strides, shape, np.int64)
+    if (d < 1).any() or (w < 1).any() or (g < 1).any():
+        raise ConfigError("depths, widths and group widths must be >= 1")
+    if not np.isin(s, (1, 2)).all():
+        raise ConfigError("strides must be 1 or 2")
+    n, n_stages = shape
+
+    h = (resolution - 1) // STEM_STRIDE[stem_type] + 1
+    flops, params, acts = _conv(in_channels, stem_width, 3, h)
+    flops = np.full(n, flops, dtype=np.int64)
+    params = np.full(n, params + 2 * stem_width, dtype=np.int64)
+    acts = np.full(n, acts, dtype=np.int64)
+    h = np.full(n, h, dtype=np.int64)
+    w_prev = np.full(n, stem_width, dtype=np.int64)
+    for i in range(n_stages):
+        wi, si = w[:, i], s[:, i]
+        if block_type in ("V", "VR"):
+            w_b = groups = w_se0 = w_se1 = None
+        else:
+            w_b = np.round(wi / b[:, i]).astype(np.int64)
+            if (w_b < 1).any():
+                raise ConfigError("a bottleneck width round(w / b) is < 1")
+            if block_type == "R":
+                groups = 1
+            else:
+                if (w_b % g[:, i]).any():
+                    raise ConfigError("a bottleneck width is not a multiple of its group width")
+                groups = w_b // g[:, i]
+            w_se0 = np.round(w_prev * se_ratio).astype(np.int64)
+            w_se1 = np.round(wi * se_ratio).astype(np.int64)
+        f0, p0, a0 = _block_batch(block_type, w_prev, wi, h, si, w_b, groups, w_se0)
+        h = (h - 1) // si + 1
+        f1, p1, a1 = _block_batch(block_type, wi, wi, h, 1, w_b, groups, w_se1)
+        rest = d[:, i] - 1
+        flops += f0 + rest * f1
+        params += p0 + rest * p1
+        acts += a0 + rest * a1
+        w_prev = wi
+    flops += w_prev * num_classes + num_classes
+    params += w_prev * num_classes + num_classes
+    acts += num_classes
+    return ComplexityBatch(flops, params, acts)
+
+
+def complexity_of_configs(nets: list[NetConfig]) -> ComplexityBatch:
+    """:func:`complexity_batch` over a list of configs (grouped by their shared settings)."""
+    n = len(nets)
+    out = ComplexityBatch(*(np.zeros(n, dtype=np.int64) for _ in METRICS))
+    groups: dict[tuple, list[int]] = {}
+    for i, c in enumerate(nets):
+        key = (
+            len(c.stages),
+            c.block_type,
+            c.stem_type,
+            c.stem_width,
+            c.resolution,
+            c.num_classes,
+            c.in_channels,
+            c.se_ratio,
+        )
+        groups.setdefault(key, []).append(i)
+    for key, idx in groups.items():
+        sub = [nets[i] for i in idx]
+        res = complexity_batch(
+            [c.depths for c in sub],
+            [c.widths for c in sub],
+            [c.bottleneck_ratios for c in sub],
+            [c.group_widths for c in sub],
+            [c.strides for c in sub],
+            block_type=key[1],
+            stem_type=key[2],
+            stem_width=key[3],
+            resolution=key[4],
+            num_classes=key[5],
+            in_channels=key[6],
+            se_ratio=key[7],
+        )
+        for m in METRICS:
+            out[m][idx] = res[m]
+    return out

@@ -1,0 +1,229 @@
+"""Per-sample summaries with bootstrap confidence intervals, and the expected best of k models.
+
+Expected best of k (the random-search-efficiency curve of NDS): draw k models with replacement
+with probabilities p_j (normalized weights) and keep the lowest error. With distinct errors
+x_1 < … < x_D and tail masses S_j = Σ_{i ≥ j} p_i, P(min ≥ x_j) = S_j^k, so exactly
+
+    E[min_k]   = x_1 + Σ_{j ≥ 2} (x_j − x_{j−1})·S_j^k,
+    E[min_k²]  = x_1² + Σ_{j ≥ 2} (x_j² − x_{j−1}²)·S_j^k,   sd = sqrt(E[min_k²] − E[min_k]²),
+
+no simulation needed. Bootstrap CIs resample the models (weights carried along) and recompute
+every summary from the same exact multinomial draws (:mod:`edftools.stats.resample`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from edftools.errors import StatsInputError
+from edftools.stats._checks import check_count, check_level, make_rng, sample_and_weights
+from edftools.stats.resample import categorize, original_edf, resample_edfs
+
+DEFAULT_KS: tuple[int, ...] = tuple(range(1, 65))
+_Q_TOL = 1e-12
+_TINY = 1e-20
+_CHUNK_ENTRIES = 2_000_000
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with a percentile-bootstrap confidence interval [low, high]."""
+
+    value: float
+    low: float
+    high: float
+    level: float
+
+    def confidence_interval(self) -> tuple[float, float]:
+        """``(low, high)``, in the style of scipy's result objects."""
+        return self.low, self.high
+
+
+@dataclass(frozen=True, eq=False)
+class BestOfK:
+    """Expected best (lowest) error of k random models, k in ``ks``.
+
+    ``mean[i]`` = E[min of ks[i] draws], ``sd[i]`` its spread over trials (NDS plots mean ± 2 sd),
+    ``low``/``high`` the bootstrap CI of the mean at ``level``.
+    """
+
+    ks: np.ndarray
+    mean: np.ndarray
+    sd: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    level: float
+
+    def at(self, k: int) -> Estimate:
+        """The estimate with CI for one k (must be one of ``ks``)."""
+        hits = np.flatnonzero(self.ks == k)
+        if hits.size == 0:
+            raise StatsInputError(f"k={k} was not computed; available: {self.ks.tolist()}")
+        i = int(hits[0])
+        return Estimate(float(self.mean[i]), float(self.low[i]), float(self.high[i]), self.level)
+
+
+@dataclass(frozen=True, eq=False)
+class SampleSummary:
+    """min, mean, quantiles and best-of-k of one sample, each with a bootstrap CI."""
+
+    n: int
+    min: Estimate
+    mean: Estimate
+    median: Estimate
+    quantiles: dict[float, Estimate]
+    best_of_k: BestOfK
+    replicates: dict[str, np.ndarray]
+
+
+def check_ks(ks: Sequence[int]) -> np.ndarray:
+    """``ks`` as a sorted array of distinct positive ints."""
+    arr = np.unique(np.asarray([check_count(k, "k") for k in ks], dtype=np.int64))
+    if arr.size == 0:
+        raise StatsInputError("ks is empty: give at least one k ≥ 1")
+    return arr
+
+
+def best_of_k_from_tails(
+    points: np.ndarray, tails: np.ndarray, ks: np.ndarray, with_sd: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """E[min_k] and sd(min_k) for rows of tail masses S (shape (B, D) → (B, K) twice).
+
+    ``tails[:, j]`` = S_j = P(error ≥ points[j]); S_0 = 1. ``sd`` is None unless ``with_sd``.
+    """
+    steps = np.diff(points)[:, None]
+    if with_sd:
+        steps = np.column_stack([steps[:, 0], np.diff(points**2)])
+    s = np.clip(tails[:, 1:], 0.0, 1.0)
+    b = tails.shape[0]
+    moments = np.empty((b, ks.size, steps.shape[1]))
+    power = s.copy()
+    done = 1
+    for i, k in enumerate(ks):
+        if k - done == 1:
+            np.multiply(power, s, out=power)
+        elif k > done:
+            power *= s ** (k - done)
+        done = k
+        moments[:, i, :] = power @ steps
+        if i % 4 == 3:
+            # S_j^k is non-increasing in j: drop the trailing columns where every row fell
+            # below 1e-20 (terms below float precision; subnormal products are slow)
+            live = np.flatnonzero(power.max(axis=0) > _TINY)
+            cut = int(live[-1]) + 1 if live.size else 0
+            power, s, steps = power[:, :cut], s[:, :cut], steps[:cut]
+    mean = points[0] + moments[:, :, 0]
+    if not with_sd:
+        return mean, None
+    sq = points[0] ** 2 + moments[:, :, 1]
+    return mean, np.sqrt(np.maximum(sq - mean**2, 0.0))
+
+
+def _stats_from_edf_rows(
+    points: np.ndarray,
+    below: np.ndarray,
+    quantiles: np.ndarray,
+    ks: np.ndarray,
+    with_sd: bool = False,
+) -> dict[str, np.ndarray]:
+    """Summaries per row; ``below[:, j]`` = F(points[j]) (mass < x_j), ``below[:, D]`` = 1."""
+    cum_le = below[:, 1:]  # mass ≤ x_j
+    mass = np.diff(below, axis=1)
+    out: dict[str, np.ndarray] = {
+        "min": points[np.argmax(mass > 0, axis=1)],
+        "mean": mass @ points,
+    }
+    d = points.size
+    for q in quantiles:
+        idx = np.argmax(cum_le >= q * (1.0 - _Q_TOL), axis=1)
+        out[f"q{q:g}"] = points[np.minimum(idx, d - 1)]
+    mean, sd = best_of_k_from_tails(points, 1.0 - below[:, :d], ks, with_sd)
+    out["best_of_k"] = mean
+    if sd is not None:
+        out["best_of_k_sd"] = sd
+    return out
+
+
+def _interval(value: float, reps: np.ndarray, level: float) -> Estimate:
+    alpha = 1.0 - level
+    low, high = np.quantile(reps, [alpha / 2, 1 - alpha / 2])
+    return Estimate(float(value), float(low), float(high), level)
+
+
+def summarize(
+    errors: Any,
+    weights: Any = None,
+    *,
+    quantiles: Sequence[float] = (0.1, 0.25, 0.5),
+    ks: Sequence[int] = DEFAULT_KS,
+    level: float = 0.95,
+    n_boot: int = 1000,
+    seed: Any = 0,
+) -> SampleSummary:
+    """min, mean, quantiles Q(q) and E[min of k] of a (weighted) sample with bootstrap CIs.
+
+    Quantiles use the generalized inverse Q(q) = min{x : F(x+) ≥ q}. CIs are percentile
+    bootstrap intervals over ``n_boot`` resamples of the models (weights carried along); the
+    bootstrap CI of the minimum is known to be unreliable (the minimum is not smooth).
+    """
+    e, w = sample_and_weights(errors, weights)
+    level = check_level(level)
+    n_boot = check_count(n_boot, "n_boot")
+    ks_arr = check_ks(ks)
+    qs = np.unique(np.r_[np.asarray(quantiles, dtype=float), 0.5])
+    if (qs < 0).any() or (qs > 1).any():
+        raise StatsInputError(f"quantiles must be in [0, 1], got {list(quantiles)}")
+    points = np.unique(e)
+    grid = np.r_[points, np.nextafter(points[-1], np.inf)]
+    cat = categorize(e, grid, weights=w)
+    est = _stats_from_edf_rows(points, original_edf(cat)[None, :], qs, ks_arr, True)
+    rng = make_rng(seed)
+    chunk = max(1, min(n_boot, _CHUNK_ENTRIES // (grid.size * 2)))
+    parts: list[dict[str, np.ndarray]] = []
+    for start in range(0, n_boot, chunk):
+        rows = resample_edfs(cat, min(chunk, n_boot - start), rng)
+        parts.append(_stats_from_edf_rows(points, rows, qs, ks_arr))
+    reps = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    bk = reps["best_of_k"]
+    alpha = 1.0 - level
+    low, high = np.quantile(bk, [alpha / 2, 1 - alpha / 2], axis=0)
+    best = BestOfK(
+        ks=ks_arr,
+        mean=est["best_of_k"][0],
+        sd=est["best_of_k_sd"][0],
+        low=low,
+        high=high,
+        level=level,
+    )
+    quant = {float(q): _interval(est[f"q{q:g}"][0], reps[f"q{q:g}"], level) for q in qs}
+    return SampleSummary(
+        n=int(e.size),
+        min=_interval(est["min"][0], reps["min"], level),
+        mean=_interval(est["mean"][0], reps["mean"], level),
+        median=quant[0.5],
+        quantiles=quant,
+        best_of_k=best,
+        replicates=reps,
+    )
+
+
+def expected_best(
+    errors: Any,
+    weights: Any = None,
+    ks: Sequence[int] = DEFAULT_KS,
+    level: float = 0.95,
+    n_boot: int = 1000,
+    seed: Any = 0,
+) -> BestOfK:
+    """Random-search efficiency: E[min error of k models drawn ∝ weights], k in ``ks``.
+
+    Exact formula E[min_k] = x_1 + Σ_{j≥2}(x_j − x_{j−1})·S_j^k over the distinct errors x_j with
+    tail masses S_j; CI by bootstrap over models. See the module docstring.
+    """
+    return summarize(
+        errors, weights, quantiles=(), ks=ks, level=level, n_boot=n_boot, seed=seed
+    ).best_of_k

@@ -1,0 +1,281 @@
+"""Import pycls sweep files, CSV and Parquet tables into a store; export runs to CSV/Parquet.
+
+Import is all-or-nothing: :func:`load_import_file` reads and validates the whole file first
+(no store is touched, none is created), then :meth:`Store.write_batch` inserts every row in one
+transaction. A malformed file raises :class:`StoreError` naming the record and the field:
+``record K`` is the 0-based index in a pycls JSON list, ``row K`` the 1-based data row of a
+table.
+
+Tables (CSV/Parquet) need the columns ``space`` (or ``--space``), ``error`` and at least one of
+``flops``, ``params``, ``acts``; every other ``runs`` column is optional, plus ``epoch_log`` (a
+JSON list of epoch objects) — exactly what :func:`export_runs` writes, so export → import
+round-trips a store's runs and epochs. Unknown columns are an error.
+
+Rules: ``--space``/``--sweep`` override the file's values; without them a row's sweep
+defaults to the file's stem (pycls: the space too). A row without ``run_id`` gets the
+deterministic id ``imp-<sha256 of its content>[:16]``. Duplicate run ids within the file are an
+error; run ids already in the store are an error unless ``replace=True`` (``--replace``),
+which deletes the stored runs and their epochs in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from edftools.errors import StoreError
+from edftools.store import schema
+from edftools.store.pycls import pycls_job_row
+from edftools.store.rows import (
+    COMPLEXITY_COLUMNS,
+    RUN_KINDS,
+    validate_epoch_rows,
+    validate_run_row,
+)
+from edftools.store.store import ImportBatch, Store, one_line, open_store
+
+IMPORT_FORMATS: tuple[str, ...] = ("pycls", "csv", "parquet")
+EXPORT_FORMATS: tuple[str, ...] = ("parquet", "csv")
+EPOCH_LOG = "epoch_log"
+_SUFFIXES = {".json": "pycls", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def infer_format(path: str | os.PathLike[str]) -> str:
+    """The import format implied by a file's suffix (.json → pycls, .csv, .parquet/.pq)."""
+    fmt = _SUFFIXES.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise StoreError(
+            f"cannot tell the format of {path}; pass --format {'|'.join(IMPORT_FORMATS)}"
+        )
+    return fmt
+
+
+def _content_id(content: Mapping[str, Any]) -> str:
+    import hashlib
+
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return "imp-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_import_file(
+    path: str | os.PathLike[str],
+    fmt: str | None = None,
+    *,
+    space: str | None = None,
+    sweep: str | None = None,
+) -> ImportBatch:
+    """Read and validate a whole import file into an :class:`ImportBatch` (nothing written)."""
+    path = Path(path)
+    fmt = fmt or infer_format(path)
+    if fmt not in IMPORT_FORMATS:
+        raise StoreError(f"unknown import format {fmt!r}; known: {', '.join(IMPORT_FORMATS)}")
+    if not path.is_file():
+        raise StoreError(f"no such file: {path}")
+    if fmt == "pycls":
+        runs, epochs, notes = _read_pycls(path, space, sweep)
+    else:
+        runs, epochs, notes = _read_table(path, fmt, space, sweep)
+    sweeps = {r["sweep"]: f"imported from {path.name} (format {fmt})" for r in runs}
+    return ImportBatch(str(path), tuple(runs), tuple(epochs), sweeps, tuple(notes))
+
+
+def _finish_row(
+    row: dict[str, Any], content: Mapping[str, Any], where: str, fmt: str
+) -> dict[str, Any]:
+    if row.get("run_id") is None:
+        row["run_id"] = _content_id(content)
+        where = f"{where} (run id {row['run_id']})"
+    if row.get("source") is None:
+        row["source"] = f"import:{fmt}"
+    if row.get("created_at") is None:
+        row["created_at"] = schema.utc_now()
+    return validate_run_row(row, where)
+
+
+def _check_unique(runs: list[dict[str, Any]], wheres: list[str]) -> None:
+    first: dict[str, str] = {}
+    for run, where in zip(runs, wheres, strict=True):
+        if run["run_id"] in first:
+            raise StoreError(
+                f"{where}: field 'run_id': duplicate run id {run['run_id']!r} "
+                f"(also {first[run['run_id']]})"
+            )
+        first[run["run_id"]] = where.split(": ", 1)[-1]
+
+
+def _read_pycls(
+    path: Path, space: str | None, sweep: str | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    try:
+        jobs = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise StoreError(f"{path.name}: not a readable JSON file ({one_line(exc)})") from None
+    if not isinstance(jobs, list) or not jobs:
+        raise StoreError(f"{path.name}: expected a non-empty JSON list of job records")
+    runs, epochs, wheres, untranslated = [], [], [], {}
+    for index, job in enumerate(jobs):
+        where = f"{path.name}: record {index}"
+        row, epoch_rows, note = pycls_job_row(job, where)
+        if note:
+            untranslated[note] = untranslated.get(note, 0) + 1
+        row["space"] = space or path.stem
+        row["sweep"] = sweep or path.stem
+        run = _finish_row(
+            row, {"pycls": job, "space": row["space"], "sweep": row["sweep"]}, where, "pycls"
+        )
+        runs.append(run)
+        wheres.append(where)
+        epochs.extend(validate_epoch_rows(run["run_id"], epoch_rows, where))
+    _check_unique(runs, wheres)
+    notes = [
+        f"{count} record(s) imported without a config: {why} has no NetConfig equivalent"
+        for why, count in sorted(untranslated.items())
+    ]
+    return runs, epochs, notes
+
+
+def _read_arrow(path: Path, fmt: str) -> Any:
+    import pyarrow as pa
+
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.read_table(path)
+        import pyarrow.csv as pcsv
+
+        names = pcsv.read_csv(
+            path, read_options=pcsv.ReadOptions(skip_rows_after_names=10**9)
+        ).column_names
+        text_columns = [n for n, k in RUN_KINDS.items() if k == "str"] + [EPOCH_LOG]
+        types = {n: pa.string() for n in names if n in text_columns}
+        convert = pcsv.ConvertOptions(
+            column_types=types, null_values=[""], strings_can_be_null=True
+        )
+        return pcsv.read_csv(path, convert_options=convert)
+    except (pa.ArrowException, OSError) as exc:
+        raise StoreError(f"{path.name}: not a readable {fmt} table ({one_line(exc)})") from None
+
+
+def _read_table(
+    path: Path, fmt: str, space: str | None, sweep: str | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    table = _read_arrow(path, fmt)
+    columns = list(table.column_names)
+    unknown = [c for c in columns if c not in RUN_KINDS and c != EPOCH_LOG]
+    if unknown:
+        raise StoreError(f"{path.name}: unknown column {unknown[0]!r} (see `edftools import -h`)")
+    required = [c for c in ("space", "error") if c not in columns and not (c == "space" and space)]
+    if required:
+        raise StoreError(f"{path.name}: missing required column {required[0]!r}")
+    if not any(c in columns for c in COMPLEXITY_COLUMNS):
+        raise StoreError(f"{path.name}: needs one complexity column: flops, params or acts")
+    if table.num_rows == 0:
+        raise StoreError(f"{path.name}: the table has no rows")
+    runs, epochs, wheres = [], [], []
+    for index, row in enumerate(table.to_pylist(), start=1):
+        where = f"{path.name}: row {index}"
+        if row.get("run_id") is not None:
+            where += f" (run id {row['run_id']})"
+        log = row.pop(EPOCH_LOG, None)
+        content = {k: v for k, v in row.items() if v is not None}
+        if space:
+            row["space"] = content["space"] = space
+        if sweep:
+            row["sweep"] = content["sweep"] = sweep
+        elif row.get("sweep") is None:
+            row["sweep"] = content["sweep"] = path.stem
+        run = _finish_row(row, content, where, fmt)
+        runs.append(run)
+        wheres.append(where)
+        epochs.extend(validate_epoch_rows(run["run_id"], _epoch_log(log, where), where))
+    _check_unique(runs, wheres)
+    return runs, epochs, []
+
+
+def _epoch_log(text: Any, where: str) -> list[Mapping[str, Any]]:
+    if text is None:
+        return []
+    if not isinstance(text, str):
+        raise StoreError(f"{where}: field {EPOCH_LOG!r}: expected JSON text")
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise StoreError(f"{where}: field {EPOCH_LOG!r}: is not valid JSON") from None
+    if not isinstance(value, list) or not all(isinstance(e, Mapping) for e in value):
+        raise StoreError(f"{where}: field {EPOCH_LOG!r}: expected a JSON list of objects")
+    return value
+
+
+def import_file(
+    store: str | os.PathLike[str] | Store | None,
+    path: str | os.PathLike[str],
+    fmt: str | None = None,
+    *,
+    space: str | None = None,
+    sweep: str | None = None,
+    replace: bool = False,
+) -> ImportBatch:
+    """Validate ``path`` completely, then write it to ``store`` in one transaction.
+
+    ``store`` is a writable :class:`Store` or a path (None → the default store, created if
+    missing — but only after the file has validated). Returns the imported batch.
+    """
+    batch = load_import_file(path, fmt, space=space, sweep=sweep)
+    target = store if isinstance(store, Store) else open_store(store)
+    target.write_batch(batch, replace=replace)
+    return batch
+
+
+def _export_sql(sweep: str | None) -> str:
+    cols = ", ".join(f"'{name}', {name}" for name, _ in schema.EPOCH_COLUMNS[1:])
+    where = "" if sweep is None else "WHERE r.sweep = '" + sweep.replace("'", "''") + "'"
+    return f"""
+        SELECT r.*, CAST(e.log AS VARCHAR) AS {EPOCH_LOG}
+        FROM runs r LEFT JOIN (
+            SELECT run_id, to_json(list(json_object({cols}) ORDER BY epoch)) AS log
+            FROM epochs GROUP BY run_id
+        ) e USING (run_id)
+        {where}
+        ORDER BY r.sweep, r.space, r.created_at, r.run_id"""
+
+
+def export_runs(
+    store: Store,
+    out: str | os.PathLike[str],
+    fmt: str | None = None,
+    *,
+    sweep: str | None = None,
+) -> int:
+    """Write the ``runs`` rows (of ``sweep``, or all) with an ``epoch_log`` column to ``out``.
+
+    ``fmt`` is ``parquet`` or ``csv`` (default: from the suffix of ``out``). The file is
+    written to a temporary name and renamed, so a failed export leaves no partial file.
+    Returns the number of runs written.
+    """
+    out = Path(out)
+    fmt = fmt or {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}.get(out.suffix.lower())
+    if fmt not in EXPORT_FORMATS:
+        raise StoreError(f"unknown export format {fmt!r}; known: {', '.join(EXPORT_FORMATS)}")
+    count_sql = "SELECT count(*) FROM runs WHERE ? IS NULL OR sweep = ?"
+    n = int(store.fetch(count_sql, [sweep, sweep])[1][0][0])
+    if n == 0:
+        raise StoreError("no runs to export" + (f" in sweep {sweep!r}" if sweep else ""))
+    if out.parent and not out.parent.is_dir():
+        raise StoreError(f"output folder {out.parent} does not exist")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    options = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER true"
+    target = str(tmp).replace("'", "''")
+    try:
+        with store.connect() as con:
+            con.execute(f"COPY ({_export_sql(sweep)}) TO '{target}' ({options})")
+        os.replace(tmp, out)
+    except Exception as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, StoreError):
+            raise
+        raise StoreError(f"export to {out} failed: {one_line(exc)}") from None
+    return n

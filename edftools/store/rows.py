@@ -1,0 +1,291 @@
+"""Rows of the ``runs`` and ``epochs`` tables: flattening configs, validating and typing values.
+
+Both writers — the sweep's :meth:`Store.write_run` and the importers — turn their input into
+plain row dicts, pass every row through :func:`validate_run_row` (which names the row and the
+field of the first problem it finds in a :class:`StoreError`) and insert them in one
+transaction with :func:`insert_rows`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from numbers import Integral, Real
+from typing import Any
+
+from edftools.errors import ConfigError, StoreError
+from edftools.records import RUN_STATUSES
+from edftools.spaces.config import NetConfig
+from edftools.store.schema import (
+    EPOCH_COLUMNS,
+    MAX_STAGES,
+    RUN_COLUMNS,
+    STAGE_FIELDS,
+)
+
+RUN_KINDS: dict[str, str] = dict(RUN_COLUMNS)
+EPOCH_KINDS: dict[str, str] = dict(EPOCH_COLUMNS)
+COMPLEXITY_COLUMNS: tuple[str, ...] = ("flops", "params", "acts")
+CONFIG_COLUMNS: tuple[str, ...] = (
+    "block_type",
+    "stem_type",
+    "stem_width",
+    "resolution",
+    "num_stages",
+    "depth",
+    *(f"{p}{i}" for p, _ in STAGE_FIELDS for i in range(1, MAX_STAGES + 1)),
+    "w0",
+    "wa",
+    "wm",
+)
+REGNET_EXTRA_KEYS: tuple[str, ...] = ("w0", "wa", "wm")
+ERROR_TOLERANCE = 1e-6
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: equal values give equal strings."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def content_run_id(prefix: str, content: Any) -> str:
+    """Deterministic id ``prefix-<first 16 hex of sha256(canonical JSON of content)>``."""
+    digest = hashlib.sha256(canonical_json(content).encode()).hexdigest()
+    return f"{prefix}-{digest[:16]}"
+
+
+def flatten_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``runs`` columns derived from a ``NetConfig`` dict (all NULL when ``config`` is None).
+
+    Stage ``i`` (1-based, up to ``MAX_STAGES``) gives ``d{i}, w{i}, b{i}, g{i}``; ``depth`` is
+    ``sum(d_i)``; ``w0, wa, wm`` come from the config's ``extra`` when present.
+    """
+    out: dict[str, Any] = dict.fromkeys(CONFIG_COLUMNS)
+    if config is None:
+        return out
+    stages = list(config["stages"])
+    out["block_type"] = config.get("block_type")
+    out["stem_type"] = config.get("stem_type")
+    out["stem_width"] = config.get("stem_width")
+    out["resolution"] = config.get("resolution")
+    out["num_stages"] = len(stages)
+    out["depth"] = sum(int(s["depth"]) for s in stages)
+    for i, stage in enumerate(stages[:MAX_STAGES], start=1):
+        for prefix, field in STAGE_FIELDS:
+            out[f"{prefix}{i}"] = stage[field]
+    extra = config.get("extra") or {}
+    for key in REGNET_EXTRA_KEYS:
+        if extra.get(key) is not None:
+            out[key] = float(extra[key])
+    return out
+
+
+def _fail(where: str, field: str, problem: str) -> StoreError:
+    return StoreError(f"{where}: field {field!r}: {problem}")
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    # pandas NA / NaT without importing pandas
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def coerce_value(kind: str, value: Any, where: str, field: str) -> Any:
+    """``value`` as the Python type of a column of ``kind`` (None for missing); else StoreError."""
+    if _is_missing(value):
+        return None
+    if kind == "str":
+        if not isinstance(value, str):
+            raise _fail(where, field, f"expected text, got {value!r}")
+        return value
+    if kind in ("int", "bigint"):
+        if isinstance(value, bool) or not isinstance(value, Real):
+            raise _fail(where, field, f"expected an integer, got {value!r}")
+        if not isinstance(value, Integral) and (
+            not math.isfinite(float(value)) or float(value) != int(value)
+        ):
+            raise _fail(where, field, f"expected an integer, got {value!r}")
+        number = int(value)
+        limit = 2**31 if kind == "int" else 2**63
+        if not -limit <= number < limit:
+            raise _fail(where, field, f"integer {number} out of range")
+        return number
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, Real):
+            raise _fail(where, field, f"expected a number, got {value!r}")
+        return float(value)
+    if kind == "ts":
+        return _as_timestamp(value, where, field)
+    raise ValueError(f"unknown column kind {kind!r}")
+
+
+def _as_timestamp(value: Any, where: str, field: str) -> datetime:
+    if hasattr(value, "to_pydatetime"):  # pandas Timestamp
+        value = value.to_pydatetime()
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise _fail(where, field, f"expected a timestamp, got {value!r}") from None
+    if not isinstance(value, datetime):
+        raise _fail(where, field, f"expected a timestamp, got {value!r}")
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _check_json_object(text: str | None, where: str, field: str) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise _fail(where, field, "is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise _fail(where, field, "must be a JSON object")
+    return value
+
+
+def _check_percent(row: dict[str, Any], field: str, where: str) -> None:
+    value = row[field]
+    if value is None:
+        return
+    if not math.isfinite(value) or not 0.0 <= value <= 100.0:
+        raise _fail(where, field, f"must be a percentage in [0, 100], got {value!r}")
+
+
+def validate_run_row(row: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Check one ``runs`` row and return it with every column, typed (missing → None).
+
+    Rules: ``run_id``, ``sweep``, ``space`` non-empty text; ``status`` in ``ok|diverged|failed``
+    (default ``ok``); ``error`` in [0, 100] and finite, NULL only for a failed run;
+    ``best_error`` in [0, 100] and ``<= error``; ``flops, params, acts`` non-negative with at
+    least one present; ``config`` a valid ``NetConfig`` JSON whose flattened columns agree with
+    any given ones; ``versions`` a JSON object; ``train_seconds`` finite and non-negative.
+    """
+    unknown = sorted(set(row) - set(RUN_KINDS))
+    if unknown:
+        raise _fail(where, unknown[0], "unknown column")
+    out = {name: coerce_value(kind, row.get(name), where, name) for name, kind in RUN_COLUMNS}
+    for name in ("run_id", "sweep", "space"):
+        if not out[name] or not out[name].strip():
+            raise _fail(where, name, "is missing or empty")
+    if out["status"] is None:
+        out["status"] = "ok"
+    if out["status"] not in RUN_STATUSES:
+        raise _fail(where, "status", f"must be one of {', '.join(RUN_STATUSES)}")
+    if out["error"] is None and out["status"] != "failed":
+        raise _fail(where, "error", f"is missing or NaN (status {out['status']})")
+    _check_percent(out, "error", where)
+    _check_percent(out, "best_error", where)
+    if (
+        out["error"] is not None
+        and out["best_error"] is not None
+        and out["best_error"] > out["error"] + ERROR_TOLERANCE
+    ):
+        raise _fail(where, "best_error", f"{out['best_error']} exceeds error {out['error']}")
+    if all(out[c] is None for c in COMPLEXITY_COLUMNS):
+        raise _fail(where, "flops", "one of flops, params, acts is required")
+    for name, kind in RUN_COLUMNS:
+        if kind in ("int", "bigint") and name != "seed" and (out[name] or 0) < 0:
+            raise _fail(where, name, f"must be non-negative, got {out[name]}")
+    seconds = out["train_seconds"]
+    if seconds is not None and (not math.isfinite(seconds) or seconds < 0):
+        raise _fail(where, "train_seconds", f"must be finite and >= 0, got {seconds}")
+    for name in ("w0", "wa", "wm", *(f"b{i}" for i in range(1, MAX_STAGES + 1))):
+        if out[name] is not None and not math.isfinite(out[name]):
+            raise _fail(where, name, f"must be finite, got {out[name]}")
+    _check_json_object(out["versions"], where, "versions")
+    _check_config(out, row, where)
+    return out
+
+
+def _check_config(out: dict[str, Any], given: Mapping[str, Any], where: str) -> None:
+    parsed = _check_json_object(out["config"], where, "config")
+    if parsed is None:
+        return
+    try:
+        config = NetConfig.from_dict(parsed)
+    except (ConfigError, ValueError, TypeError, AttributeError) as exc:
+        raise _fail(where, "config", f"is not a valid network config ({exc})") from None
+    out["config"] = canonical_json(config.to_dict())
+    for name, derived in flatten_config(config.to_dict()).items():
+        stated = out[name]
+        if _is_missing(given.get(name)):
+            out[name] = derived
+        elif not _same_value(stated, derived):
+            raise _fail(where, name, f"{stated!r} disagrees with the config ({derived!r})")
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    if a is None or b is None or isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=0.0)
+
+
+def validate_epoch_rows(
+    run_id: str, epochs: Iterable[Mapping[str, Any]], where: str
+) -> list[dict[str, Any]]:
+    """Check the epochs of one run: integer ``epoch >= 0``, unique; non-finite metrics → NULL."""
+    out: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for k, epoch in enumerate(epochs):
+        here = f"{where}, epoch entry {k}"
+        unknown = sorted(set(epoch) - set(EPOCH_KINDS) - {"run_id"})
+        if unknown:
+            raise _fail(here, unknown[0], "unknown epoch field")
+        row = {"run_id": run_id}
+        for name, kind in EPOCH_COLUMNS[1:]:
+            value = coerce_value(kind, epoch.get(name), here, name)
+            if kind == "float" and value is not None and not math.isfinite(value):
+                value = None
+            row[name] = value
+        if row["epoch"] is None or row["epoch"] < 0:
+            raise _fail(here, "epoch", "must be an integer >= 0")
+        if row["epoch"] in seen:
+            raise _fail(here, "epoch", f"epoch {row['epoch']} appears twice")
+        seen.add(row["epoch"])
+        out.append(row)
+    return out
+
+
+def _arrow_type(kind: str) -> Any:
+    import pyarrow as pa
+
+    return {
+        "str": pa.string(),
+        "int": pa.int32(),
+        "bigint": pa.int64(),
+        "float": pa.float64(),
+        "ts": pa.timestamp("us"),
+    }[kind]
+
+
+def _arrow_table(columns: Sequence[tuple[str, str]], rows: Sequence[Mapping[str, Any]]) -> Any:
+    import pyarrow as pa
+
+    arrays = [pa.array([r[name] for r in rows], type=_arrow_type(kind)) for name, kind in columns]
+    return pa.Table.from_arrays(arrays, names=[name for name, _ in columns])
+
+
+def insert_rows(
+    con: Any, runs: Sequence[Mapping[str, Any]], epochs: Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert validated ``runs`` and ``epochs`` rows (the caller owns the transaction)."""
+    if runs:
+        con.register("_incoming_runs", _arrow_table(RUN_COLUMNS, runs))
+        try:
+            con.execute("INSERT INTO runs BY NAME SELECT * FROM _incoming_runs")
+        finally:
+            con.unregister("_incoming_runs")
+    if epochs:
+        con.register("_incoming_epochs", _arrow_table(EPOCH_COLUMNS, epochs))
+        try:
+            con.execute("INSERT INTO epochs BY NAME SELECT * FROM _incoming_epochs")
+        finally:
+            con.unregister("_incoming_epochs")

@@ -1,0 +1,246 @@
+"""The result store's schema, its version and the migrations that build and upgrade it.
+
+The store is one DuckDB file (default ``data/edftools.duckdb``). Its schema is versioned: the
+table ``schema_version(version, applied_at)`` holds one row per applied migration, and opening a
+store applies every missing migration, in order, each in its own transaction. A store written by
+a newer edftools (a version above :data:`SCHEMA_VERSION`) is refused rather than guessed at.
+
+Tables
+------
+``sweeps`` — one row per sweep (a recipe run, or an imported file)
+    ``name`` VARCHAR primary key; ``recipe`` VARCHAR (the recipe's TOML text, or a line saying
+    which file was imported); ``recipe_hash`` VARCHAR (SHA-256 of ``recipe``); ``created_at``
+    TIMESTAMP (UTC).
+
+``runs`` — one row per trained (or imported) network
+    ``run_id`` VARCHAR primary key; ``sweep``, ``space`` VARCHAR; ``config`` VARCHAR (the
+    network's ``NetConfig`` as canonical JSON, NULL when unknown); ``block_type``, ``stem_type``
+    VARCHAR, ``stem_width``, ``resolution``, ``num_stages``, ``depth`` (total blocks) INTEGER;
+    per stage ``i = 1..5`` (:data:`MAX_STAGES`): ``d{i}`` depth, ``w{i}`` width, ``b{i}``
+    bottleneck ratio (DOUBLE), ``g{i}`` group width — NULL beyond the config's stages (the JSON
+    keeps every stage); ``w0``, ``wa``, ``wm`` DOUBLE, the RegNet parameters, where the config's
+    ``extra`` has them; ``flops``, ``params``, ``acts`` BIGINT; ``dataset`` VARCHAR; ``epochs``
+    INTEGER; ``seed`` BIGINT; ``error`` DOUBLE (top-1 test error in percent of the *final*
+    epoch; NULL only for a failed run), ``best_error`` DOUBLE (lowest test error over epochs,
+    pycls's ``min_top1_err``); ``status`` VARCHAR (``ok``, ``diverged`` with error 100, or
+    ``failed``); ``message`` VARCHAR; ``train_seconds`` DOUBLE; ``device`` VARCHAR;
+    ``versions`` VARCHAR (JSON object of package versions); ``created_at`` TIMESTAMP (UTC);
+    ``source`` VARCHAR (``sweep``, or ``import:<format>`` for imported rows; added in v2).
+
+``epochs`` — one row per epoch of a run, primary key ``(run_id, epoch)``
+    ``run_id`` VARCHAR; ``epoch`` INTEGER (1-based); ``train_loss``, ``train_error``,
+    ``test_error`` (percent), ``lr``, ``seconds`` DOUBLE.
+
+Views (v2)
+----------
+``ok_runs``        the runs with status ``ok``.
+``space_summary``  per ``(sweep, space)``: ``n`` runs, ``n_ok``, ``n_diverged``, ``n_failed``,
+                   and over ok runs ``min_error``, ``mean_error``, ``median_error``,
+                   ``min_best_error``, ``median_flops``, ``train_hours``.
+``run_epochs``     every epoch row with its run's ``sweep``, ``space`` and final ``error``.
+``sweep_progress`` per sweep: runs by status, first and last ``created_at``, train hours.
+``bad_runs``       the diverged and failed runs with their message.
+
+Examples::
+
+    SELECT * FROM space_summary ORDER BY median_error;
+    SELECT space, error FROM ok_runs WHERE sweep = 'digits-anynet' AND flops < 2e6;
+    SELECT epoch, avg(test_error) FROM run_epochs WHERE space = 'RegNetX' GROUP BY ALL;
+
+Migrations: v1 creates the three tables; v2 adds ``runs.source`` and the views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+SCHEMA_VERSION = 2
+MAX_STAGES = 5
+
+# Per-stage column prefixes and the NetConfig stage field each one flattens.
+STAGE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("d", "depth"),
+    ("w", "width"),
+    ("b", "bottleneck_ratio"),
+    ("g", "group_width"),
+)
+
+# Column kinds: "str" VARCHAR, "int" INTEGER/BIGINT, "float" DOUBLE, "ts" TIMESTAMP.
+_SQL_TYPES = {"str": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "float": "DOUBLE"}
+
+
+def _stage_columns() -> list[tuple[str, str]]:
+    kinds = {"d": "int", "w": "int", "b": "float", "g": "int"}
+    return [(f"{p}{i}", kinds[p]) for p, _ in STAGE_FIELDS for i in range(1, MAX_STAGES + 1)]
+
+
+# The current ``runs`` columns in table order, with their kind ("bigint" counts as "int").
+RUN_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run_id", "str"),
+    ("sweep", "str"),
+    ("space", "str"),
+    ("config", "str"),
+    ("block_type", "str"),
+    ("stem_type", "str"),
+    ("stem_width", "int"),
+    ("resolution", "int"),
+    ("num_stages", "int"),
+    ("depth", "int"),
+    *_stage_columns(),
+    ("w0", "float"),
+    ("wa", "float"),
+    ("wm", "float"),
+    ("flops", "bigint"),
+    ("params", "bigint"),
+    ("acts", "bigint"),
+    ("dataset", "str"),
+    ("epochs", "int"),
+    ("seed", "bigint"),
+    ("error", "float"),
+    ("best_error", "float"),
+    ("status", "str"),
+    ("message", "str"),
+    ("train_seconds", "float"),
+    ("device", "str"),
+    ("versions", "str"),
+    ("created_at", "ts"),
+    ("source", "str"),
+)
+RUN_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in RUN_COLUMNS)
+
+EPOCH_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run_id", "str"),
+    ("epoch", "int"),
+    ("train_loss", "float"),
+    ("train_error", "float"),
+    ("test_error", "float"),
+    ("lr", "float"),
+    ("seconds", "float"),
+)
+EPOCH_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in EPOCH_COLUMNS)
+
+
+def _v1_runs_ddl() -> str:
+    # Frozen: the v1 table, exactly as version 1 created it (later columns come by ALTER).
+    cols = [f"{name} {'TIMESTAMP' if k == 'ts' else _SQL_TYPES[k]}" for name, k in RUN_COLUMNS]
+    cols = cols[: RUN_COLUMN_NAMES.index("created_at") + 1]
+    cols[0] += " PRIMARY KEY"
+    for name in ("sweep", "space", "status"):
+        i = RUN_COLUMN_NAMES.index(name)
+        cols[i] += " NOT NULL"
+    body = ",\n    ".join(cols)
+    check = "CHECK (status IN ('ok', 'diverged', 'failed'))"
+    return f"CREATE TABLE runs (\n    {body},\n    {check}\n)"
+
+
+def _migrate_v1(con: Any) -> None:
+    """v1: the ``sweeps``, ``runs`` and ``epochs`` tables."""
+    con.execute(
+        "CREATE TABLE sweeps (name VARCHAR PRIMARY KEY, recipe VARCHAR NOT NULL, "
+        "recipe_hash VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)"
+    )
+    con.execute(_v1_runs_ddl())
+    con.execute(
+        "CREATE TABLE epochs (run_id VARCHAR NOT NULL, epoch INTEGER NOT NULL, "
+        "train_loss DOUBLE, train_error DOUBLE, test_error DOUBLE, lr DOUBLE, seconds DOUBLE, "
+        "PRIMARY KEY (run_id, epoch))"
+    )
+
+
+VIEWS_V2: dict[str, str] = {
+    "ok_runs": "SELECT * FROM runs WHERE status = 'ok'",
+    "space_summary": """
+        SELECT sweep, space,
+               count(*) AS n,
+               count(*) FILTER (WHERE status = 'ok') AS n_ok,
+               count(*) FILTER (WHERE status = 'diverged') AS n_diverged,
+               count(*) FILTER (WHERE status = 'failed') AS n_failed,
+               min(error) FILTER (WHERE status = 'ok') AS min_error,
+               avg(error) FILTER (WHERE status = 'ok') AS mean_error,
+               median(error) FILTER (WHERE status = 'ok') AS median_error,
+               min(best_error) FILTER (WHERE status = 'ok') AS min_best_error,
+               median(flops) FILTER (WHERE status = 'ok') AS median_flops,
+               sum(train_seconds) / 3600.0 AS train_hours
+        FROM runs GROUP BY sweep, space""",
+    "run_epochs": """
+        SELECT r.sweep, r.space, r.error AS run_error, e.*
+        FROM epochs e JOIN runs r USING (run_id)""",
+    "sweep_progress": """
+        SELECT sweep,
+               count(*) AS n,
+               count(*) FILTER (WHERE status = 'ok') AS n_ok,
+               count(*) FILTER (WHERE status = 'diverged') AS n_diverged,
+               count(*) FILTER (WHERE status = 'failed') AS n_failed,
+               min(created_at) AS first_at,
+               max(created_at) AS last_at,
+               sum(train_seconds) / 3600.0 AS train_hours
+        FROM runs GROUP BY sweep""",
+    "bad_runs": """
+        SELECT run_id, sweep, space, status, error, message, created_at
+        FROM runs WHERE status <> 'ok'""",
+}
+
+
+def _migrate_v2(con: Any) -> None:
+    """v2: ``runs.source`` (where a row came from) and the views."""
+    con.execute("ALTER TABLE runs ADD COLUMN source VARCHAR DEFAULT 'sweep'")
+    for name, sql in VIEWS_V2.items():
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+
+
+# Ordered migrations: MIGRATIONS[k] upgrades a store from version k to version k + 1.
+MIGRATIONS: tuple[Callable[[Any], None], ...] = (_migrate_v1, _migrate_v2)
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+def utc_now() -> datetime:
+    """The current UTC time as a naive ``datetime`` (the store's TIMESTAMP convention)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def has_version_table(con: Any) -> bool:
+    """Whether the database has the ``schema_version`` table (is an edftools store)."""
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_name = 'schema_version'"
+    ).fetchone()
+    return bool(row[0])
+
+
+def user_table_count(con: Any) -> int:
+    """Number of tables and views in the ``main`` schema (0 for a new, empty database)."""
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'"
+    ).fetchone()
+    return int(row[0])
+
+
+def stored_version(con: Any) -> int:
+    """The store's schema version: ``max(version)`` of ``schema_version`` (0 when empty)."""
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    return int(row[0])
+
+
+def migrate(con: Any, target: int = SCHEMA_VERSION) -> list[int]:
+    """Apply the missing migrations up to ``target``, each in its own transaction.
+
+    Creates ``schema_version`` first when the database is empty. Returns the versions applied.
+    """
+    if not has_version_table(con):
+        con.execute(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"
+        )
+    applied = []
+    for version in range(stored_version(con) + 1, target + 1):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            MIGRATIONS[version - 1](con)
+            con.execute("INSERT INTO schema_version VALUES (?, ?)", [version, utc_now()])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(version)
+    return applied

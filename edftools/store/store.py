@@ -1,0 +1,460 @@
+"""The :class:`Store`: a handle on one DuckDB result file, safe to share between processes.
+
+Concurrency design. DuckDB lets one process open a file for writing, and while it does, no
+other process can open it at all (not even read-only). So a ``Store`` never holds the file:
+every operation opens it, works in one transaction and closes it again — a sweep's
+:meth:`Store.write_run` holds the file for tens of milliseconds per run, and a reader
+(``edftools sql``, :meth:`Store.runs_frame`) for as long as its query runs. When the file is
+held by another process, opening is retried with exponential backoff (5 ms growing to 100 ms)
+until ``lock_timeout`` seconds have passed, then a :class:`StoreError` says the store is busy.
+Because the runs row and its epochs rows are written in one transaction and a reader can only
+open the file between transactions, a reader never sees a run without its epochs; a writer
+killed mid-transaction leaves nothing behind (DuckDB's write-ahead log replays only commits).
+
+Path resolution: an explicit path wins; else the ``EDFTOOLS_STORE`` environment variable; else
+``data/edftools.duckdb`` (relative to the working directory).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import random
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from edftools.errors import StoreError
+from edftools.store import schema
+from edftools.store.rows import (
+    canonical_json,
+    insert_rows,
+    validate_epoch_rows,
+    validate_run_row,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from edftools.records import RunRecord
+
+DEFAULT_STORE_PATH = Path("data") / "edftools.duckdb"
+STORE_ENV_VAR = "EDFTOOLS_STORE"
+DEFAULT_LOCK_TIMEOUT = 30.0
+FINISHED_STATUSES: tuple[str, ...] = ("ok", "diverged")
+
+
+def default_store_path() -> Path:
+    """``$EDFTOOLS_STORE`` if set and non-empty, else ``data/edftools.duckdb``."""
+    env = os.environ.get(STORE_ENV_VAR, "").strip()
+    return Path(env) if env else DEFAULT_STORE_PATH
+
+
+def resolve_store_path(path: str | os.PathLike[str] | None) -> Path:
+    """The store file to use: ``path`` if given, else :func:`default_store_path`."""
+    return Path(path) if path is not None and str(path) != "" else default_store_path()
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message (DuckDB errors span several lines)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _is_lock_conflict(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "could not set lock" in text or "conflicting lock" in text
+
+
+@dataclass(frozen=True)
+class ImportBatch:
+    """Validated rows from one file, ready for :meth:`Store.write_batch` (see ``importers``)."""
+
+    source: str
+    runs: tuple[dict[str, Any], ...]
+    epochs: tuple[dict[str, Any], ...]
+    sweeps: Mapping[str, str] = field(default_factory=dict)  # sweep name -> recipe text
+    notes: tuple[str, ...] = ()
+
+
+class Store:
+    """A DuckDB result store (use :func:`open_store`); a context manager that holds no file."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        read_only: bool = False,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self.lock_timeout = float(lock_timeout)
+        self._jitter = random.Random(os.getpid())
+
+    def __repr__(self) -> str:
+        mode = "read-only" if self.read_only else "read-write"
+        return f"Store({str(self.path)!r}, {mode})"
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Nothing to release: every operation opens and closes the file itself."""
+
+    # Connections -----------------------------------------------------------------------------
+    @contextmanager
+    def connect(self, read_only: bool | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open the file (retrying while another process holds it), yield, close.
+
+        ``read_only`` defaults to the store's mode; a read-only store refuses ``False``.
+        """
+        ro = self.read_only if read_only is None else read_only
+        if not ro and self.read_only:
+            raise StoreError(f"store {self.path} was opened read-only")
+        with self._connection(ro) as con:
+            yield con
+
+    @contextmanager
+    def _connection(self, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = self._open(read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.005
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.Error as exc:
+                if not _is_lock_conflict(exc):
+                    raise StoreError(f"cannot open store {self.path}: {one_line(exc)}") from None
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"store {self.path} is busy: another process held it for more than "
+                        f"{self.lock_timeout:g} s"
+                    ) from None
+            time.sleep(delay * self._jitter.uniform(0.5, 1.5))
+            delay = min(delay * 1.6, 0.1)
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection inside ``BEGIN … COMMIT`` (ROLLBACK on any exception)."""
+        with self.connect(read_only=False) as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            try:
+                con.execute("COMMIT")
+            except duckdb.Error as exc:
+                raise StoreError(f"store {self.path}: commit failed: {one_line(exc)}") from None
+
+    def _check_schema(self) -> int:
+        """Create or upgrade the schema (writer), or check it (reader); return its version.
+
+        A reader on an older store upgrades it once, briefly opening it for writing.
+        """
+        if self.read_only:
+            with self._connection(True) as con:
+                version = self._version_of(con)
+            if version >= schema.SCHEMA_VERSION:
+                return version
+        with self._connection(False) as con:
+            if schema.user_table_count(con) > 0:
+                self._version_of(con)
+            try:
+                schema.migrate(con)
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot upgrade store {self.path}: {one_line(exc)}") from None
+            return schema.stored_version(con)
+
+    def _version_of(self, con: duckdb.DuckDBPyConnection) -> int:
+        if not schema.has_version_table(con):
+            raise StoreError(f"{self.path} is a DuckDB file but not an edftools store")
+        version = schema.stored_version(con)
+        if version > schema.SCHEMA_VERSION:
+            raise StoreError(
+                f"store {self.path} has schema v{version}, newer than this edftools "
+                f"(v{schema.SCHEMA_VERSION}); upgrade edftools"
+            )
+        return version
+
+    @property
+    def schema_version(self) -> int:
+        """The stored schema version."""
+        with self.connect() as con:
+            return schema.stored_version(con)
+
+    # Writer ----------------------------------------------------------------------------------
+    def ensure_sweep(self, name: str, recipe_text: str) -> bool:
+        """Register sweep ``name`` with its recipe; True if created, False if already there.
+
+        The recipe is identified by ``sha256(recipe_text)``; an existing sweep of the same name
+        with a different recipe is a :class:`StoreError` (a changed recipe needs a new name).
+        """
+        if not name or not name.strip():
+            raise StoreError("a sweep needs a non-empty name")
+        digest = hashlib.sha256(recipe_text.encode()).hexdigest()
+        with self.transaction() as con:
+            row = con.execute("SELECT recipe_hash FROM sweeps WHERE name = ?", [name]).fetchone()
+            if row is not None:
+                if row[0] != digest:
+                    raise StoreError(
+                        f"sweep {name!r} already exists with a different recipe "
+                        f"(hash {row[0][:12]}, this one {digest[:12]}); use another sweep name"
+                    )
+                return False
+            con.execute(
+                "INSERT INTO sweeps VALUES (?, ?, ?, ?)",
+                [name, recipe_text, digest, schema.utc_now()],
+            )
+            return True
+
+    def write_run(self, record: RunRecord) -> None:
+        """Write one run's ``runs`` row and its ``epochs`` rows in ONE transaction.
+
+        The sweep must be registered (:meth:`ensure_sweep`). A run id already stored with status
+        ``failed`` is replaced (a failed run is re-run on resume); any other existing run id is a
+        :class:`StoreError`.
+        """
+        row = run_record_row(record)
+        where = f"run {record.run_id}"
+        run = validate_run_row(row, where)
+        epochs = validate_epoch_rows(
+            record.run_id, [asdict(e) for e in record.result.epochs], where
+        )
+        with self.transaction() as con:
+            known = con.execute("SELECT 1 FROM sweeps WHERE name = ?", [run["sweep"]]).fetchone()
+            if known is None:
+                raise StoreError(f"{where}: sweep {run['sweep']!r} is not registered")
+            sql = "SELECT status FROM runs WHERE run_id = ?"
+            old = con.execute(sql, [run["run_id"]]).fetchone()
+            if old is not None:
+                if old[0] != "failed":
+                    raise StoreError(f"{where}: already stored with status {old[0]!r}")
+                _delete_runs(con, [run["run_id"]])
+            insert_rows(con, [run], epochs)
+
+    def finished_run_ids(self, sweep: str, statuses: Sequence[str] = FINISHED_STATUSES) -> set[str]:
+        """Run ids of ``sweep`` whose status is in ``statuses`` (default ok and diverged)."""
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT run_id FROM runs WHERE sweep = ? AND list_contains(?, status)",
+                [sweep, list(statuses)],
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def write_batch(self, batch: ImportBatch, replace: bool = False) -> int:
+        """Insert an :class:`ImportBatch` in one transaction; return the number of runs.
+
+        Run ids already in the store are an error naming them, unless ``replace`` — then the
+        stored runs and their epochs are deleted first, in the same transaction. Sweeps that do
+        not exist yet are registered with the batch's recipe text.
+        """
+        ids = [r["run_id"] for r in batch.runs]
+        with self.transaction() as con:
+            con.register("_batch_ids", _id_table(ids))
+            try:
+                taken = con.execute(
+                    "SELECT run_id FROM runs WHERE run_id IN (SELECT run_id FROM _batch_ids) "
+                    "ORDER BY run_id"
+                ).fetchall()
+            finally:
+                con.unregister("_batch_ids")
+            if taken and not replace:
+                shown = ", ".join(r[0] for r in taken[:3])
+                more = f" and {len(taken) - 3} more" if len(taken) > 3 else ""
+                raise StoreError(
+                    f"{batch.source}: {len(taken)} run id(s) already in the store ({shown}{more});"
+                    " use --replace to overwrite them"
+                )
+            if taken:
+                _delete_runs(con, [r[0] for r in taken])
+            for name, recipe in batch.sweeps.items():
+                con.execute(
+                    "INSERT INTO sweeps VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [name, recipe, hashlib.sha256(recipe.encode()).hexdigest(), schema.utc_now()],
+                )
+            insert_rows(con, batch.runs, batch.epochs)
+        return len(batch.runs)
+
+    # Reader ----------------------------------------------------------------------------------
+    def fetch(
+        self, sql: str, params: Sequence[Any] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run ``sql``; return ``(column names, rows)`` (no pandas). SQL errors → StoreError."""
+        with self.connect() as con:
+            cur = _execute(con, sql, params)
+            if cur.description is None:
+                return [], []
+            return [d[0] for d in cur.description], _fetch_all(cur)
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run ``sql`` and return the result as a pandas DataFrame. SQL errors → StoreError."""
+        with self.connect() as con:
+            return _frame(_execute(con, sql, params))
+
+    def runs_frame(
+        self,
+        sweep: str | None = None,
+        spaces: str | Sequence[str] | None = None,
+        status: str | Sequence[str] | None = "ok",
+    ) -> pd.DataFrame:
+        """The ``runs`` rows of ``sweep`` (all if None) and ``spaces`` with ``status``.
+
+        ``status=None`` keeps every status. Rows are ordered by sweep, space, created_at,
+        run_id. An unknown sweep, or a requested space with no runs (in that sweep, whatever
+        their status), is a StoreError.
+        """
+        space_list = [spaces] if isinstance(spaces, str) else list(spaces or [])
+        status_list = [status] if isinstance(status, str) else list(status or [])
+        where, params = ["(? IS NULL OR sweep = ?)"], [sweep, sweep]
+        if space_list:
+            where.append("list_contains(?, space)")
+            params.append(space_list)
+        if status_list:
+            where.append("list_contains(?, status)")
+            params.append(status_list)
+        with self.connect() as con:
+            present = {
+                r[0]
+                for r in con.execute(
+                    "SELECT DISTINCT space FROM runs WHERE ? IS NULL OR sweep = ?", [sweep, sweep]
+                ).fetchall()
+            }
+            if sweep is not None and not present:
+                known = [r[0] for r in con.execute("SELECT DISTINCT sweep FROM runs").fetchall()]
+                shown = ", ".join(sorted(known)) or "none"
+                raise StoreError(f"no runs in sweep {sweep!r} (sweeps in the store: {shown})")
+            missing = sorted(set(space_list) - present)
+            if missing:
+                scope = f" in sweep {sweep!r}" if sweep is not None else ""
+                raise StoreError(f"no runs of space {missing[0]!r}{scope}")
+            sql = "SELECT * FROM runs WHERE " + " AND ".join(where)
+            return _frame(_execute(con, sql + " ORDER BY sweep, space, created_at, run_id", params))
+
+    def epochs_frame(self, run_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """The ``run_epochs`` view (epochs with sweep, space, run error), optionally by run id."""
+        if run_ids is None:
+            return self.query("SELECT * FROM run_epochs ORDER BY run_id, epoch")
+        return self.query(
+            "SELECT * FROM run_epochs WHERE list_contains(?, run_id) ORDER BY run_id, epoch",
+            [list(run_ids)],
+        )
+
+
+def _execute(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None
+) -> duckdb.DuckDBPyConnection:
+    try:
+        return con.execute(sql, params) if params is not None else con.execute(sql)
+    except duckdb.Error as exc:
+        raise StoreError(f"SQL error: {one_line(exc)}") from None
+
+
+def _fetch_all(cur: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    try:
+        return cur.fetchall()
+    except duckdb.Error as exc:
+        raise StoreError(f"SQL error: {one_line(exc)}") from None
+
+
+def _frame(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    import pandas as pd
+
+    if cur.description is None:
+        return pd.DataFrame()
+    try:
+        return cur.df()
+    except duckdb.Error as exc:
+        raise StoreError(f"SQL error: {one_line(exc)}") from None
+
+
+def _id_table(ids: Sequence[str]) -> Any:
+    import pyarrow as pa
+
+    return pa.table({"run_id": pa.array(list(ids), type=pa.string())})
+
+
+def _delete_runs(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str]) -> None:
+    con.execute("DELETE FROM epochs WHERE list_contains(?, run_id)", [list(run_ids)])
+    con.execute("DELETE FROM runs WHERE list_contains(?, run_id)", [list(run_ids)])
+
+
+def run_record_row(record: RunRecord) -> dict[str, Any]:
+    """The ``runs`` row of a sweep's :class:`RunRecord` (before validation).
+
+    A non-finite ``error``/``best_error`` of a failed run is stored as NULL.
+    """
+    result = record.result
+
+    def percent(value: float) -> float | None:
+        value = float(value)
+        return None if result.status == "failed" and not math.isfinite(value) else value
+
+    try:
+        config = canonical_json(record.config) if record.config is not None else None
+        versions = canonical_json(dict(record.versions))
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"run {record.run_id}: config or versions not JSON: {exc}") from None
+    return {
+        "run_id": record.run_id,
+        "sweep": record.sweep,
+        "space": record.space,
+        "config": config,
+        "flops": record.flops,
+        "params": record.params,
+        "acts": record.acts,
+        "dataset": record.dataset,
+        "epochs": record.epochs,
+        "seed": record.seed,
+        "error": percent(result.error),
+        "best_error": percent(result.best_error),
+        "status": result.status,
+        "message": result.message or None,
+        "train_seconds": result.train_seconds,
+        "device": result.device,
+        "versions": versions,
+        "created_at": schema.utc_now(),
+        "source": "sweep",
+    }
+
+
+def open_store(
+    path: str | os.PathLike[str] | None = None,
+    read_only: bool = False,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> Store:
+    """Open (and for a writer create) a store; check or upgrade its schema.
+
+    ``path``: explicit path > ``$EDFTOOLS_STORE`` > ``data/edftools.duckdb``. A reader on a
+    missing file is a StoreError (nothing is created on read); a file that is not a DuckDB
+    database, or a DuckDB database without the edftools schema, is a StoreError.
+    """
+    resolved = resolve_store_path(path)
+    if resolved.is_dir():
+        raise StoreError(f"store path {resolved} is a directory")
+    if read_only and not resolved.exists():
+        raise StoreError(f"no store at {resolved} (create one with a sweep or `edftools import`)")
+    if not read_only:
+        try:
+            resolved.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store's folder {resolved.parent}: {exc}") from None
+    store = Store(resolved, read_only=read_only, lock_timeout=lock_timeout)
+    store._check_schema()
+    return store

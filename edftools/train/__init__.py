@@ -1,0 +1,33 @@
+"""Training: datasets in memory, the training loop, the schedule, and (elsewhere) sweeps.
+
+The names below are loaded lazily, so ``import edftools.train`` (and ``edftools.train.schedule``)
+does not import torch until a torch-backed name is used::
+
+    from edftools.train import TrainSchedule, load_dataset, train_network
+    data = load_dataset("digits")
+    result = train_network(cfg, data, TrainSchedule(epochs=10), seed=0)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "TrainSchedule": "edftools.train.schedule",
+    "DIGITS_SCHEDULE": "edftools.train.schedule",
+    "LoadedDataset": "edftools.train.data",
+    "load_dataset": "edftools.train.data",
+    "DATASETS": "edftools.train.data",
+    "train_network": "edftools.train.loop",
+    "check_compatible": "edftools.train.loop",
+    "resolve_device": "edftools.train.loop",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'edftools.train' has no attribute {name!r}")

@@ -1,0 +1,362 @@
+"""Executors: where the runs of a sweep train. The driver stays the store's only writer.
+
+The interface (:class:`Executor`) is three calls, so that a cluster backend (Ray: one remote task
+per run with ``num_cpus``/``num_gpus`` from the recipe, ``ray.wait`` for ``next_result``) fits
+without touching the sweep driver::
+
+    executor.capacity            # how many runs may be in flight at once
+    executor.submit(task)        # start a RunTask (never blocks when below capacity)
+    task, result = executor.next_result()   # block until any run finishes; never raises for a
+                                            # run's own failure: it comes back as status "failed"
+    executor.close()
+
+:class:`LocalProcessExecutor` runs ``K`` worker processes (spawn context, so no torch state is
+forked) with ``max(1, cores // K)`` torch threads each. Each worker loads the dataset once and
+trains the tasks it is sent, one at a time, over its own pipe; the driver therefore knows which
+run a worker was training when it died: that run comes back ``failed`` with the exit code and
+the worker is replaced. A run past the recipe's ``timeout_s`` is killed the same way. Workers
+exit when the driver disappears (``kill -9``): they watch their parent process id.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import functools
+import json
+import os
+import signal
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from edftools.records import RunResult
+
+TaskFn = Callable[["RunTask"], RunResult]
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs to train one run (plain, picklable values)."""
+
+    run_id: str
+    config: dict[str, Any]
+    seed: int
+    dataset: str
+    schedule: Any  # edftools.train.schedule.TrainSchedule
+    dataset_path: str | None = None
+    dataset_options: dict[str, Any] = field(default_factory=dict)
+    device: str = "cpu"
+
+    @classmethod
+    def from_plan(cls, recipe: Any, run: Any) -> RunTask:
+        """The task for a :class:`~edftools.train.sweep.PlannedRun` of ``recipe``."""
+        from edftools.recipe import _thaw
+
+        return cls(
+            run_id=run.run_id,
+            config=run.config.to_dict(),
+            seed=run.seed,
+            dataset=recipe.dataset.name,
+            schedule=recipe.schedule,
+            dataset_path=recipe.dataset.path,
+            dataset_options=_thaw(recipe.dataset.options),
+            device=recipe.device,
+        )
+
+
+def failed_result(message: str, device: str = "cpu", seconds: float = 0.0) -> RunResult:
+    """A ``failed`` RunResult: no error was measured, so error and best error are NaN."""
+    return RunResult(
+        status="failed",
+        error=float("nan"),
+        best_error=float("nan"),
+        train_seconds=seconds,
+        device=device,
+        message=message[:2000],
+    )
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_dataset(name: str, path: str | None, options_json: str, device: str) -> Any:
+    from edftools.train import load_dataset
+
+    return load_dataset(name, path=path, **json.loads(options_json))
+
+
+def execute_task(task: RunTask) -> RunResult:
+    """Train one task in this process; any exception becomes a ``failed`` result.
+
+    The dataset is loaded once per process (cached on name, path, options and device).
+    """
+    start = time.perf_counter()
+    try:
+        from edftools.spaces.config import NetConfig
+        from edftools.train import train_network
+
+        options = json.dumps(task.dataset_options, sort_keys=True)
+        data = _cached_dataset(task.dataset, task.dataset_path, options, task.device)
+        cfg = NetConfig.from_dict(task.config)
+        return train_network(cfg, data, task.schedule, seed=task.seed, device=task.device)
+    except Exception as exc:
+        message = f"{type(exc).__name__}: {exc}".strip()
+        return failed_result(message, task.device, time.perf_counter() - start)
+
+
+class Executor(ABC):
+    """Runs :class:`RunTask`s somewhere and hands results back to the driver, as they finish."""
+
+    capacity: int = 1
+
+    @abstractmethod
+    def submit(self, task: RunTask) -> None:
+        """Start ``task``; the caller keeps at most ``capacity`` tasks in flight."""
+
+    @abstractmethod
+    def next_result(self) -> tuple[RunTask, RunResult]:
+        """Block until a submitted task finishes and return it with its result."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release workers (idempotent)."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class InlineExecutor(Executor):
+    """Trains each task in the calling process, one at a time (debugging, profiling)."""
+
+    def __init__(self, task_fn: TaskFn = execute_task) -> None:
+        self.capacity = 1
+        self._task_fn = task_fn
+        self._queue: collections.deque[RunTask] = collections.deque()
+
+    def submit(self, task: RunTask) -> None:
+        self._queue.append(task)
+
+    def next_result(self) -> tuple[RunTask, RunResult]:
+        task = self._queue.popleft()
+        return task, self._task_fn(task)
+
+
+def default_threads(workers: int) -> int:
+    """Torch threads per worker: ``max(1, cores // workers)`` with cores = usable CPUs."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores // max(1, workers))
+
+
+_READY = "__ready__"
+
+
+@dataclass
+class _Slot:
+    process: Any
+    conn: Connection
+    task: RunTask | None = None
+    started: float = 0.0
+    ready: bool = False
+
+
+class LocalProcessExecutor(Executor):
+    """``workers`` spawned processes on this machine, one task at a time each."""
+
+    def __init__(
+        self,
+        workers: int,
+        threads: int | None = None,
+        timeout_s: float | None = None,
+        task_fn: TaskFn = execute_task,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        self.capacity = workers
+        self.threads = threads if threads is not None else default_threads(workers)
+        self.timeout_s = timeout_s
+        self._task_fn = task_fn
+        self._ctx = get_context("spawn")
+        self._slots: list[_Slot] = []
+        self._done: collections.deque[tuple[RunTask, RunResult]] = collections.deque()
+        self._closed = False
+
+    def _ensure_started(self) -> None:
+        """Spawn the workers on first use (a resumed sweep with nothing to do spawns none)."""
+        if not self._slots:
+            self._slots = [self._start_worker() for _ in range(self.capacity)]
+
+    def _start_worker(self) -> _Slot:
+        parent_conn, child_conn = self._ctx.Pipe()
+        proc = self._ctx.Process(
+            target=_worker_main,
+            args=(child_conn, self.threads, os.getpid(), self._task_fn),
+            daemon=True,
+            name="edftools-sweep-worker",
+        )
+        proc.start()
+        child_conn.close()
+        return _Slot(proc, parent_conn)
+
+    def warm_up(self, timeout: float = 120.0) -> None:
+        """Spawn the workers and wait until each has imported torch (for timing runs)."""
+        self._ensure_started()
+        deadline = time.monotonic() + timeout
+        for slot in self._slots:
+            while not slot.ready and slot.task is None:
+                if not slot.conn.poll(max(0.0, deadline - time.monotonic())):
+                    raise RuntimeError(f"worker did not start within {timeout:g} s")
+                slot.ready = slot.conn.recv()[0] == _READY
+
+    def submit(self, task: RunTask) -> None:
+        self._ensure_started()
+        task = dataclasses.replace(
+            task, schedule=dataclasses.replace(task.schedule, threads=self.threads)
+        )
+        for i, slot in enumerate(self._slots):
+            if slot.task is None:
+                if not slot.process.is_alive():
+                    self._replace(i)
+                    slot = self._slots[i]
+                slot.task, slot.started = task, time.monotonic()
+                try:
+                    slot.conn.send(task)
+                except (BrokenPipeError, EOFError, OSError):
+                    self._fail(i, "worker process died before it received the run")
+                return
+        raise RuntimeError("submit() called with every worker busy")
+
+    def next_result(self) -> tuple[RunTask, RunResult]:
+        while not self._done:
+            busy = [i for i, s in enumerate(self._slots) if s.task is not None]
+            if not busy:
+                raise RuntimeError("next_result() called with no task in flight")
+            waits: dict[Any, int] = {}
+            for i in busy:
+                waits[self._slots[i].conn] = i
+                waits[self._slots[i].process.sentinel] = i
+            ready = wait(list(waits), timeout=self._wait_timeout(busy))
+            for i in sorted({waits[r] for r in ready}):
+                self._collect(i)
+            self._check_timeouts(busy)
+        return self._done.popleft()
+
+    def _collect(self, i: int) -> None:
+        slot = self._slots[i]
+        if slot.task is None:
+            return
+        try:
+            while slot.conn.poll():
+                run_id, result = slot.conn.recv()
+                if run_id == _READY:
+                    slot.ready = True
+                elif run_id == slot.task.run_id:
+                    self._done.append((slot.task, result))
+                    slot.task = None
+                    return
+        except (EOFError, OSError):
+            pass
+        if slot.process.is_alive():
+            return
+        slot.process.join(timeout=1)
+        self._fail(i, f"worker process died (exit code {slot.process.exitcode})")
+
+    def _wait_timeout(self, busy: list[int]) -> float | None:
+        if self.timeout_s is None:
+            return None
+        now = time.monotonic()
+        left = min(self._slots[i].started + self.timeout_s - now for i in busy)
+        return max(0.0, left)
+
+    def _check_timeouts(self, busy: list[int]) -> None:
+        if self.timeout_s is None:
+            return
+        now = time.monotonic()
+        for i in busy:
+            slot = self._slots[i]
+            if slot.task is not None and now - slot.started > self.timeout_s:
+                slot.process.kill()
+                slot.process.join(timeout=5)
+                self._fail(i, f"run timed out after {self.timeout_s:g} s and was killed")
+
+    def _fail(self, i: int, message: str) -> None:
+        slot = self._slots[i]
+        task = slot.task
+        assert task is not None
+        seconds = time.monotonic() - slot.started
+        self._done.append((task, failed_result(message, task.device, seconds)))
+        slot.task = None
+        self._replace(i)
+
+    def _replace(self, i: int) -> None:
+        old = self._slots[i]
+        old.conn.close()
+        if old.process.is_alive():
+            old.process.kill()
+        old.process.join(timeout=5)
+        self._slots[i] = self._start_worker()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for slot in self._slots:
+            if slot.task is not None:  # interrupted: the run in flight is lost, not stored
+                slot.process.kill()
+                continue
+            try:
+                slot.conn.send(None)
+            except (BrokenPipeError, EOFError, OSError):
+                pass
+        deadline = time.monotonic() + 5
+        for slot in self._slots:
+            slot.process.join(timeout=max(0.0, deadline - time.monotonic()))
+            if slot.process.is_alive():
+                slot.process.kill()
+                slot.process.join(timeout=5)
+            slot.conn.close()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Exit this worker as soon as the driver process is gone (e.g. ``kill -9``)."""
+    while True:
+        if os.getppid() != parent_pid:
+            os._exit(3)
+        time.sleep(0.5)
+
+
+def _worker_main(conn: Connection, threads: int, parent_pid: int, task_fn: TaskFn) -> None:
+    """Worker loop: receive a RunTask, train it, send ``(run_id, RunResult)``; None stops."""
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    import torch
+
+    torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass
+    try:
+        conn.send((_READY, None))
+    except (BrokenPipeError, OSError):
+        return
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if task is None:
+            return
+        result = task_fn(task)
+        try:
+            conn.send((task.run_id, result))
+        except (BrokenPipeError, OSError):
+            return

@@ -1,0 +1,230 @@
+"""Train one network on an in-memory dataset and report per-epoch metrics.
+
+:func:`train_network` is what a sweep worker calls for every sampled config. It never raises
+for a training problem: a non-finite loss ends the run with status ``diverged`` (error 100), and
+any other exception with status ``failed`` and its message. Only a caller mistake (a config
+that does not match the dataset, an unknown device) raises :class:`ConfigError` up front.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Iterator
+
+import torch
+from torch import nn
+
+from edftools.errors import ConfigError
+from edftools.models import build_network
+from edftools.records import EpochRecord, RunResult
+from edftools.spaces.config import NetConfig
+from edftools.train.data import LoadedDataset
+from edftools.train.schedule import TrainSchedule
+
+MAX_MESSAGE_CHARS = 500
+
+
+def resolve_device(device: str) -> torch.device:
+    """Parse ``device`` (``"cpu"``, ``"cuda"``, ``"cuda:1"``); bad or unavailable -> ConfigError."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ConfigError(f"unknown device {device!r}: {exc}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r} requested but CUDA is not available")
+    if dev.type not in ("cpu", "cuda"):
+        raise ConfigError(f"device {device!r} is not supported (use cpu or cuda)")
+    return dev
+
+
+def check_compatible(cfg: NetConfig, data: LoadedDataset) -> None:
+    """Raise :class:`ConfigError` unless the config's input and classes match the dataset."""
+    for field, want in (
+        ("in_channels", data.in_channels),
+        ("num_classes", data.num_classes),
+        ("resolution", data.resolution),
+    ):
+        got = getattr(cfg, field)
+        if got != want:
+            raise ConfigError(f"config {field} = {got} but dataset {data.name} has {want}")
+
+
+@contextlib.contextmanager
+def _seeded_and_deterministic(seed: int, dev: torch.device) -> Iterator[None]:
+    """Seed torch's RNGs in a forked state; on CPU require deterministic algorithms."""
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        if dev.type == "cpu":
+            torch.use_deterministic_algorithms(True)
+        try:
+            yield
+        finally:
+            torch.use_deterministic_algorithms(was_deterministic)
+
+
+def _device_name(dev: torch.device) -> str:
+    if dev.type == "cuda":
+        index = dev.index if dev.index is not None else torch.cuda.current_device()
+        return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
+    return "cpu"
+
+
+def _error_percent(wrong: int, total: int) -> float:
+    """Top-1 error in percent: ``100 * wrong / total``."""
+    return 100.0 * wrong / total
+
+
+class _Trainer:
+    """The state of one run: model, optimizer, data on the device, batch order generator."""
+
+    def __init__(
+        self,
+        cfg: NetConfig,
+        data: LoadedDataset,
+        schedule: TrainSchedule,
+        seed: int,
+        dev: torch.device,
+    ) -> None:
+        self.schedule, self.dev = schedule, dev
+        cuda = dev.type == "cuda"
+        self.memory_format = (
+            torch.channels_last if cuda and schedule.channels_last else torch.contiguous_format
+        )
+        self.model = build_network(cfg, zero_init_last_bn=schedule.zero_init_last_bn)
+        self.model.to(dev, memory_format=self.memory_format)
+        self.x_train, self.y_train = data.x_train.to(dev), data.y_train.to(dev)
+        self.x_test, self.y_test = data.x_test.to(dev), data.y_test.to(dev)
+        self.amp_dtype: torch.dtype | None = None
+        if cuda and schedule.amp:
+            bf16 = torch.cuda.is_bf16_supported()
+            self.amp_dtype = torch.bfloat16 if bf16 else torch.float16
+        self.scaler = torch.amp.GradScaler("cuda", enabled=cuda and self.amp_dtype == torch.float16)
+        self.optimizer = torch.optim.SGD(
+            self.model.parameters(),
+            lr=schedule.lr_at(0.0),
+            momentum=schedule.momentum,
+            nesterov=schedule.nesterov,
+            weight_decay=schedule.weight_decay,
+        )
+        self.criterion = nn.CrossEntropyLoss(label_smoothing=schedule.label_smoothing)
+        self.generator = torch.Generator().manual_seed(seed)
+        n, bs = data.n_train, schedule.batch_size
+        # Drop the last partial batch (as pycls); a set smaller than a batch is one batch.
+        self.batches = [(i * bs, (i + 1) * bs) for i in range(n // bs)] or [(0, n)]
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.dev.type, dtype=self.amp_dtype)
+
+    def _input(self, x: torch.Tensor) -> torch.Tensor:
+        if self.memory_format is torch.contiguous_format:
+            return x
+        return x.contiguous(memory_format=self.memory_format)
+
+    def train_epoch(self, epoch: int) -> tuple[float, float, float]:
+        """One pass over shuffled batches; returns (mean loss, train error %, first lr)."""
+        model, opt, schedule = self.model, self.optimizer, self.schedule
+        model.train()
+        perm = torch.randperm(len(self.y_train), generator=self.generator).to(self.dev)
+        loss_sum = torch.zeros((), dtype=torch.float64, device=self.dev)
+        correct = torch.zeros((), dtype=torch.int64, device=self.dev)
+        seen = 0
+        first_lr = schedule.lr_at(float(epoch))
+        for i, (lo, hi) in enumerate(self.batches):
+            lr = schedule.lr_at(epoch + i / len(self.batches))
+            for group in opt.param_groups:
+                group["lr"] = lr
+            idx = perm[lo:hi]
+            xb, yb = self._input(self.x_train[idx]), self.y_train[idx]
+            with self._autocast():
+                out = model(xb)
+                loss = self.criterion(out, yb)
+            opt.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+            self.scaler.step(opt)
+            self.scaler.update()
+            loss_sum += loss.detach() * (hi - lo)
+            correct += (out.detach().argmax(1) == yb).sum()
+            seen += hi - lo
+        train_loss = loss_sum.item() / seen
+        return train_loss, _error_percent(seen - int(correct.item()), seen), first_lr
+
+    def test_error(self) -> float:
+        """Top-1 error (%) on the test split, BN in eval mode, no gradients."""
+        self.model.eval()
+        wrong = torch.zeros((), dtype=torch.int64, device=self.dev)
+        ebs = self.schedule.eval_batch_size
+        with torch.inference_mode(), self._autocast():
+            for lo in range(0, len(self.y_test), ebs):
+                out = self.model(self._input(self.x_test[lo : lo + ebs]))
+                wrong += (out.argmax(1) != self.y_test[lo : lo + ebs]).sum()
+        return _error_percent(int(wrong.item()), len(self.y_test))
+
+
+def train_network(
+    cfg: NetConfig,
+    data: LoadedDataset,
+    schedule: TrainSchedule,
+    seed: int,
+    device: str = "cpu",
+) -> RunResult:
+    """Train ``build_network(cfg)`` on ``data`` with ``schedule`` and return the run's result.
+
+    SGD (momentum, Nesterov, weight decay) with ``lr(t) = schedule.lr_at(t)`` set every
+    iteration (``t = epoch + i / iterations``), cross-entropy with label smoothing, batches of
+    ``batch_size`` drawn by a permutation from a ``torch.Generator`` seeded with ``seed``
+    (the weights are initialized from ``torch.manual_seed(seed)`` in a forked RNG). Per epoch
+    an :class:`EpochRecord` (mean train loss, train error %, test top-1 error %, lr at the
+    epoch start, seconds). ``error`` = last epoch's test error, ``best_error`` = the minimum.
+
+    On CPU deterministic algorithms are enforced: the same inputs and ``schedule.threads``
+    give bit-identical results. On CUDA: autocast (bf16 where supported, else fp16 with a
+    GradScaler) when ``schedule.amp``, channels_last when ``schedule.channels_last``.
+    Sets ``torch.set_num_threads(schedule.threads)`` for the calling process.
+
+    Outcomes: status ``ok``; ``diverged`` (a non-finite mean train loss; error = best_error =
+    100); ``failed`` (any other exception; error = best_error = NaN, ``message`` says why).
+    """
+    check_compatible(cfg, data)
+    dev = resolve_device(device)
+    torch.set_num_threads(schedule.threads)
+    start = time.perf_counter()
+    records: list[EpochRecord] = []
+    device_name = _device_name(dev)
+
+    def result(status: str, error: float, best: float, message: str = "") -> RunResult:
+        return RunResult(
+            status=status,
+            error=error,
+            best_error=best,
+            epochs=tuple(records),
+            train_seconds=time.perf_counter() - start,
+            device=device_name,
+            message=message,
+        )
+
+    try:
+        with _seeded_and_deterministic(seed, dev):
+            trainer = _Trainer(cfg, data, schedule, seed, dev)
+            for epoch in range(schedule.epochs):
+                t0 = time.perf_counter()
+                loss, train_err, lr = trainer.train_epoch(epoch)
+                if not math.isfinite(loss):
+                    records.append(
+                        EpochRecord(epoch, loss, train_err, 100.0, lr, time.perf_counter() - t0)
+                    )
+                    message = f"non-finite train loss in epoch {epoch}"
+                    return result("diverged", 100.0, 100.0, message)
+                test_err = trainer.test_error()
+                records.append(
+                    EpochRecord(epoch, loss, train_err, test_err, lr, time.perf_counter() - t0)
+                )
+    except Exception as exc:  # a failing run is recorded, the sweep goes on
+        text = " ".join(f"{type(exc).__name__}: {exc}".split())
+        return result("failed", math.nan, math.nan, text[:MAX_MESSAGE_CHARS])
+    errors = [r.test_error for r in records]
+    return result("ok", errors[-1], min(errors))

@@ -1,0 +1,216 @@
+"""Recipe parsing and strict validation (no training, no sampling)."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edftools.errors import RecipeError
+from edftools.recipe import load_recipe, parse_quantity, parse_recipe
+
+ROOT = Path(__file__).resolve().parents[1]
+
+MINIMAL = """
+name = "t"
+n = 3
+[dataset]
+name = "digits"
+[[spaces]]
+name = "AnyNetX_A"
+"""
+
+FULL = """
+name = "full"
+description = "every key"
+seed = 7
+n = 10
+workers = 2
+device = "cuda:0"
+[dataset]
+name = "imagefolder"
+path = "/data/imagenet"
+resolution = 224
+[schedule]
+epochs = 3
+base_lr = 1
+[band]
+flops = ["2M", 4e6]
+params = [1000, "0.5M"]
+[failure]
+retries = 2
+timeout_s = 60
+num_cpus = 2
+num_gpus = 0.5
+[[spaces]]
+name = "A"
+catalog = "AnyNetX_A"
+n = 4
+band = { flops = [1, 2] }
+[spaces.overrides]
+resolution = 8
+depth = [1, 3]
+[[spaces]]
+name = "Mine"
+[spaces.definition]
+base = "RegNetX"
+restrictions = [{ kind = "fixed", param = "b", value = 1 }]
+"""
+
+
+def test_minimal_defaults() -> None:
+    r = parse_recipe(MINIMAL)
+    assert (r.name, r.n, r.seed, r.workers, r.device) == ("t", 3, 0, 1, "cpu")
+    assert r.dataset.name == "digits" and r.dataset.path is None
+    assert len(r.spaces) == 1
+    s = r.spaces[0]
+    assert (s.label, s.catalog, s.n, dict(s.bands), s.definition) == (
+        "AnyNetX_A",
+        "AnyNetX_A",
+        3,
+        {},
+        None,
+    )
+    assert r.failure.retries == 0 and r.failure.timeout_s is None
+    assert r.text == MINIMAL
+
+
+def test_full_recipe() -> None:
+    r = parse_recipe(FULL)
+    assert r.seed == 7 and r.workers == 2 and r.device == "cuda:0"
+    assert r.dataset.path == "/data/imagenet" and dict(r.dataset.options) == {"resolution": 224}
+    assert r.schedule.epochs == 3 and r.schedule.base_lr == 1.0 and isinstance(r.schedule.base_lr, float)
+    a, mine = r.spaces
+    assert a.n == 4 and dict(a.bands) == {"flops": (1.0, 2.0)}
+    assert a.to_dict()["overrides"] == {"resolution": 8, "depth": [1, 3]}
+    assert mine.n == 10 and dict(mine.bands) == {"flops": (2e6, 4e6), "params": (1e3, 5e5)}
+    assert mine.catalog is None and mine.definition["base"] == "RegNetX"
+    assert r.failure == type(r.failure)(2, 60.0, 2.0, 0.5)
+
+
+def test_single_space_table() -> None:
+    text = MINIMAL.replace("[[spaces]]", "[space]")
+    assert parse_recipe(text).spaces[0].label == "AnyNetX_A"
+
+
+def test_training_key_fills_schedule_defaults() -> None:
+    r1 = parse_recipe(MINIMAL)
+    defaults = dataclasses.asdict(r1.schedule)
+    explicit = MINIMAL + "[schedule]\n" + "".join(
+        f"{k} = {_toml(v)}\n" for k, v in defaults.items() if v is not None
+    )
+    r2 = parse_recipe(explicit)
+    assert r1.training_key() == r2.training_key()
+    r3 = parse_recipe(MINIMAL.replace('name = "t"', 'name = "u"'))
+    assert r3.training_key() != r1.training_key()
+
+
+def _toml(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, tuple | list):
+        return "[" + ", ".join(_toml(x) for x in v) + "]"
+    return repr(v)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(5, 5.0), (2.5e6, 2.5e6), ("360M", 3.6e8), ("4k", 4e3), ("1.5G", 1.5e9), ("12", 12.0)],
+)
+def test_parse_quantity(value: object, expected: float) -> None:
+    assert parse_quantity("k", value) == expected
+
+
+@pytest.mark.parametrize("value", ["-1", "abc", "3X", True, float("nan"), -2, [1]])
+def test_parse_quantity_rejects(value: object) -> None:
+    with pytest.raises(RecipeError, match="^k: "):
+        parse_quantity("k", value)
+
+
+BAD = [
+    ("foo = 1\n" + MINIMAL, "foo: unknown key"),
+    (MINIMAL + "foo = 1\n", "spaces[0].foo: unknown key"),
+    (MINIMAL.replace("n = 3", "n = 0"), "n: must be >= 1"),
+    (MINIMAL.replace("n = 3", 'n = "3"'), "n: expected an integer"),
+    (MINIMAL.replace("n = 3", "n = 3.0"), "n: expected an integer"),
+    (MINIMAL.replace('name = "t"', ""), "name: missing required key"),
+    (MINIMAL.replace('name = "t"', 'name = "a b"'), "name: use letters"),
+    (MINIMAL.replace('name = "digits"', 'name = "mnist"'), "dataset.name: unknown dataset"),
+    (MINIMAL.replace('name = "digits"', 'name = "cifar10"'), "dataset.path: dataset 'cifar10'"),
+    (MINIMAL + "[band]\nflops = [4e6, 2e6]\n", "band.flops: impossible band"),
+    (MINIMAL + "[band]\nflops = [4e6, 4e6]\n", "band.flops: impossible band"),
+    (MINIMAL + "[band]\nflops = [1]\n", "band.flops: expected [lo, hi]"),
+    (MINIMAL + "[band]\nflops = [-1, 5]\n", "band.flops: expected a finite number"),
+    (MINIMAL + "[band]\nlatency = [1, 5]\n", "band.latency: unknown band metric"),
+    (MINIMAL + "[schedule]\nepochz = 1\n", "schedule.epochz: unknown schedule field"),
+    (MINIMAL + "[schedule]\nepochs = 1.5\n", "schedule.epochs: expected an integer"),
+    (MINIMAL + '[schedule]\nbase_lr = "fast"\n', "schedule.base_lr: expected a number"),
+    (MINIMAL + "[schedule]\nbase_lr = 0\n", "schedule base_lr must be > 0"),
+    (MINIMAL.replace("[dataset]", "[dataset]\ntest_fraction = 1.5"), "dataset.test_fraction"),
+    (MINIMAL.replace("[dataset]", "[dataset]\nsplit_seed = 'a'"), "dataset.split_seed"),
+    (MINIMAL + "[failure]\nretries = -1\n", "failure.retries: must be >= 0"),
+    (MINIMAL + "[failure]\ntimeout_s = 0\n", "failure.timeout_s: must be > 0"),
+    (MINIMAL + "[failure]\nnum_gpu = 1\n", "failure.num_gpu: unknown key"),
+    (MINIMAL.replace("[[spaces]]\nname = \"AnyNetX_A\"", ""), "spaces: missing required key"),
+    (MINIMAL + '[[spaces]]\nname = "AnyNetX_A"\n', "spaces: duplicate space name"),
+    (MINIMAL + '[[spaces]]\nname = "B"\nwidth = 3\n', "spaces[1].width: unknown key"),
+    (MINIMAL + '[[spaces]]\nname = "B"\nband = { flops = [2, 1] }\n', "spaces[1].band.flops"),
+    (MINIMAL + '[[spaces]]\nname = "B"\noverrides = 3\n', "spaces[1].overrides: expected a"),
+    (
+        MINIMAL + '[[spaces]]\nname = "B"\ncatalog = "X"\ndefinition = {base = "X"}\n',
+        "spaces[1].definition: give either",
+    ),
+    (MINIMAL.replace("[[spaces]]", "[space]") + "[[spaces]]\nname='x'\n", "spaces: write either"),
+    ('device = "gpu"\n' + MINIMAL, "device: expected cpu"),
+    ("workers = 0\n" + MINIMAL, "workers: must be >= 1"),
+    ("seed = -1\n" + MINIMAL, "seed: must be >= 0"),
+    ("n = 2\n" + MINIMAL, "invalid TOML"),
+    (MINIMAL.replace("[dataset]", "[dataset]\nroot = 'x'"), "dataset.root: unknown key"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD)
+def test_invalid_recipes_name_the_key(text: str, message: str) -> None:
+    with pytest.raises(RecipeError) as info:
+        parse_recipe(text)
+    line = str(info.value)
+    assert message in line
+    assert "\n" not in line.strip() or "invalid TOML" in line
+
+
+def test_space_lookup() -> None:
+    r = parse_recipe(MINIMAL)
+    assert r.space("AnyNetX_A").label == "AnyNetX_A"
+    with pytest.raises(RecipeError, match="has no space 'Z'"):
+        r.space("Z")
+
+
+def test_load_recipe_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(RecipeError, match="recipe file not found"):
+        load_recipe(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "recipes").glob("*.toml")), ids=lambda p: p.name)
+def test_shipped_recipes_parse(path: Path) -> None:
+    r = load_recipe(path)
+    assert r.spaces and r.n >= 1
+
+
+def test_cli_bad_recipe_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(MINIMAL + "[band]\nflops = [4e6, 2e6]\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "edftools", "sweep", str(bad), "--store", str(tmp_path / "s.db")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "band.flops: impossible band" in lines[0]
+    assert not (tmp_path / "s.db").exists()
