@@ -21,6 +21,11 @@ import click
               help="Only this space of the recipe (repeatable).")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Show a progress bar on stderr.")
+@click.option("--backend", type=click.Choice(("local", "ray")), default="local",
+              show_default=True, help="Where runs train: local worker processes, or Ray tasks "
+              "(pip install 'edftools[ray]').")
+@click.option("--address", default=None, help="With --backend ray: the cluster to join ('auto', "
+              "'ray://head:10001' or host:port); default: start a local Ray instance.")
 def sweep_cmd(
     recipe: str,
     store_path: str | None,
@@ -28,11 +33,19 @@ def sweep_cmd(
     n: int | None,
     spaces: tuple[str, ...],
     progress: bool,
+    backend: str,
+    address: str | None,
 ) -> None:
     """Sample, train and store the models of RECIPE (a TOML file; resumable)."""
     from edftools.recipe import load_recipe
     from edftools.train.sweep import plan_sweep
 
+    if address is not None and backend != "ray":
+        raise click.UsageError("--address needs --backend ray")
+    if backend == "ray":
+        from edftools.train.ray_executor import import_ray
+
+        import_ray()  # says how to install Ray before anything is created
     rec = load_recipe(recipe)
     plan = plan_sweep(rec, n=n, spaces=spaces or None)
 
@@ -48,7 +61,15 @@ def sweep_cmd(
             f"{default_threads(k)} thread(s), device {rec.device}",
             err=True,
         )
-        with LocalProcessExecutor(k, timeout_s=rec.failure.timeout_s) as executor:
+        if backend == "ray":
+            from edftools.train.ray_executor import RayExecutor
+
+            executor = RayExecutor.for_recipe(rec, address=address, max_in_flight=workers)
+            click.echo(f"sweep {rec.name}: Ray at {executor.address}, "
+                       f"{executor.capacity} run(s) in flight", err=True)
+        else:
+            executor = LocalProcessExecutor(k, timeout_s=rec.failure.timeout_s)
+        with executor:
             summary = execute_plan(plan, store, executor, progress=progress)
     finally:
         store.close()

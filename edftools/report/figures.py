@@ -59,15 +59,24 @@ def _style() -> Iterator[None]:
 def to_png(fig: Figure) -> bytes:
     """PNG bytes of ``fig`` (fixed DPI, no software/date metadata, so output is reproducible)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return buf.getvalue()
 
 
 def _grid(n: int, ncols: int, width: float = 4.0, height: float = 3.2) -> tuple[Figure, list]:
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
-    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    # fixed margins: constrained/tight layout costs more than drawing the figure itself
+    fig = Figure(figsize=(width * ncols, height * nrows))
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
+    fig.subplots_adjust(
+        left=0.7 / (width * ncols),
+        right=1 - 0.15 / (width * ncols),
+        bottom=0.55 / (height * nrows),
+        top=1 - 0.35 / (height * nrows),
+        wspace=0.3,
+        hspace=0.45,
+    )
     for ax in axes[n:]:
         ax.set_visible(False)
     return fig, axes[:n]
@@ -92,7 +101,7 @@ def _draw_curves(ax, panel: Panel, colors: dict[str, tuple]) -> None:
     ax.legend(loc="best", fontsize=8, frameon=True)
 
 
-def panels_figure(panels: Sequence[Panel], ncols: int = 3) -> Figure:
+def panels_figure(panels: Sequence[Panel], ncols: int = 3, log_x: bool = False) -> Figure:
     """A grid of panels (EDFs with bands, best-of-k curves, ...), one color per label."""
     labels = list(dict.fromkeys(c.label for p in panels for c in p.curves))
     colors = dict(zip(labels, sns.color_palette(PALETTE, max(len(labels), 1)), strict=False))
@@ -100,6 +109,8 @@ def panels_figure(panels: Sequence[Panel], ncols: int = 3) -> Figure:
         fig, axes = _grid(len(panels), ncols)
         for ax, panel in zip(axes, panels, strict=True):
             _draw_curves(ax, panel, colors)
+            if log_x:
+                ax.set_xscale("log", base=2)
     return fig
 
 
@@ -204,6 +215,8 @@ def trend_figure(panels: Sequence[TrendPanel], ncols: int = 3) -> Figure:
             if p.fit_lo is not None and p.fit_hi is not None:
                 ax.fill_between(p.fit_x, p.fit_lo, p.fit_hi, color="tab:red", alpha=0.2)
             ax.plot(p.fit_x, p.fit_y, color="tab:red", label="trend")
+            if np.all(p.x > 0):
+                ax.set_xscale("log")
             ax.set_title(p.title)
             ax.set_xlabel(p.xlabel)
             ax.set_ylabel(p.ylabel)

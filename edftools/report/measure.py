@@ -13,16 +13,25 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
 from edftools.errors import EdftoolsError, StatsInputError
 from edftools.report.data import NORMALIZE_CHOICES
-from edftools.stats.bands import EDFBand, edf_band
-from edftools.stats.normalize import Normalization, normalize_weights
-from edftools.stats.power import models_to_settle
-from edftools.stats.summaries import SampleSummary
-from edftools.stats.summaries import summarize as stats_summarize
-from edftools.stats.twosample import edf_deficit_bound, ks_permutation, ks_statistic
+from edftools.stats import (
+    CompareResult,
+    EDFBand,
+    GoodRangeResult,
+    Normalization,
+    SampleSummary,
+    TrendResult,
+    edf_band,
+    ks_statistic,
+    models_to_settle,
+    normalize_weights,
+)
+from edftools.stats import compare as stats_compare
+from edftools.stats import good_range as stats_good_range
+from edftools.stats import summarize as stats_summarize
+from edftools.stats import trend as stats_trend
 
 BEST_OF_KS: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
 DEFAULT_BINS = 8
@@ -164,24 +173,39 @@ def step_test(
     restricted: SpaceSample,
     seed: int | np.random.SeedSequence,
     n_boot: int = 1000,
-    n_perm: int = 999,
+    n_perm: int = 9999,
 ) -> StepTest:
-    """Two-sided KS test, the largest gain, and the deficit bound of ``restricted`` vs ``parent``
-    (``stats.ks_permutation`` / ``scipy.stats.ks_2samp``, ``stats.ks_statistic``,
-    ``stats.edf_deficit_bound``)."""
+    """``stats.compare(parent, restricted)`` (two-sided KS: scipy's for plain EDFs, weighted KS
+    with a permutation p-value for normalized ones; deficit bound of sup_e(F_p − F_r)) and the
+    largest gain sup_e(F_r − F_p) (``stats.ks_statistic``)."""
+    res = compare_result(parent, restricted, seed, n_boot, n_perm)
     ep, wp = _used(parent)
     er, wr = _used(restricted)
-    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    seeds = root.spawn(2)
-    if wp is None and wr is None:
-        res = scipy_stats.ks_2samp(er, ep)
-        d, p, method = float(res.statistic), float(res.pvalue), "KS (scipy.stats.ks_2samp)"
-    else:
-        perm = ks_permutation(er, ep, wr, wp, n_perm=n_perm, seed=np.random.default_rng(seeds[0]))
-        d, p, method = perm.statistic, perm.pvalue, f"weighted KS, {n_perm} permutations"
-    gain = ks_statistic(er, ep, wr, wp, alternative="greater")
-    bound = edf_deficit_bound(ep, er, wp, wr, n_boot=n_boot, seed=np.random.default_rng(seeds[1]))
-    return StepTest(d, p, method, gain, bound.statistic, bound.upper)
+    gain = ks_statistic(ep, er, wp, wr, alternative="less")
+    return StepTest(
+        res.ks.statistic,
+        res.ks.pvalue,
+        res.ks.method,
+        gain,
+        res.deficit.statistic,
+        res.deficit.upper,
+    )
+
+
+def compare_result(
+    a: SpaceSample,
+    b: SpaceSample,
+    seed: int | np.random.SeedSequence,
+    n_boot: int = 1000,
+    n_perm: int = 9999,
+) -> CompareResult:
+    """``stats.compare`` of two samples (a = reference): KS, AD, differences, deficit bound."""
+    ea, wa = _used(a)
+    eb, wb = _used(b)
+    rng = np.random.default_rng(seed)
+    return stats_compare(
+        ea, eb, wa, wb, n_perm=n_perm, n_boot=n_boot, ks=BEST_OF_KS, quantiles=(0.5,), seed=rng
+    )
 
 
 def models_needed(test: StepTest, margin: float, alpha: float) -> int:
@@ -192,3 +216,27 @@ def models_needed(test: StepTest, margin: float, alpha: float) -> int:
     plan = models_to_settle(test.ks_d, test.deficit, margin, alpha=alpha)
     options = [plan.n_detect] + ([plan.n_equivalence] if plan.n_equivalence else [])
     return int(min(options))
+
+
+def gain(a: SpaceSample, b: SpaceSample) -> float:
+    """sup_e (F_b(e) − F_a(e)): how far b's EDF rises above a's (``stats.ks_statistic``)."""
+    ea, wa = _used(a)
+    eb, wb = _used(b)
+    return ks_statistic(ea, eb, wa, wb, alternative="less")
+
+
+def good_range(
+    values: np.ndarray, errors: np.ndarray, seed: int | np.random.SeedSequence
+) -> GoodRangeResult:
+    """DDS empirical bootstrap of the best model's value (draw 25% of the (value, error) pairs
+    with replacement, keep the value of the lowest error), computed from its exact law
+    (``stats.good_range(method="exact")``, the limit of infinitely many repetitions; ``seed``
+    is unused by the exact law and kept for a sampled variant)."""
+    del seed
+    return stats_good_range(values, errors, sample=0.25, method="exact")
+
+
+def trend(x: np.ndarray, y: np.ndarray, errors: np.ndarray, top: float = 0.25) -> TrendResult:
+    """OLS and median regression of a parameter on log complexity among the good models
+    (error ≤ the ``top`` quantile): y = β0 + β1·log x (``stats.trend``)."""
+    return stats_trend(x, y, errors=errors, top=top, quantiles=(0.5,))

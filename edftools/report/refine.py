@@ -258,10 +258,12 @@ def footnotes(result: RefineResult) -> list[str]:
         "KS D: two-sample Kolmogorov–Smirnov statistic sup|F_restricted − F_parent| between each "
         "space and the one above it; p-values Holm-adjusted over the "
         f"{m} steps of the chain (family-wise error ≤ α = {o.alpha:g}).",
-        f"Verdicts: improves = Holm-significant and the restricted EDF lies above; no loss = "
-        f"bootstrap 95% upper bound of sup_e(F_parent − F_restricted) < margin {o.margin:g}; "
-        "worse = Holm-significant deficit; inconclusive = neither, with the models per space "
-        f"needed to detect a difference of max(margin, D) with power 0.8 at level α/{m}.",
+        f"Verdicts: improves = Holm-significant and the restricted EDF lies above its parent's; "
+        f"no loss = the bootstrap 95% upper bound of sup_e(F_parent − F_restricted) is below the "
+        f"margin {o.margin:g}; worse = Holm-significant deficit; inconclusive = neither, with the "
+        "models per space that would settle it if the observed difference were the truth: the "
+        f"fewer of those that detect D with power 0.8 at level α/{m} and those that bring the "
+        "deficit bound below the margin.",
         f"CIs: percentile bootstrap ({o.n_boot} resamples, seed {o.seed}); best of {BEST_K} = "
         f"expected lowest error of {BEST_K} models drawn at random (NDS random-search curve).",
     ]

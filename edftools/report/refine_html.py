@@ -37,8 +37,12 @@ def _column(name: str) -> Callable[[pd.DataFrame], np.ndarray]:
 TIED: dict[str, TiedParameter] = {
     "AnyNetX_B": TiedParameter("shared bottleneck ratio b", _column("b1"), False, True),
     "AnyNetX_C": TiedParameter("shared group width g", _column("g1"), False, True),
-    "AnyNetX_D": TiedParameter("width growth (w_last/w_1)^(1/(K-1))", lambda f: growth(f, "w"), True),
-    "AnyNetX_E": TiedParameter("depth growth (d_last/d_1)^(1/(K-1))", lambda f: growth(f, "d"), True),
+    "AnyNetX_D": TiedParameter(
+        "width growth (w_last/w_1)^(1/(K-1))", lambda f: growth(f, "w"), True
+    ),
+    "AnyNetX_E": TiedParameter(
+        "depth growth (d_last/d_1)^(1/(K-1))", lambda f: growth(f, "d"), True
+    ),
     "RegNetX": TiedParameter("width multiplier wm", _column("wm"), False),
 }
 
@@ -49,18 +53,19 @@ def edf_panels(result: RefineResult) -> list[figures.Panel]:
     samples = result.samples
     grid = measure.error_grid(samples)
     seed = result.options.seed
-    bands = [measure.band(s, grid, np.random.SeedSequence([seed, 3, i])) for i, s in
-             enumerate(samples)]
+    bands = [
+        measure.band(s, grid, np.random.SeedSequence([seed, 3, i])) for i, s in enumerate(samples)
+    ]
     panels = []
     for i in range(1, len(samples)):
         row = result.rows[i]
         curves = tuple(
-            figures.Curve(samples[j].name, grid, bands[j].estimate, bands[j].lower,
-                          bands[j].upper)
+            figures.Curve(samples[j].name, grid, bands[j].estimate, bands[j].lower, bands[j].upper)
             for j in (i - 1, i)
         )
-        panels.append(figures.Panel(f"{samples[i - 1].name} → {samples[i].name}: {row.verdict}",
-                                    curves))
+        panels.append(
+            figures.Panel(f"{samples[i - 1].name} → {samples[i].name}: {row.verdict}", curves)
+        )
     return panels
 
 
@@ -80,7 +85,9 @@ def good_range_panels(result: RefineResult) -> list[figures.RangePanel]:
         ok = np.isfinite(values)
         if ok.sum() < 4:
             continue
-        gr = measure.good_range(values[ok], errors[ok], np.random.SeedSequence([result.options.seed, 4, i]))
+        gr = measure.good_range(
+            values[ok], errors[ok], np.random.SeedSequence([result.options.seed, 4, i])
+        )
         panels.append(
             figures.RangePanel(
                 title=f"{space}: {tied.label}",
@@ -130,8 +137,12 @@ def render(result: RefineResult) -> str:
             f"seed {o.seed}."
         ),
         htmldoc.heading("Refinement table"),
-        htmldoc.table(HEADERS, table_cells(result.rows), table_id="refinement-table",
-                      verdict_column=len(HEADERS) - 1),
+        htmldoc.table(
+            HEADERS,
+            table_cells(result.rows),
+            table_id="refinement-table",
+            verdict_column=len(HEADERS) - 1,
+        ),
         htmldoc.bullet_list(footnotes(result)),
         htmldoc.heading("EDFs along the chain"),
         htmldoc.figure(

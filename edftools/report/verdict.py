@@ -18,18 +18,18 @@ VERDICTS: tuple[str, ...] = (IMPROVES, NO_LOSS, WORSE, INCONCLUSIVE)
 
 
 def holm(p_values: Sequence[float], alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """Holm step-down adjustment over a family of m tests (``statsmodels`` ``multipletests``).
+    """Holm step-down adjustment over a family of m tests (``stats.holm`` = statsmodels').
 
     With p-values sorted ascending p_(1) ≤ … ≤ p_(m), the adjusted values are
     p̃_(i) = max_{j ≤ i} min(1, (m − j + 1)·p_(j)); a hypothesis is rejected when p̃ < α, which
     keeps the family-wise error rate ≤ α. Returns ``(adjusted, rejected)``.
     """
-    from statsmodels.stats.multitest import multipletests
+    from edftools.stats.compare import holm as stats_holm
 
     p = np.asarray(p_values, dtype=float)
     if p.size == 0:
         return p.copy(), np.zeros(0, dtype=bool)
-    rejected, adjusted, _, _ = multipletests(p, alpha=alpha, method="holm")
+    rejected, adjusted = stats_holm(p, alpha)
     return np.asarray(adjusted, dtype=float), np.asarray(rejected, dtype=bool)
 
 

@@ -41,6 +41,8 @@ def draw_index(rng: np.random.Generator, pmf: np.ndarray, size: int) -> np.ndarr
     """``size`` i.i.d. indices into the grid with probabilities ``pmf`` (inverse CDF)."""
     if pmf.size == 1:
         return np.zeros(size, dtype=np.int64)
+    if np.all(pmf == pmf[0]):
+        return rng.integers(0, pmf.size, size)
     cdf = np.cumsum(pmf)
     idx = np.searchsorted(cdf, rng.random(size) * cdf[-1], side="right")
     return np.minimum(idx, pmf.size - 1)

@@ -283,15 +283,25 @@ class Space:
             for name in FAMILY_PARAMS["regnet"]:
                 vals, p = self.pmf(name, dist)
                 raw[name] = vals[draw_index(rng, p, n)]
-            max_d = int(self.param("depth").values[-1])
-            ws, ks, valid = block_widths_batch(
-                raw["w0"], raw["wa"], raw["wm"], raw["depth"], max_depth=max_d
+            # cheap pre-filter on the last block alone: max(k) + 1 must equal S
+            last = raw["depth"] - 1
+            k_last = np.round(
+                np.log((last * raw["wa"] + raw["w0"]) / raw["w0"]) / np.log(raw["wm"])
             )
-            keep, d, w = regnet_stages(ws, ks, valid, S)
+            rows = np.flatnonzero(k_last == S - 1)
+            keep = np.zeros(n, dtype=bool)
+            d = np.ones((n, S), dtype=np.int64)
+            w = np.full((n, S), 8, dtype=np.int64)
+            if rows.size:
+                sub = {k: raw[k][rows] for k in ("w0", "wa", "wm", "depth")}
+                ws, ks, valid = block_widths_batch(sub["w0"], sub["wa"], sub["wm"], sub["depth"])
+                ok, d_sub, w_sub = regnet_stages(ws, ks, valid, S)
+                keep[rows], d[rows], w[rows] = ok, d_sub, w_sub
             b = np.repeat(raw["bottleneck_ratio"][:, None], S, axis=1)
             g0 = np.repeat(raw["group_width"][:, None].astype(np.int64), S, axis=1)
-            w, g = adjust_compatibility_batch(np.where(keep[:, None], w, 8), b, g0)
+            w = np.where(keep[:, None], w, 8)
             d = np.where(keep[:, None], d, 1)
+            w, g = adjust_compatibility_batch(w, b, g0)
         cx = complexity_batch(d, w, b, g, self.strides, **self.net_kwargs())
         return {"raw": raw, "d": d, "w": w, "b": b, "g": g, "cx": cx, "keep": keep}
 
@@ -334,7 +344,7 @@ class Space:
             found += idx.size
             drawn += batch
             rate = max(found, 1) / drawn
-            batch = int(min(262_144, max(4096, 1.3 * (n - found) / rate)))
+            batch = int(min(65_536, max(4096, 1.3 * (n - found) / rate)))
         return self._assemble(parts, drawn)
 
     def sample(

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import check_count, check_level, make_rng, sample_and_weights
@@ -92,6 +91,8 @@ class CompareResult:
 
 def anderson(a: np.ndarray, b: np.ndarray) -> ADResult:
     """scipy.stats.anderson_ksamp on [a, b] (its warnings about capped p-values silenced)."""
+    from scipy import stats
+
     if np.unique(np.r_[a, b]).size < 2:
         return ADResult(float("nan"), 1.0)
     with warnings.catch_warnings():
@@ -129,6 +130,8 @@ def compare(
     k-sample via scipy for unweighted samples. Differences stat(a) − stat(b) and the
     best-of-k curves come with percentile-bootstrap CIs (``n_boot`` resamples, ``level``).
     """
+    from scipy import stats
+
     ea, wa = sample_and_weights(a, weights_a, "a", "weights_a")
     eb, wb = sample_and_weights(b, weights_b, "b", "weights_b")
     check_alternative(alternative)

@@ -139,7 +139,7 @@ def normalize_weights(
     k. With π_k = 1/K every bin carries mass 1/K (the NDS rule); with ``target`` (another
     space's complexities) π_k is that space's share of models in bin k, so the weighted sample
     has the target's complexity histogram. With ``range=None`` the range is [min c, max c] and
-    every model is kept. The weights sum to 1.
+    every model is kept. The weights sum to 1 (up to rounding).
 
     Raises:
         StatsInputError: bad complexities, bins < 1, a bad range, or an empty bin (named, with
@@ -152,5 +152,9 @@ def normalize_weights(
         raise StatsInputError(f"no model has complexity strictly inside the range {range}")
     counts = np.bincount(idx[inside], minlength=pi.size)
     w = np.zeros(c.size)
-    w[inside] = pi[idx[inside]] / counts[idx[inside]]
-    return w / w.sum()
+    k_in = idx[inside]
+    if target is None:  # the NDS rule, in its own order of operations: 1 / n_k / K
+        w[inside] = 1.0 / counts[k_in] / pi.size
+    else:
+        w[inside] = pi[k_in] / counts[k_in]
+    return w

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import check_count, check_level, make_rng
@@ -45,6 +44,8 @@ class PowerResult:
 
 
 def _critical(alpha: float, alternative: str) -> float:
+    from scipy import stats
+
     if alternative == "two-sided":
         return float(stats.kstwobign.isf(alpha))
     return math.sqrt(math.log(1.0 / alpha) / 2.0)
@@ -55,12 +56,16 @@ def _n_eff(n: float, ratio: float) -> float:
 
 
 def _asymptotic_power(n: int, delta: float, alpha: float, ratio: float, alt: str) -> float:
+    from scipy import stats
+
     return float(
         stats.norm.cdf(2.0 * (math.sqrt(_n_eff(n, ratio)) * delta - _critical(alpha, alt)))
     )
 
 
 def _simulated_d(n_a: int, n_b: int, delta: float, n_sim: int, rng: np.random.Generator, alt: str):
+    from scipy import stats
+
     out = np.empty(n_sim)
     chunk = max(1, 2_000_000 // (n_a + n_b))
     for start in range(0, n_sim, chunk):
@@ -112,6 +117,8 @@ def power(
     power ≥ ``power``; give ``n`` alone for the smallest detectable δ at that power. Formulas in
     the module docstring (asymptotic: power ≥ Φ(2(√N·δ − c_α)), N = n_a·n_b/(n_a + n_b)).
     """
+    from scipy import stats
+
     alpha = check_level(alpha, "alpha")
     target = check_level(power, "power")
     check_alternative(alternative)

@@ -273,19 +273,41 @@ def _arrow_table(columns: Sequence[tuple[str, str]], rows: Sequence[Mapping[str,
     return pa.Table.from_arrays(arrays, names=[name for name, _ in columns])
 
 
+SMALL_BATCH_VALUES = 4000  # up to this many parameters, plain VALUES beat an Arrow scan
+
+
+def _insert_values(
+    con: Any, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    names = [name for name, _ in columns]
+    row_marks = "(" + ", ".join("?" * len(names)) + ")"
+    con.execute(
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES " + ", ".join([row_marks] * len(rows)),
+        [row[name] for row in rows for name in names],
+    )
+
+
+def _insert_arrow(
+    con: Any, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    view = f"_incoming_{table}"
+    con.register(view, _arrow_table(columns, rows))
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+    finally:
+        con.unregister(view)
+
+
 def insert_rows(
     con: Any, runs: Sequence[Mapping[str, Any]], epochs: Sequence[Mapping[str, Any]]
 ) -> None:
-    """Insert validated ``runs`` and ``epochs`` rows (the caller owns the transaction)."""
-    if runs:
-        con.register("_incoming_runs", _arrow_table(RUN_COLUMNS, runs))
-        try:
-            con.execute("INSERT INTO runs BY NAME SELECT * FROM _incoming_runs")
-        finally:
-            con.unregister("_incoming_runs")
-    if epochs:
-        con.register("_incoming_epochs", _arrow_table(EPOCH_COLUMNS, epochs))
-        try:
-            con.execute("INSERT INTO epochs BY NAME SELECT * FROM _incoming_epochs")
-        finally:
-            con.unregister("_incoming_epochs")
+    """Insert validated ``runs`` and ``epochs`` rows (the caller owns the transaction).
+
+    A small batch (one run as the sweep writes it) goes in as parameterized VALUES; a large
+    one (an import) as an Arrow table — the same rows either way (tested).
+    """
+    for table, columns, rows in (("runs", RUN_COLUMNS, runs), ("epochs", EPOCH_COLUMNS, epochs)):
+        if not rows:
+            continue
+        small = len(rows) * len(columns) <= SMALL_BATCH_VALUES
+        (_insert_values if small else _insert_arrow)(con, table, columns, rows)

@@ -37,7 +37,7 @@ from edftools.recipe import Recipe, SpaceSpec, canonical_json
 from edftools.records import RunRecord, RunResult
 from edftools.spaces.config import NetConfig
 
-SAMPLE_BLOCK = 32
+SAMPLE_BLOCK = 128
 RUN_ID_VERSION = 1
 
 
@@ -50,11 +50,15 @@ def derive_seed(seed: int, *keys: Any) -> int:
     return int.from_bytes(digest[:4], "big") >> 1
 
 
-def run_id(recipe: Recipe, space: str, config: NetConfig, seed: int) -> str:
-    """``sha256(canonical_json({v, sweep, dataset, schedule, space, config, seed}))[:20]``."""
+def run_id(recipe: Recipe | dict[str, Any], space: str, config: NetConfig, seed: int) -> str:
+    """``sha256(canonical_json({v, sweep, dataset, schedule, space, config, seed}))[:20]``.
+
+    ``recipe`` may be the recipe or its precomputed :meth:`Recipe.training_key` (faster).
+    """
+    training = recipe.training_key() if isinstance(recipe, Recipe) else recipe
     key = {
         "v": RUN_ID_VERSION,
-        **recipe.training_key(),
+        **training,
         "space": space,
         "config": config.to_dict(),
         "seed": int(seed),
@@ -88,48 +92,59 @@ class SweepPlan:
         return [r for r in self.runs if r.run_id not in finished]
 
 
-def sample_space_configs(spec: SpaceSpec, seed: int, n: int) -> list[NetConfig]:
-    """The first ``n`` configs of a space, block-wise so they do not depend on ``n``."""
+def sample_space_configs(
+    spec: SpaceSpec, seed: int, n: int
+) -> list[tuple[NetConfig, int, int, int]]:
+    """The first ``n`` ``(config, flops, params, acts)`` of a space, block-wise (see above)."""
     space = spec.build()
     bands = {k: (lo, hi) for k, (lo, hi) in spec.bands.items()}
-    configs: list[NetConfig] = []
+    out: list[tuple[NetConfig, int, int, int]] = []
     for block in range(math.ceil(n / SAMPLE_BLOCK)):
         block_seed = derive_seed(seed, "configs", spec.label, block)
-        got = list(space.sample(SAMPLE_BLOCK, seed=block_seed, bands=bands))
-        if len(got) != SAMPLE_BLOCK:
+        batch = space.sample_batch(SAMPLE_BLOCK, seed=block_seed, bands=bands)
+        if len(batch.configs) != SAMPLE_BLOCK:
             raise SpaceError(
-                f"space {spec.label!r}: sampler returned {len(got)} of {SAMPLE_BLOCK} configs"
+                f"space {spec.label!r}: sampler returned {len(batch.configs)} of "
+                f"{SAMPLE_BLOCK} configs"
             )
-        configs.extend(got)
-    return configs[:n]
+        out.extend(
+            zip(
+                batch.configs,
+                batch.flops.tolist(),
+                batch.params.tolist(),
+                batch.acts.tolist(),
+                strict=True,
+            )
+        )
+    return out[:n]
 
 
 def plan_sweep(
     recipe: Recipe, n: int | None = None, spaces: Sequence[str] | None = None
 ) -> SweepPlan:
     """Plan a recipe's runs: ``n`` overrides every space's n, ``spaces`` selects labels."""
-    from edftools.spaces import complexity
-
     if n is not None and n < 1:
         raise RecipeError(f"n must be >= 1, got {n}")
     specs = [recipe.space(s) for s in spaces] if spaces else list(recipe.spaces)
+    training = recipe.training_key()
     per_space: list[list[PlannedRun]] = []
     for spec in specs:
         count = n if n is not None else spec.n
         runs = []
-        for i, cfg in enumerate(sample_space_configs(spec, recipe.seed, count)):
+        for i, (cfg, flops, params, acts) in enumerate(
+            sample_space_configs(spec, recipe.seed, count)
+        ):
             seed = derive_seed(recipe.seed, "run", spec.label, i)
-            c = complexity(cfg)
             runs.append(
                 PlannedRun(
-                    run_id=run_id(recipe, spec.label, cfg, seed),
+                    run_id=run_id(training, spec.label, cfg, seed),
                     space=spec.label,
                     index=i,
                     config=cfg,
                     seed=seed,
-                    flops=int(c.flops),
-                    params=int(c.params),
-                    acts=int(c.acts),
+                    flops=int(flops),
+                    params=int(params),
+                    acts=int(acts),
                 )
             )
         per_space.append(runs)

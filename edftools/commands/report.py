@@ -1,0 +1,223 @@
+"""``edftools refine``, ``edftools compare`` and ``edftools demo`` (issue 5).
+
+Thin: parse options, read the store, call :mod:`edftools.report`, print. Heavy imports (pandas,
+scipy, matplotlib) happen inside the commands, never at CLI start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import click
+
+STORE_HELP = "Result store (default: $EDFTOOLS_STORE or data/edftools.duckdb)."
+ERROR_HELP = (
+    "Error column: 'error' = final-epoch top-1 test error (default, not selected on the test "
+    "set), 'best_error' = lowest test error over epochs (pycls/NDS)."
+)
+
+
+def _common(func):
+    """Options shared by refine and compare."""
+    options = [
+        click.option("--store", "store_path", default=None, help=STORE_HELP),
+        click.option("--sweep", default=None, help="Only runs of this sweep."),
+        click.option(
+            "--normalize",
+            type=click.Choice(("flops", "params", "none")),
+            default="flops",
+            show_default=True,
+            help="Complexity normalization of the EDFs (NDS), or none.",
+        ),
+        click.option(
+            "--bins",
+            type=click.IntRange(min=1),
+            default=8,
+            show_default=True,
+            help="Number of complexity bins K.",
+        ),
+        click.option(
+            "--margin",
+            type=click.FloatRange(0, 1, min_open=True),
+            default=0.05,
+            show_default=True,
+            help="Equivalence margin for 'no loss' (sup-norm EDF deficit).",
+        ),
+        click.option(
+            "--error-column",
+            type=click.Choice(("error", "best_error")),
+            default="error",
+            show_default=True,
+            help=ERROR_HELP,
+        ),
+        click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed."),
+        click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _runs(store_path: str | None, sweep: str | None):
+    from edftools.store import open_store
+
+    store = open_store(store_path, read_only=True)
+    try:
+        return store.runs_frame(sweep=sweep)
+    finally:
+        store.close()
+
+
+@click.command("refine")
+@click.option(
+    "--chain",
+    default="A,B,C,D,E,RegNetX",
+    show_default=True,
+    help="Spaces in refinement order (A..E = AnyNetX_A..E).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for refinement.md and refinement.html.",
+)
+@_common
+def refine_cmd(
+    chain: str,
+    out_dir: str,
+    store_path: str | None,
+    sweep: str | None,
+    normalize: str,
+    bins: int,
+    margin: float,
+    error_column: str,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """Sequential restriction testing: verdict per step of the chain, Holm over the chain.
+
+    Prints the refinement table (Markdown, or JSON with --json) and writes
+    OUT/refinement.md and OUT/refinement.html.
+    """
+    from edftools.report.data import parse_names
+    from edftools.report.refine import RefineOptions, refine, to_json
+    from edftools.report.writers import refinement_markdown_file, write_refinement
+
+    options = RefineOptions(
+        chain=tuple(parse_names(chain)),
+        normalize=normalize,
+        bins=bins,
+        margin=margin,
+        error_column=error_column,
+        sweep=sweep,
+        seed=seed,
+    )
+    result = refine(_runs(store_path, sweep), options)
+    files = write_refinement(result, out_dir)
+    if as_json:
+        click.echo(json.dumps(to_json(result), indent=2, allow_nan=False))
+    else:
+        click.echo(refinement_markdown_file(result), nl=False)
+    click.echo("wrote " + ", ".join(str(f) for f in files), err=True)
+
+
+@click.command("compare")
+@click.argument("spaces", nargs=-1, required=True)
+@click.option(
+    "--out",
+    "out_file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Write the HTML report here.",
+)
+@click.option(
+    "--params",
+    default="d,w0,wm",
+    show_default=True,
+    help="Parameters for the good-range and trend plots (d = total depth, or a runs column).",
+)
+@_common
+def compare_cmd(
+    spaces: tuple[str, ...],
+    out_file: str | None,
+    params: str,
+    store_path: str | None,
+    sweep: str | None,
+    normalize: str,
+    bins: int,
+    margin: float,
+    error_column: str,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """Compare the error EDFs of SPACES (any spaces or imported sweeps in the store).
+
+    Prints a Markdown summary (or JSON with --json); --out writes a self-contained HTML report.
+    """
+    from edftools.report.compare import CompareOptions, compare_spaces, to_json, to_markdown
+    from edftools.report.data import parse_names
+
+    options = CompareOptions(
+        spaces=tuple(parse_names(spaces)),
+        normalize=normalize,
+        bins=bins,
+        margin=margin,
+        error_column=error_column,
+        sweep=sweep,
+        seed=seed,
+        params=tuple(parse_names(params)),
+    )
+    result = compare_spaces(_runs(store_path, sweep), options)
+    if out_file:
+        from edftools.report.compare_html import param_values
+        from edftools.report.writers import write_comparison
+
+        for name in options.params:  # an unknown parameter fails before anything is written
+            param_values(result.frame, name)
+        path = write_comparison(result, out_file)
+        click.echo(f"wrote {path}", err=True)
+    if as_json:
+        click.echo(json.dumps(to_json(result), indent=2, allow_nan=False))
+    else:
+        click.echo(to_markdown(result), nl=False)
+
+
+@click.command("demo")
+@click.option(
+    "--out",
+    "out_dir",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the reports.",
+)
+@click.option(
+    "--store",
+    "store_path",
+    default=None,
+    help="Build the demo store here (deleted and recreated; default: a temporary file).",
+)
+@click.option(
+    "--reference",
+    "reference_dir",
+    default="data/reference",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder of the reference Parquet files.",
+)
+def demo_cmd(out_dir: str, store_path: str | None, reference_dir: str) -> None:
+    """Load the reference data into a fresh store, refine A→…→RegNetX, compare
+    AnyNetX_A with RegNetX, write the reports (no training; deterministic)."""
+    from edftools.report.writers import demo, refinement_markdown_file
+
+    start = time.perf_counter()
+    result = demo(out_dir, store_path, reference_dir)
+    click.echo(refinement_markdown_file(result.refinement), nl=False)
+    click.echo(
+        f"\n{result.n_runs} reference runs; wrote "
+        + ", ".join(str(f) for f in result.files)
+        + f" in {time.perf_counter() - start:.1f} s"
+    )

@@ -1,0 +1,120 @@
+"""Writing reports to disk (atomically: a report file is complete or absent), and the demo.
+
+``make demo`` = :func:`demo`: load ``data/reference/*.parquet`` into a fresh store, run the
+refinement chain and one comparison, write ``reports/``. Everything is seeded and no timestamp
+is written, so the committed ``reports/`` are exactly what the demo regenerates.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from edftools.errors import StoreError
+from edftools.report.compare import CompareOptions, ComparisonResult, compare_spaces
+from edftools.report.refine import RefineOptions, RefineResult, refine
+from edftools.report.refine import to_markdown as refine_markdown
+
+REFERENCE_DIR = Path("data/reference")
+DEMO_COMPARE: tuple[str, str] = ("AnyNetX_A", "RegNetX")
+REFINEMENT_MD = "refinement.md"
+REFINEMENT_HTML = "refinement.html"
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise StoreError(f"cannot write {target}: {exc.strerror or exc}") from None
+    return target
+
+
+def refinement_markdown_file(result: RefineResult) -> str:
+    """The content of ``refinement.md``: a title line and the table with its footnotes."""
+    return "# Design-space refinement (edftools refine)\n\n" + refine_markdown(result)
+
+
+def write_refinement(result: RefineResult, out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write ``refinement.md`` and ``refinement.html`` into ``out_dir``."""
+    from edftools.report.refine_html import render
+
+    out = Path(out_dir)
+    return [
+        write_text(out / REFINEMENT_MD, refinement_markdown_file(result)),
+        write_text(out / REFINEMENT_HTML, render(result)),
+    ]
+
+
+def write_comparison(result: ComparisonResult, path: str | os.PathLike[str]) -> Path:
+    """Write the HTML comparison report to ``path``."""
+    from edftools.report.compare_html import render
+
+    return write_text(path, render(result))
+
+
+def compare_filename(spaces: tuple[str, ...] | list[str]) -> str:
+    """``compare_<a>_vs_<b>.html`` from the space names (lowercase, safe characters)."""
+    safe = ["".join(ch if ch.isalnum() else "_" for ch in s.lower()) for s in spaces]
+    return "compare_" + "_vs_".join(safe) + ".html"
+
+
+@dataclass(frozen=True, eq=False)
+class DemoResult:
+    """What :func:`demo` produced."""
+
+    refinement: RefineResult
+    comparison: ComparisonResult
+    files: tuple[Path, ...]
+    n_runs: int
+
+
+def reference_files(reference_dir: str | os.PathLike[str] = REFERENCE_DIR) -> list[Path]:
+    """The reference Parquet files, sorted; a StoreError when there are none."""
+    files = sorted(Path(reference_dir).glob("*.parquet"))
+    if not files:
+        raise StoreError(f"no reference data: {reference_dir}/*.parquet does not exist")
+    return files
+
+
+def load_reference(store_path: str | os.PathLike[str], reference_dir=REFERENCE_DIR):
+    """Create a fresh store at ``store_path`` (an existing file there is replaced) and import
+    every reference Parquet file into it; returns the store's ok runs frame."""
+    from edftools.store import import_file, open_store
+
+    files = reference_files(reference_dir)
+    path = Path(store_path)
+    for stale in (path, path.with_name(path.name + ".wal")):
+        if stale.exists():
+            stale.unlink()
+    store = open_store(path)
+    try:
+        for f in files:
+            import_file(store, f, "parquet")
+        return store.runs_frame()
+    finally:
+        store.close()
+
+
+def demo(
+    out_dir: str | os.PathLike[str] = "reports",
+    store_path: str | os.PathLike[str] | None = None,
+    reference_dir: str | os.PathLike[str] = REFERENCE_DIR,
+    seed: int = 0,
+) -> DemoResult:
+    """Load the reference data into a fresh store, refine the chain A→…→RegNetX, compare
+    AnyNetX_A with RegNetX, and write the reports into ``out_dir``."""
+    with tempfile.TemporaryDirectory(prefix="edftools-demo-") as tmp:
+        runs = load_reference(store_path or Path(tmp) / "demo.duckdb", reference_dir)
+    refinement = refine(runs, RefineOptions(seed=seed))
+    comparison = compare_spaces(runs, CompareOptions(spaces=DEMO_COMPARE, seed=seed))
+    files = write_refinement(refinement, out_dir)
+    files.append(write_comparison(comparison, Path(out_dir) / compare_filename(DEMO_COMPARE)))
+    return DemoResult(refinement, comparison, tuple(files), len(runs))

@@ -1,0 +1,144 @@
+"""Schema creation, versioning and migration; opening rules (paths, missing/corrupt files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from store_testlib import make_record, sha256
+
+from edftools.errors import StoreError
+from edftools.store import open_store, resolve_store_path, schema
+from edftools.store.store import DEFAULT_STORE_PATH, STORE_ENV_VAR
+
+
+def _columns(path: Path, table: str) -> list[str]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    finally:
+        con.close()
+
+
+def test_fresh_store_has_current_schema(store_path: Path) -> None:
+    store = open_store(store_path)
+    assert store.schema_version == schema.SCHEMA_VERSION == len(schema.MIGRATIONS)
+    assert _columns(store_path, "runs") == list(schema.RUN_COLUMN_NAMES)
+    assert _columns(store_path, "epochs") == list(schema.EPOCH_COLUMN_NAMES)
+    assert _columns(store_path, "sweeps") == ["name", "recipe", "recipe_hash", "created_at"]
+    for i in range(1, schema.MAX_STAGES + 1):
+        assert {f"d{i}", f"w{i}", f"b{i}", f"g{i}"} <= set(schema.RUN_COLUMN_NAMES)
+    names = {r[0] for r in store.fetch("SELECT table_name FROM information_schema.tables")[1]}
+    assert set(schema.VIEWS_V2) <= names
+    versions = store.fetch("SELECT version FROM schema_version ORDER BY 1")[1]
+    assert versions == [(1,), (2,)]
+
+
+def test_reopening_applies_nothing(store_path: Path) -> None:
+    open_store(store_path)
+    con = duckdb.connect(str(store_path))
+    try:
+        assert schema.migrate(con) == []
+    finally:
+        con.close()
+
+
+def _make_v1_store(path: Path) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        assert schema.migrate(con, target=1) == [1]
+        con.execute("INSERT INTO sweeps VALUES ('old', 'r', 'h', TIMESTAMP '2020-01-01')")
+        con.execute(
+            "INSERT INTO runs (run_id, sweep, space, error, flops, status, created_at) "
+            "VALUES ('v1run', 'old', 'AnyNetX_A', 33.5, 1000, 'ok', TIMESTAMP '2020-01-01')"
+        )
+        con.execute("INSERT INTO epochs VALUES ('v1run', 1, 1.0, 40.0, 33.5, 0.1, 2.0)")
+    finally:
+        con.close()
+
+
+def test_v1_store_is_upgraded_on_open(store_path: Path) -> None:
+    _make_v1_store(store_path)
+    assert "source" not in _columns(store_path, "runs")
+    store = open_store(store_path)
+    assert store.schema_version == 2
+    assert _columns(store_path, "runs") == list(schema.RUN_COLUMN_NAMES)
+    rows = store.fetch("SELECT run_id, error, source FROM ok_runs")[1]
+    assert rows == [("v1run", 33.5, "sweep")]
+    summary = store.fetch("SELECT n, n_ok, min_error FROM space_summary")[1]
+    assert summary == [(1, 1, 33.5)]
+    assert store.fetch("SELECT count(*) FROM run_epochs")[1] == [(1,)]
+    # the upgraded store takes new runs
+    store.ensure_sweep("sw", "x")
+    store.write_run(make_record("new"))
+    assert store.fetch("SELECT count(*) FROM runs")[1] == [(2,)]
+
+
+def test_reader_upgrades_an_old_store_too(store_path: Path) -> None:
+    _make_v1_store(store_path)
+    store = open_store(store_path, read_only=True)
+    assert store.schema_version == 2
+    assert store.fetch("SELECT run_id FROM ok_runs")[1] == [("v1run",)]
+
+
+def test_newer_store_is_refused(store_path: Path) -> None:
+    open_store(store_path)
+    con = duckdb.connect(str(store_path))
+    con.execute("INSERT INTO schema_version VALUES (99, NULL)")
+    con.close()
+    with pytest.raises(StoreError, match="newer than this edftools"):
+        open_store(store_path, read_only=True)
+    with pytest.raises(StoreError, match="newer than this edftools"):
+        open_store(store_path)
+
+
+def test_foreign_duckdb_file_is_not_touched(store_path: Path) -> None:
+    con = duckdb.connect(str(store_path))
+    con.execute("CREATE TABLE something (x INTEGER)")
+    con.close()
+    before = sha256(store_path)
+    for read_only in (True, False):
+        with pytest.raises(StoreError, match="not an edftools store"):
+            open_store(store_path, read_only=read_only)
+    assert sha256(store_path) == before
+
+
+@pytest.mark.parametrize("read_only", [True, False])
+def test_garbage_file_is_a_store_error(store_path: Path, read_only: bool) -> None:
+    store_path.write_bytes(b"this is not a database\n" * 500)
+    before = sha256(store_path)
+    with pytest.raises(StoreError, match="not a valid DuckDB database"):
+        open_store(store_path, read_only=read_only)
+    assert sha256(store_path) == before
+
+
+def test_reader_never_creates_a_store(store_path: Path) -> None:
+    with pytest.raises(StoreError, match="no store at"):
+        open_store(store_path, read_only=True)
+    assert not store_path.exists()
+
+
+def test_directory_is_not_a_store(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="is a directory"):
+        open_store(tmp_path)
+
+
+def test_path_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(STORE_ENV_VAR, raising=False)
+    assert resolve_store_path(None) == DEFAULT_STORE_PATH == Path("data/edftools.duckdb")
+    monkeypatch.setenv(STORE_ENV_VAR, str(tmp_path / "env.duckdb"))
+    assert resolve_store_path(None) == tmp_path / "env.duckdb"
+    assert resolve_store_path(tmp_path / "explicit.duckdb") == tmp_path / "explicit.duckdb"
+    store = open_store()
+    assert store.path == tmp_path / "env.duckdb" and store.path.exists()
+
+
+def test_default_path_is_created_under_data(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(STORE_ENV_VAR, raising=False)
+    monkeypatch.chdir(tmp_path)
+    with open_store() as store:
+        assert store.path == DEFAULT_STORE_PATH
+    assert (tmp_path / "data" / "edftools.duckdb").is_file()
