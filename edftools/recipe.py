@@ -115,9 +115,7 @@ class SpaceSpec:
     n: int
     bands: Mapping[str, tuple[float, float]]
     catalog: str | None = None
-    overrides: Mapping[str, Any] = dataclasses.field(
-        default_factory=lambda: MappingProxyType({})
-    )
+    overrides: Mapping[str, Any] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
     definition: Mapping[str, Any] | None = None
 
     def build(self) -> Any:
@@ -360,7 +358,9 @@ def _parse_bands(t: _Table) -> dict[str, tuple[float, float]]:
             raise RecipeError(f"{where}: expected [lo, hi], got {value!r}")
         lo, hi = (parse_quantity(where, v) for v in value)
         if not lo < hi:
-            raise RecipeError(f"{where}: impossible band, lo {value[0]!r} must be < hi {value[1]!r}")
+            raise RecipeError(
+                f"{where}: impossible band, lo {value[0]!r} must be < hi {value[1]!r}"
+            )
         bands[key] = (lo, hi)
     return bands
 
@@ -424,9 +424,7 @@ def _parse_space(t: _Table, n: int, bands: dict[str, tuple[float, float]]) -> Sp
     catalog = t.string("catalog", default=label)
     overrides = t.get("overrides", default={}, kind=dict)
     t.check_unknown()
-    return SpaceSpec(
-        label, space_n, _freeze(bands), catalog=catalog, overrides=_freeze(overrides)
-    )
+    return SpaceSpec(label, space_n, _freeze(bands), catalog=catalog, overrides=_freeze(overrides))
 
 
 class _Table:

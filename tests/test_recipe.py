@@ -82,7 +82,11 @@ def test_full_recipe() -> None:
     r = parse_recipe(FULL)
     assert r.seed == 7 and r.workers == 2 and r.device == "cuda:0"
     assert r.dataset.path == "/data/imagenet" and dict(r.dataset.options) == {"resolution": 224}
-    assert r.schedule.epochs == 3 and r.schedule.base_lr == 1.0 and isinstance(r.schedule.base_lr, float)
+    assert (
+        r.schedule.epochs == 3
+        and r.schedule.base_lr == 1.0
+        and isinstance(r.schedule.base_lr, float)
+    )
     a, mine = r.spaces
     assert a.n == 4 and dict(a.bands) == {"flops": (1.0, 2.0)}
     assert a.to_dict()["overrides"] == {"resolution": 8, "depth": [1, 3]}
@@ -99,8 +103,10 @@ def test_single_space_table() -> None:
 def test_training_key_fills_schedule_defaults() -> None:
     r1 = parse_recipe(MINIMAL)
     defaults = dataclasses.asdict(r1.schedule)
-    explicit = MINIMAL + "[schedule]\n" + "".join(
-        f"{k} = {_toml(v)}\n" for k, v in defaults.items() if v is not None
+    explicit = (
+        MINIMAL
+        + "[schedule]\n"
+        + "".join(f"{k} = {_toml(v)}\n" for k, v in defaults.items() if v is not None)
     )
     r2 = parse_recipe(explicit)
     assert r1.training_key() == r2.training_key()
@@ -128,7 +134,7 @@ def test_parse_quantity(value: object, expected: float) -> None:
 
 @pytest.mark.parametrize("value", ["-1", "abc", "3X", True, float("nan"), -2, [1]])
 def test_parse_quantity_rejects(value: object) -> None:
-    with pytest.raises(RecipeError, match="^k: "):
+    with pytest.raises(RecipeError, match=r"^k: "):
         parse_quantity("k", value)
 
 
@@ -156,7 +162,7 @@ BAD = [
     (MINIMAL + "[failure]\nretries = -1\n", "failure.retries: must be >= 0"),
     (MINIMAL + "[failure]\ntimeout_s = 0\n", "failure.timeout_s: must be > 0"),
     (MINIMAL + "[failure]\nnum_gpu = 1\n", "failure.num_gpu: unknown key"),
-    (MINIMAL.replace("[[spaces]]\nname = \"AnyNetX_A\"", ""), "spaces: missing required key"),
+    (MINIMAL.replace('[[spaces]]\nname = "AnyNetX_A"', ""), "spaces: missing required key"),
     (MINIMAL + '[[spaces]]\nname = "AnyNetX_A"\n', "spaces: duplicate space name"),
     (MINIMAL + '[[spaces]]\nname = "B"\nwidth = 3\n', "spaces[1].width: unknown key"),
     (MINIMAL + '[[spaces]]\nname = "B"\nband = { flops = [2, 1] }\n', "spaces[1].band.flops"),

@@ -24,6 +24,8 @@ from edftools.stats import (
     SampleSummary,
     TrendResult,
     edf_band,
+    edf_deficit_bound,
+    ks_permutation,
     ks_statistic,
     models_to_settle,
     normalize_weights,
@@ -173,23 +175,26 @@ def step_test(
     restricted: SpaceSample,
     seed: int | np.random.SeedSequence,
     n_boot: int = 1000,
-    n_perm: int = 9999,
+    n_perm: int = 4999,
 ) -> StepTest:
-    """``stats.compare(parent, restricted)`` (two-sided KS: scipy's for plain EDFs, weighted KS
-    with a permutation p-value for normalized ones; deficit bound of sup_e(F_p − F_r)) and the
-    largest gain sup_e(F_r − F_p) (``stats.ks_statistic``)."""
-    res = compare_result(parent, restricted, seed, n_boot, n_perm)
+    """Two-sided KS test of parent vs restricted (``scipy.stats.ks_2samp`` for plain EDFs,
+    ``stats.ks_permutation`` for normalized ones, as ``stats.compare`` does), the largest gain
+    sup_e(F_r − F_p) (``stats.ks_statistic``) and the deficit bound of sup_e(F_p − F_r)
+    (``stats.edf_deficit_bound``)."""
     ep, wp = _used(parent)
     er, wr = _used(restricted)
-    gain = ks_statistic(ep, er, wp, wr, alternative="less")
-    return StepTest(
-        res.ks.statistic,
-        res.ks.pvalue,
-        res.ks.method,
-        gain,
-        res.deficit.statistic,
-        res.deficit.upper,
-    )
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    s_perm, s_boot = (np.random.default_rng(s) for s in root.spawn(2))
+    if wp is None and wr is None:
+        from scipy.stats import ks_2samp
+
+        res = ks_2samp(ep, er)
+        d, p, method = float(res.statistic), float(res.pvalue), "scipy ks_2samp"
+    else:
+        perm = ks_permutation(ep, er, wp, wr, n_perm=n_perm, seed=s_perm)
+        d, p, method = perm.statistic, perm.pvalue, perm.method
+    bound = edf_deficit_bound(ep, er, wp, wr, n_boot=n_boot, seed=s_boot)
+    return StepTest(d, p, method, gain(parent, restricted), bound.statistic, bound.upper)
 
 
 def compare_result(
@@ -197,7 +202,7 @@ def compare_result(
     b: SpaceSample,
     seed: int | np.random.SeedSequence,
     n_boot: int = 1000,
-    n_perm: int = 9999,
+    n_perm: int = 4999,
 ) -> CompareResult:
     """``stats.compare`` of two samples (a = reference): KS, AD, differences, deficit bound."""
     ea, wa = _used(a)
@@ -237,6 +242,6 @@ def good_range(
 
 
 def trend(x: np.ndarray, y: np.ndarray, errors: np.ndarray, top: float = 0.25) -> TrendResult:
-    """OLS and median regression of a parameter on log complexity among the good models
+    """OLS regression of a parameter on log complexity among the good models
     (error ≤ the ``top`` quantile): y = β0 + β1·log x (``stats.trend``)."""
-    return stats_trend(x, y, errors=errors, top=top, quantiles=(0.5,))
+    return stats_trend(x, y, errors=errors, top=top, quantiles=())

@@ -14,7 +14,7 @@ from edftools.report.data import growth
 from edftools.report.refine import HEADERS, RefineResult, footnotes, table_cells
 
 #: Models per space whose e_fit is computed (a seeded subsample; fit_regnet is a grid search).
-EFIT_MAX_PER_SPACE = 60
+EFIT_MAX_PER_SPACE = 40
 EFIT_SPACES: tuple[str, ...] = ("AnyNetX_C", "AnyNetX_D", "AnyNetX_E")
 
 

@@ -20,6 +20,7 @@ which deletes the stored runs and their epochs in the same transaction.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from collections.abc import Mapping
@@ -147,16 +148,15 @@ def _read_arrow(path: Path, fmt: str) -> Any:
             return pq.read_table(path)
         import pyarrow.csv as pcsv
 
-        names = pcsv.read_csv(
-            path, read_options=pcsv.ReadOptions(skip_rows_after_names=10**9)
-        ).column_names
+        with path.open(newline="") as handle:
+            names = next(csv.reader(handle), [])
         text_columns = [n for n, k in RUN_KINDS.items() if k == "str"] + [EPOCH_LOG]
         types = {n: pa.string() for n in names if n in text_columns}
         convert = pcsv.ConvertOptions(
             column_types=types, null_values=[""], strings_can_be_null=True
         )
         return pcsv.read_csv(path, convert_options=convert)
-    except (pa.ArrowException, OSError) as exc:
+    except (pa.ArrowException, OSError, UnicodeDecodeError, csv.Error) as exc:
         raise StoreError(f"{path.name}: not a readable {fmt} table ({one_line(exc)})") from None
 
 
@@ -175,8 +175,19 @@ def _read_table(
         raise StoreError(f"{path.name}: needs one complexity column: flops, params or acts")
     if table.num_rows == 0:
         raise StoreError(f"{path.name}: the table has no rows")
+    import pyarrow as pa
+
+    # A CSV column with one bad cell is read as text: parse the good cells back to numbers so
+    # that the error names the bad row, not the first one.
+    numeric_text = [
+        c
+        for c in columns
+        if RUN_KINDS.get(c) in ("int", "bigint", "float") and pa.types.is_string(table[c].type)
+    ]
     runs, epochs, wheres = [], [], []
     for index, row in enumerate(table.to_pylist(), start=1):
+        for c in numeric_text:
+            row[c] = _number_from_text(row[c])
         where = f"{path.name}: row {index}"
         if row.get("run_id") is not None:
             where += f" (run id {row['run_id']})"
@@ -194,6 +205,18 @@ def _read_table(
         epochs.extend(validate_epoch_rows(run["run_id"], _epoch_log(log, where), where))
     _check_unique(runs, wheres)
     return runs, epochs, []
+
+
+def _number_from_text(value: Any) -> Any:
+    """``'5'`` → 5, ``'2.5'`` → 2.5; anything else unchanged (validation then names it)."""
+    if not isinstance(value, str):
+        return value
+    for parse in (int, float):
+        try:
+            return parse(value)
+        except ValueError:
+            pass
+    return value
 
 
 def _epoch_log(text: Any, where: str) -> list[Mapping[str, Any]]:

@@ -36,6 +36,7 @@ from typing import Any
 
 from edftools.errors import ConfigError, StoreError
 from edftools.spaces.config import NetConfig
+from edftools.store.rows import canonical_json
 
 STEM_TYPES = {"simple_stem_in": "imagenet", "res_stem_cifar": "small"}
 BLOCK_TYPES = {"res_bottleneck_block": "X", "vanilla_block": "V", "res_basic_block": "VR"}
@@ -100,7 +101,7 @@ def _series(value: Any, path: str, where: str) -> list[float]:
 def _int_list(section: Mapping[str, Any], key: str, path: str, where: str) -> list[int]:
     value = section.get(key)
     if not isinstance(value, list) or not value:
-        raise StoreError(f"{where}: field {path}.{key!r}: expected a non-empty list of integers")
+        raise StoreError(f"{where}: field '{path}.{key}': expected a non-empty list of integers")
     return [_number(v, f"{path}.{key}", where, integer=True) for v in value]
 
 
@@ -307,7 +308,7 @@ def pycls_job_row(job: Any, where: str) -> tuple[dict[str, Any], list[dict[str, 
         if complexity.get(key) is not None:
             row[key] = _number(complexity[key], f"complexity.{key}", where, integer=True)
     config, note = translate_config(cfg, where)
-    row["config"] = config
+    row["config"] = None if config is None else canonical_json(config)
     size = _get(cfg, "TRAIN.IM_SIZE", where, None)
     row["resolution"] = None if size is None else _number(size, "cfg.TRAIN.IM_SIZE", where, True)
     row["dataset"] = _get(cfg, "TRAIN.DATASET", where, None)

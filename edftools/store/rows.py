@@ -83,6 +83,8 @@ def flatten_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def _fail(where: str, field: str, problem: str) -> StoreError:
+    if len(problem) > 120:
+        problem = problem[:117] + "..."
     return StoreError(f"{where}: field {field!r}: {problem}")
 
 

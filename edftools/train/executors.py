@@ -21,6 +21,7 @@ exit when the driver disappears (``kill -9``): they watch their parent process i
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import functools
 import json
@@ -312,10 +313,8 @@ class LocalProcessExecutor(Executor):
             if slot.task is not None:  # interrupted: the run in flight is lost, not stored
                 slot.process.kill()
                 continue
-            try:
+            with contextlib.suppress(BrokenPipeError, EOFError, OSError):
                 slot.conn.send(None)
-            except (BrokenPipeError, EOFError, OSError):
-                pass
         deadline = time.monotonic() + 5
         for slot in self._slots:
             slot.process.join(timeout=max(0.0, deadline - time.monotonic()))
@@ -340,10 +339,8 @@ def _worker_main(conn: Connection, threads: int, parent_pid: int, task_fn: TaskF
     import torch
 
     torch.set_num_threads(threads)
-    try:
+    with contextlib.suppress(RuntimeError):  # already set in this process
         torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass
     try:
         conn.send((_READY, None))
     except (BrokenPipeError, OSError):

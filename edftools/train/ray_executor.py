@@ -31,6 +31,7 @@ Ray is the optional extra ``edftools[ray]``; :func:`import_ray` raises
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -148,7 +149,9 @@ class RayExecutor(Executor):
                 ray.init(address=address, **options)
             except Exception as exc:  # ConnectionError, ValueError, RuntimeError, ...
                 where = f"the Ray cluster at {address}" if address else "a local Ray instance"
-                raise EdftoolsError(f"cannot start or join {where}: {ray_error_message(exc)}") from None
+                raise EdftoolsError(
+                    f"cannot start or join {where}: {ray_error_message(exc)}"
+                ) from None
             self._owns_ray = True
         try:
             return str(ray.get_runtime_context().gcs_address)
@@ -209,10 +212,8 @@ class RayExecutor(Executor):
         return None
 
     def _cancel(self, ref: Any) -> None:
-        try:
+        with contextlib.suppress(Exception):  # already finished, or its worker is gone
             self._ray.cancel(ref, force=True)
-        except Exception:  # already finished or its worker is gone
-            pass
 
     def close(self) -> None:
         """Cancel the tasks still in flight (their runs are not stored) and, if this executor
