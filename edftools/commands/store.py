@@ -97,9 +97,7 @@ FORMATTERS = {"table": format_table, "csv": format_csv, "json": format_json}
 @click.command("sql")
 @click.argument("query")
 @click.option("--store", "store_path", default=None, help=STORE_HELP)
-@click.option(
-    "--format", "fmt", type=click.Choice(SQL_FORMATS), default="table", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(SQL_FORMATS), default="table", show_default=True)
 @click.option(
     "--timeout",
     type=float,
@@ -115,7 +113,7 @@ def sql_cmd(query: str, store_path: str | None, fmt: str, timeout: float) -> Non
     """
     from edftools.store.store import open_store
 
-    store = open_store(store_path, read_only=True, lock_timeout=timeout)
+    store = open_store(store_path, read_only=True, lock_timeout=timeout, lazy=True)
     columns, rows = store.fetch(query)
     if columns:
         click.echo(FORMATTERS[fmt](columns, rows))

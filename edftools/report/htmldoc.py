@@ -104,9 +104,9 @@ def document(title: str, blocks: Sequence[str]) -> str:
 
 
 def md_cell(value: Any) -> str:
-    """A Markdown table cell: newlines flattened, ``|`` escaped, ``& < >`` as HTML entities
-    (so rendered Markdown cannot carry raw HTML)."""
-    text = " ".join(str(value).split())
+    """A Markdown table cell: newlines flattened, ``>=``/``<=`` as ``≥``/``≤``, ``|`` escaped,
+    ``& < >`` as HTML entities (so rendered Markdown cannot carry raw HTML)."""
+    text = " ".join(str(value).split()).replace(">=", "≥").replace("<=", "≤")
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("|", "\\|")
 

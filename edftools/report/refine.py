@@ -88,10 +88,8 @@ class RefineResult:
 
 def static_table() -> dict[str, dict[str, Any]]:
     """The static half of the table, by space name, from ``edftools.spaces.space_table()``."""
-    try:
-        from edftools.spaces import space_table
-    except ImportError:  # spaces built without the counting table: measured columns only
-        return {}
+    from edftools.spaces import space_table
+
     table = space_table()
     records = table.to_dict("records") if hasattr(table, "to_dict") else list(table)
     return {str(r["name"]): dict(r) for r in records}
@@ -206,17 +204,32 @@ def verdict_text(row: RefineRow) -> str:
     return row.verdict
 
 
+def restriction_step(restriction: str, parent_restriction: str | None) -> str:
+    """The restriction a space adds to its parent, in the paper's "+ ..." style, when the
+    parent's (``"; "``-separated) restrictions are a prefix of this space's; else all of it."""
+    if not restriction:
+        return "—"
+    if parent_restriction and parent_restriction != "none":
+        head = parent_restriction + "; "
+        if restriction.startswith(head):
+            return "+ " + restriction[len(head) :]
+    if parent_restriction == "none" and parent_restriction != restriction:
+        return "+ " + restriction
+    return restriction
+
+
 def table_cells(rows: Sequence[RefineRow]) -> list[list[str]]:
     """The table's rows as formatted strings (shared by Markdown and HTML)."""
     out = []
-    for r in rows:
+    for i, r in enumerate(rows):
+        parent = rows[i - 1].restriction if i else None
         test = "—"
         if r.ks_d is not None:
             test = f"{num(r.ks_d, 3)} ({pvalue(r.p_value)}; Holm {pvalue(r.p_holm)})"
         out.append(
             [
                 r.space,
-                r.restriction or "—",
+                restriction_step(r.restriction, parent),
                 "—" if r.dim is None else str(r.dim),
                 r.combinations or "—",
                 sci(r.paper_total),

@@ -29,14 +29,16 @@ from typing import Any
 
 from edftools.errors import StoreError
 from edftools.store import schema
+from edftools.store.connection import one_line
 from edftools.store.pycls import pycls_job_row
 from edftools.store.rows import (
     COMPLEXITY_COLUMNS,
     RUN_KINDS,
+    ImportBatch,
     validate_epoch_rows,
     validate_run_row,
 )
-from edftools.store.store import ImportBatch, Store, one_line, open_store
+from edftools.store.store import Store, open_store
 
 IMPORT_FORMATS: tuple[str, ...] = ("pycls", "csv", "parquet")
 EXPORT_FORMATS: tuple[str, ...] = ("parquet", "csv")
@@ -164,6 +166,8 @@ def _read_table(
     path: Path, fmt: str, space: str | None, sweep: str | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
     table = _read_arrow(path, fmt)
+    # pandas writes a non-default index as "__index_level_K__" columns: not data, dropped.
+    table = table.drop_columns([c for c in table.column_names if c.startswith("__index_level_")])
     columns = list(table.column_names)
     unknown = [c for c in columns if c not in RUN_KINDS and c != EPOCH_LOG]
     if unknown:

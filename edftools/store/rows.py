@@ -12,19 +12,24 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from numbers import Integral, Real
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edftools.errors import ConfigError, StoreError
 from edftools.records import RUN_STATUSES
 from edftools.spaces.config import NetConfig
+from edftools.store import schema
 from edftools.store.schema import (
     EPOCH_COLUMNS,
     MAX_STAGES,
     RUN_COLUMNS,
     STAGE_FIELDS,
 )
+
+if TYPE_CHECKING:
+    from edftools.records import RunRecord
 
 RUN_KINDS: dict[str, str] = dict(RUN_COLUMNS)
 EPOCH_KINDS: dict[str, str] = dict(EPOCH_COLUMNS)
@@ -73,8 +78,8 @@ def flatten_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
     out["num_stages"] = len(stages)
     out["depth"] = sum(int(s["depth"]) for s in stages)
     for i, stage in enumerate(stages[:MAX_STAGES], start=1):
-        for prefix, field in STAGE_FIELDS:
-            out[f"{prefix}{i}"] = stage[field]
+        for prefix, attr in STAGE_FIELDS:
+            out[f"{prefix}{i}"] = stage[attr]
     extra = config.get("extra") or {}
     for key in REGNET_EXTRA_KEYS:
         if extra.get(key) is not None:
@@ -313,3 +318,57 @@ def insert_rows(
             continue
         small = len(rows) * len(columns) <= SMALL_BATCH_VALUES
         (_insert_values if small else _insert_arrow)(con, table, columns, rows)
+
+
+@dataclass(frozen=True)
+class ImportBatch:
+    """Validated rows from one file, ready for :meth:`Store.write_batch` (see ``importers``)."""
+
+    source: str
+    runs: tuple[dict[str, Any], ...]
+    epochs: tuple[dict[str, Any], ...]
+    sweeps: Mapping[str, str] = field(default_factory=dict)  # sweep name -> recipe text
+    notes: tuple[str, ...] = ()
+
+
+def run_record_row(record: RunRecord) -> dict[str, Any]:
+    """The ``runs`` row of a sweep's :class:`RunRecord` (before validation).
+
+    A non-finite ``error`` of a diverged run is stored as 100 (its defined error); any other
+    non-finite ``error``/``best_error`` of a diverged or failed run as NULL. An ``ok`` run
+    must have a finite error (validation rejects it otherwise).
+    """
+    result = record.result
+
+    def percent(value: float, diverged_value: float | None) -> float | None:
+        value = float(value)
+        if math.isfinite(value) or result.status == "ok":
+            return value
+        return diverged_value if result.status == "diverged" else None
+
+    try:
+        config = canonical_json(record.config) if record.config is not None else None
+        versions = canonical_json(dict(record.versions))
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"run {record.run_id}: config or versions not JSON: {exc}") from None
+    return {
+        "run_id": record.run_id,
+        "sweep": record.sweep,
+        "space": record.space,
+        "config": config,
+        "flops": record.flops,
+        "params": record.params,
+        "acts": record.acts,
+        "dataset": record.dataset,
+        "epochs": record.epochs,
+        "seed": record.seed,
+        "error": percent(result.error, 100.0),
+        "best_error": percent(result.best_error, None),
+        "status": result.status,
+        "message": result.message or None,
+        "train_seconds": result.train_seconds,
+        "device": result.device,
+        "versions": versions,
+        "created_at": schema.utc_now(),
+        "source": "sweep",
+    }

@@ -5,7 +5,7 @@ other process can open it at all (not even read-only). So a ``Store`` never hold
 every operation opens it, works in one transaction and closes it again — a sweep's
 :meth:`Store.write_run` holds the file for tens of milliseconds per run, and a reader
 (``edftools sql``, :meth:`Store.runs_frame`) for as long as its query runs. When the file is
-held by another process, opening is retried with exponential backoff (5 ms growing to 100 ms)
+held by another process, opening is retried with exponential backoff (5 ms growing to 50 ms)
 until ``lock_timeout`` seconds have passed, then a :class:`StoreError` says the store is busy.
 Because the runs row and its epochs rows are written in one transaction and a reader can only
 open the file between transactions, a reader never sees a run without its epochs; a writer
@@ -18,13 +18,12 @@ Path resolution: an explicit path wins; else the ``EDFTOOLS_STORE`` environment 
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import random
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,12 +31,16 @@ import duckdb
 
 from edftools.errors import StoreError
 from edftools.store import schema
+from edftools.store.connection import execute, fetch_all, frame, is_lock_conflict, one_line
 from edftools.store.rows import (
-    canonical_json,
+    ImportBatch,
     insert_rows,
+    run_record_row,
     validate_epoch_rows,
     validate_run_row,
 )
+
+__all__ = ["ImportBatch", "Store", "default_store_path", "open_store", "resolve_store_path"]
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,6 +50,7 @@ if TYPE_CHECKING:
 DEFAULT_STORE_PATH = Path("data") / "edftools.duckdb"
 STORE_ENV_VAR = "EDFTOOLS_STORE"
 DEFAULT_LOCK_TIMEOUT = 30.0
+MAX_RETRY_DELAY = 0.05
 FINISHED_STATUSES: tuple[str, ...] = ("ok", "diverged")
 
 
@@ -59,28 +63,6 @@ def default_store_path() -> Path:
 def resolve_store_path(path: str | os.PathLike[str] | None) -> Path:
     """The store file to use: ``path`` if given, else :func:`default_store_path`."""
     return Path(path) if path is not None and str(path) != "" else default_store_path()
-
-
-def one_line(exc: BaseException) -> str:
-    """The first line of an exception's message (DuckDB errors span several lines)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _is_lock_conflict(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return "could not set lock" in text or "conflicting lock" in text
-
-
-@dataclass(frozen=True)
-class ImportBatch:
-    """Validated rows from one file, ready for :meth:`Store.write_batch` (see ``importers``)."""
-
-    source: str
-    runs: tuple[dict[str, Any], ...]
-    epochs: tuple[dict[str, Any], ...]
-    sweeps: Mapping[str, str] = field(default_factory=dict)  # sweep name -> recipe text
-    notes: tuple[str, ...] = ()
 
 
 class Store:
@@ -96,6 +78,7 @@ class Store:
         self.read_only = read_only
         self.lock_timeout = float(lock_timeout)
         self._jitter = random.Random(os.getpid())
+        self._schema_checked = False
 
     def __repr__(self) -> str:
         mode = "read-only" if self.read_only else "read-write"
@@ -127,7 +110,11 @@ class Store:
     def _connection(self, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         con = self._open(read_only)
         try:
+            if not self._schema_checked:
+                con = self._check_schema(con, read_only)
             yield con
+        except duckdb.Error as exc:  # a corrupt file, a full disk: one line, not a traceback
+            raise StoreError(f"store {self.path}: {one_line(exc)}") from None
         finally:
             con.close()
 
@@ -138,7 +125,7 @@ class Store:
             try:
                 return duckdb.connect(str(self.path), read_only=read_only)
             except duckdb.Error as exc:
-                if not _is_lock_conflict(exc):
+                if not is_lock_conflict(exc):
                     raise StoreError(f"cannot open store {self.path}: {one_line(exc)}") from None
                 if time.monotonic() >= deadline:
                     raise StoreError(
@@ -146,7 +133,7 @@ class Store:
                         f"{self.lock_timeout:g} s"
                     ) from None
             time.sleep(delay * self._jitter.uniform(0.5, 1.5))
-            delay = min(delay * 1.6, 0.1)
+            delay = min(delay * 1.6, MAX_RETRY_DELAY)
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -156,31 +143,43 @@ class Store:
             try:
                 yield con
             except BaseException:
-                con.execute("ROLLBACK")
+                with suppress(duckdb.Error):  # an aborted transaction may refuse ROLLBACK too
+                    con.execute("ROLLBACK")
                 raise
             try:
                 con.execute("COMMIT")
             except duckdb.Error as exc:
                 raise StoreError(f"store {self.path}: commit failed: {one_line(exc)}") from None
 
-    def _check_schema(self) -> int:
-        """Create or upgrade the schema (writer), or check it (reader); return its version.
+    def _check_schema(
+        self, con: duckdb.DuckDBPyConnection, read_only: bool
+    ) -> duckdb.DuckDBPyConnection:
+        """On the first connection: create or upgrade the schema (writer), or check it (reader).
 
-        A reader on an older store upgrades it once, briefly opening it for writing.
+        Returns the connection to use. A reader on an older store upgrades it once, briefly
+        reopening it for writing, then reopens it read-only.
         """
-        if self.read_only:
-            with self._connection(True) as con:
-                version = self._version_of(con)
-            if version >= schema.SCHEMA_VERSION:
-                return version
-        with self._connection(False) as con:
+        try:
+            if read_only:
+                if self._version_of(con) >= schema.SCHEMA_VERSION:
+                    self._schema_checked = True
+                    return con
+                con.close()
+                con = self._open(False)
             if schema.user_table_count(con) > 0:
                 self._version_of(con)
-            try:
-                schema.migrate(con)
-            except duckdb.Error as exc:
-                raise StoreError(f"cannot upgrade store {self.path}: {one_line(exc)}") from None
-            return schema.stored_version(con)
+            schema.migrate(con)
+        except duckdb.Error as exc:
+            con.close()
+            raise StoreError(f"cannot upgrade store {self.path}: {one_line(exc)}") from None
+        except BaseException:
+            con.close()
+            raise
+        self._schema_checked = True
+        if read_only:
+            con.close()
+            con = self._open(True)
+        return con
 
     def _version_of(self, con: duckdb.DuckDBPyConnection) -> int:
         if not schema.has_version_table(con):
@@ -298,15 +297,15 @@ class Store:
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run ``sql``; return ``(column names, rows)`` (no pandas). SQL errors → StoreError."""
         with self.connect() as con:
-            cur = _execute(con, sql, params)
+            cur = execute(con, sql, params)
             if cur.description is None:
                 return [], []
-            return [d[0] for d in cur.description], _fetch_all(cur)
+            return [d[0] for d in cur.description], fetch_all(cur)
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         """Run ``sql`` and return the result as a pandas DataFrame. SQL errors → StoreError."""
         with self.connect() as con:
-            return _frame(_execute(con, sql, params))
+            return frame(execute(con, sql, params))
 
     def runs_frame(
         self,
@@ -345,7 +344,7 @@ class Store:
                 scope = f" in sweep {sweep!r}" if sweep is not None else ""
                 raise StoreError(f"no runs of space {missing[0]!r}{scope}")
             sql = "SELECT * FROM runs WHERE " + " AND ".join(where)
-            return _frame(_execute(con, sql + " ORDER BY sweep, space, created_at, run_id", params))
+            return frame(execute(con, sql + " ORDER BY sweep, space, created_at, run_id", params))
 
     def epochs_frame(self, run_ids: Sequence[str] | None = None) -> pd.DataFrame:
         """The ``run_epochs`` view (epochs with sweep, space, run error), optionally by run id."""
@@ -355,33 +354,6 @@ class Store:
             "SELECT * FROM run_epochs WHERE list_contains(?, run_id) ORDER BY run_id, epoch",
             [list(run_ids)],
         )
-
-
-def _execute(
-    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None
-) -> duckdb.DuckDBPyConnection:
-    try:
-        return con.execute(sql, params) if params is not None else con.execute(sql)
-    except duckdb.Error as exc:
-        raise StoreError(f"SQL error: {one_line(exc)}") from None
-
-
-def _fetch_all(cur: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
-    try:
-        return cur.fetchall()
-    except duckdb.Error as exc:
-        raise StoreError(f"SQL error: {one_line(exc)}") from None
-
-
-def _frame(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    import pandas as pd
-
-    if cur.description is None:
-        return pd.DataFrame()
-    try:
-        return cur.df()
-    except duckdb.Error as exc:
-        raise StoreError(f"SQL error: {one_line(exc)}") from None
 
 
 def _id_table(ids: Sequence[str]) -> Any:
@@ -395,51 +367,16 @@ def _delete_runs(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str]) -> None
     con.execute("DELETE FROM runs WHERE list_contains(?, run_id)", [list(run_ids)])
 
 
-def run_record_row(record: RunRecord) -> dict[str, Any]:
-    """The ``runs`` row of a sweep's :class:`RunRecord` (before validation).
-
-    A non-finite ``error``/``best_error`` of a failed run is stored as NULL.
-    """
-    result = record.result
-
-    def percent(value: float) -> float | None:
-        value = float(value)
-        return None if result.status == "failed" and not math.isfinite(value) else value
-
-    try:
-        config = canonical_json(record.config) if record.config is not None else None
-        versions = canonical_json(dict(record.versions))
-    except (TypeError, ValueError) as exc:
-        raise StoreError(f"run {record.run_id}: config or versions not JSON: {exc}") from None
-    return {
-        "run_id": record.run_id,
-        "sweep": record.sweep,
-        "space": record.space,
-        "config": config,
-        "flops": record.flops,
-        "params": record.params,
-        "acts": record.acts,
-        "dataset": record.dataset,
-        "epochs": record.epochs,
-        "seed": record.seed,
-        "error": percent(result.error),
-        "best_error": percent(result.best_error),
-        "status": result.status,
-        "message": result.message or None,
-        "train_seconds": result.train_seconds,
-        "device": result.device,
-        "versions": versions,
-        "created_at": schema.utc_now(),
-        "source": "sweep",
-    }
-
-
 def open_store(
     path: str | os.PathLike[str] | None = None,
     read_only: bool = False,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    lazy: bool = False,
 ) -> Store:
     """Open (and for a writer create) a store; check or upgrade its schema.
+
+    With ``lazy=True`` the schema check happens on the first operation instead (one file open
+    fewer: ``edftools sql`` uses it to hold the file only once).
 
     ``path``: explicit path > ``$EDFTOOLS_STORE`` > ``data/edftools.duckdb``. A reader on a
     missing file is a StoreError (nothing is created on read); a file that is not a DuckDB
@@ -456,5 +393,7 @@ def open_store(
         except OSError as exc:
             raise StoreError(f"cannot create the store's folder {resolved.parent}: {exc}") from None
     store = Store(resolved, read_only=read_only, lock_timeout=lock_timeout)
-    store._check_schema()
+    if not lazy:
+        with store.connect():
+            pass
     return store

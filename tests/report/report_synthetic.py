@@ -15,7 +15,7 @@ def synthetic_runs(
     stages: int = 4,
     sweep: str = "synthetic",
 ) -> pd.DataFrame:
-    """Runs of each space in ``shifts``: error = 20 + 5·N(0,1) + shift (so a negative shift
+    """Runs of each space in ``shifts``: error = 30 + 5·N(0,1) + shift (clipped to [0.5, 99]) (so a negative shift
     is a better space), flops log-uniform in [1e6, 4e6] independent of the error, random
     AnyNet-style stage columns; RegNet-like spaces get w0/wa/wm."""
     rng = np.random.default_rng(seed)
@@ -26,7 +26,7 @@ def synthetic_runs(
         w = 8 * rng.integers(1, 33, size=(m, stages))
         b = rng.choice([1.0, 2.0, 4.0], size=(m, stages))
         g = rng.choice([1, 2, 4, 8], size=(m, stages))
-        err = 20.0 + 5.0 * rng.standard_normal(m) + shift
+        err = np.clip(30.0 + 5.0 * rng.standard_normal(m) + shift, 0.5, 99.0)
         flops = np.exp(rng.uniform(np.log(1e6), np.log(4e6), m)).astype(np.int64)
         row = {
             "run_id": [f"{space}-{i}-{j}" for j in range(m)],
@@ -34,7 +34,7 @@ def synthetic_runs(
             "space": space,
             "status": "ok",
             "error": err,
-            "best_error": err - np.abs(rng.normal(0, 0.5, m)),
+            "best_error": np.clip(err - np.abs(rng.normal(0, 0.5, m)), 0.0, None),
             "flops": flops,
             "params": (flops / 10).astype(np.int64),
             "acts": (np.sqrt(flops) * 10).astype(np.int64),

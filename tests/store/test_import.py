@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from store_testlib import pycls_job, sha256
@@ -177,7 +176,8 @@ def test_minimal_csv_gets_defaults(tmp_path: Path, store_path: Path) -> None:
 
 def test_space_and_sweep_options_override(tmp_path: Path, store_path: Path) -> None:
     path = tmp_path / "t.parquet"
-    pq.write_table(pa.table({"space": ["a", "b"], "error": [1.0, 2.0], "flops": [1, 2]}), path)
+    frame = pd.DataFrame({"space": ["a", "b"], "error": [1.0, 2.0], "flops": [1, 2]}, index=[7, 9])
+    frame.to_parquet(path)  # a non-default pandas index is stored as an extra column: ignored
     import_file(store_path, path, space="S", sweep="W")
     rows = open_store(store_path, read_only=True).fetch("SELECT DISTINCT space, sweep FROM runs")
     assert rows[1] == [("S", "W")]

@@ -15,8 +15,7 @@ from store_testlib import make_record, sha256
 
 from edftools.commands.store import format_table
 from edftools.store import open_store
-from edftools.store.rows import insert_rows, validate_epoch_rows, validate_run_row
-from edftools.store.store import run_record_row
+from edftools.store.rows import insert_rows, run_record_row, validate_epoch_rows, validate_run_row
 
 QUERY = "SELECT space, n, min_error FROM space_summary ORDER BY space"
 
@@ -51,10 +50,10 @@ def test_csv_and_json_formats(filled_store: Path, cli) -> None:
 def test_table_formatting_of_nulls_and_numbers() -> None:
     text = format_table(["name", "x"], [("a", 1.23456789), ("bb", None)])
     assert text.splitlines() == [
-        "name           x",
-        "----  ----------",
-        "a        1.23457",
-        "bb          NULL",
+        "name        x",
+        "----  -------",
+        "a     1.23457",
+        "bb       NULL",
         "(2 rows)",
     ]
 

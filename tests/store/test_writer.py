@@ -202,3 +202,17 @@ def test_lock_timeout_gives_a_busy_error(filled_store: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_diverged_run_with_nan_error_is_stored_as_100(store_path: Path) -> None:
+    import dataclasses
+
+    store = open_store(store_path)
+    store.ensure_sweep("sw", "x")
+    record = make_record("d", status="diverged")
+    nan = float("nan")
+    result = dataclasses.replace(record.result, error=nan, best_error=nan)
+    store.write_run(dataclasses.replace(record, result=result))
+    assert store.fetch("SELECT status, error, best_error FROM runs")[1] == [
+        ("diverged", 100.0, None)
+    ]

@@ -1,0 +1,85 @@
+"""The refine/compare/demo commands end to end through the CLI (store from Parquet)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edftools.cli import main
+
+
+def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = 0
+    try:
+        main(args)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def store(reference_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from edftools.report.writers import load_reference
+
+    path = tmp_path_factory.mktemp("store") / "runs.duckdb"
+    load_reference(path, reference_dir)
+    return path
+
+
+def test_refine_json(store: Path, tmp_path: Path, capsys) -> None:
+    code, out, _ = _cli(
+        ["refine", "--store", str(store), "--chain", "A,B,RegNetX", "--json", "--out",
+         str(tmp_path)], capsys,
+    )
+    assert code == 0
+    rows = json.loads(out)
+    assert [r["space"] for r in rows] == ["AnyNetX_A", "AnyNetX_B", "RegNetX"]
+    assert rows[2]["verdict"] == "improves"
+    assert (tmp_path / "refinement.md").exists() and (tmp_path / "refinement.html").exists()
+
+
+def test_compare_markdown_json_and_html(store: Path, tmp_path: Path, capsys) -> None:
+    out_html = tmp_path / "c.html"
+    code, out, _ = _cli(
+        ["compare", "AnyNetX_A", "RegNetX", "--store", str(store), "--out", str(out_html),
+         "--params", "d,wm"], capsys,
+    )
+    assert code == 0
+    assert "| AnyNetX_A | RegNetX |" in out and "RegNetX better" in out
+    assert out_html.read_text().startswith("<!DOCTYPE html>")
+    code, out, _ = _cli(["compare", "A", "D", "--store", str(store), "--json",
+                         "--normalize", "none"], capsys)
+    data = json.loads(out)
+    assert code == 0 and {s["space"] for s in data["spaces"]} == {"AnyNetX_A", "AnyNetX_D"}
+    assert data["tests"][0]["p_value"] < 0.05
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["compare", "NoSuchSpace"], "unknown space 'NoSuchSpace'"),
+        (["compare", "A", "--sweep", "nope"], "no runs in sweep 'nope'"),
+        (["compare", "A", "B", "--bins", "500"], "complexity bins are empty"),
+        (["compare", "A", "--out", "x.html", "--params", "zz"], "unknown parameter 'zz'"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(store, capsys, args, message, tmp_path) -> None:
+    args = [a if a != "x.html" else str(tmp_path / "x.html") for a in args]
+    code, out, err = _cli([*args, "--store", str(store)], capsys)
+    assert code == 2
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_commands_do_not_import_torch() -> None:
+    code = (
+        "import sys, edftools.report.writers, edftools.commands.report, "
+        "edftools.report.refine_html, edftools.report.compare_html; "
+        "assert 'torch' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,37 @@
+"""Hostile strings from the store are escaped in HTML and Markdown; reports are self-contained."""
+
+from __future__ import annotations
+
+import re
+
+from report_synthetic import synthetic_runs
+
+from edftools.report import compare as C
+from edftools.report import compare_html, htmldoc
+
+HOSTILE = "<script>alert('x')</script>"
+
+
+def test_hostile_space_and_sweep_names_are_escaped() -> None:
+    runs = synthetic_runs({HOSTILE: 0.0, 'A"&|B': -3.0}, n=40, sweep="<img src=x onerror=1>")
+    opts = C.CompareOptions(spaces=(HOSTILE, 'A"&|B'), n_boot=200, params=("d",))
+    res = C.compare_spaces(runs, opts)
+    page = compare_html.render(res)
+    assert "<script" not in page
+    assert "<img src=x" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "A&quot;&amp;|B" in page
+    # every image is an embedded PNG: nothing is fetched from the network
+    srcs = re.findall(r'<img [^>]*src="([^"]*)"', page)
+    assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert "default-src 'none'" in page
+    md = C.to_markdown(res)
+    assert "<script" not in md and "&lt;script&gt;" in md
+    assert "A\"&amp;\\|B" in md  # the pipe cannot break the Markdown table
+
+
+def test_table_and_md_cells_escape() -> None:
+    html = htmldoc.table(["<h>"], [["<b>x</b>"]], caption="a<b")
+    assert "<b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html and "a&lt;b" in html
+    assert htmldoc.md_cell("a|b\nc<d") == "a\\|b c&lt;d"
+    assert htmldoc.md_cell("w_{i+1} >= w_i") == "w_{i+1} ≥ w_i"

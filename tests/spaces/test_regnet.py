@@ -1,0 +1,79 @@
+"""RegNet generation, group compatibility and fit_regnet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edftools.errors import ConfigError
+from edftools.spaces import fit_regnet, generate_regnet, regnet_config
+
+ZOO = Path("/work/shared/reference/regnet_zoo_params.json")
+
+
+def test_generation_follows_the_formula():
+    g = generate_regnet(24, 36.44, 2.49, 13)
+    u = 24 + 36.44 * np.arange(13)
+    k = np.round(np.log(u / 24) / np.log(2.49))
+    expected = (np.round(24 * 2.49**k / 8) * 8).astype(int)
+    assert list(g.block_widths) == expected.tolist()
+    assert g.widths == (24, 56, 152, 368) and g.depths == (1, 1, 4, 7)
+    assert g.total_stages == 4 and sum(g.depths) == 13
+
+
+def test_group_compatibility_regnetx_8gf():
+    net = regnet_config(80, 49.56, 2.88, 23, 120)
+    assert net.widths == [80, 240, 720, 1920]
+    assert net.group_widths == [80, 120, 120, 120]  # first stage: w = 80 < g = 120
+    assert net.depths == [2, 5, 15, 1]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(w0=24, wa=36.0, wm=1.0, depth=13, group_width=8),
+        dict(w0=20, wa=36.0, wm=2.5, depth=13, group_width=8),
+        dict(w0=24, wa=36.0, wm=2.5, depth=-3, group_width=8),
+        dict(w0=24, wa=-1.0, wm=2.5, depth=13, group_width=8),
+        dict(w0=24, wa=36.0, wm=2.5, depth=13, group_width=0),
+    ],
+)
+def test_bad_regnet_parameters(kwargs):
+    with pytest.raises(ConfigError):
+        regnet_config(**kwargs)
+
+
+def test_fit_recovers_zoo_models_exactly():
+    if not ZOO.exists():
+        pytest.skip("zoo reference not available")
+    zoo = json.loads(ZOO.read_text())["models"]
+    for name, m in zoo.items():
+        p = m["params"]
+        gen = generate_regnet(p["w0"], p["wa"], p["wm"], p["depth"])
+        fit = fit_regnet(gen.block_widths)
+        assert fit.e_fit == 0.0, name
+        assert fit.predicted == gen.block_widths
+        assert fit.w0 == p["w0"] and fit.depth == p["depth"]
+        assert generate_regnet(fit.w0, fit.wa, fit.wm, fit.depth).widths == gen.widths
+
+
+def test_fit_is_close_on_random_regnets_and_poor_on_non_regnets():
+    rng = np.random.default_rng(0)
+    errs = []
+    for _ in range(10):
+        w0 = 8 * int(rng.integers(2, 24))
+        wa, wm = float(rng.uniform(10, 80)), float(rng.uniform(1.8, 2.9))
+        gen = generate_regnet(w0, round(wa, 1), round(wm, 3), int(rng.integers(8, 25)))
+        errs.append(fit_regnet(gen.block_widths).e_fit)
+    assert np.median(errs) == 0.0 and max(errs) < 0.03
+    zigzag = fit_regnet([64, 512, 64, 512, 64, 512, 64, 512])
+    assert zigzag.e_fit > 0.5
+
+
+def test_fit_bad_input():
+    for bad in ([], [0, 8], [8, float("nan")]):
+        with pytest.raises(ConfigError):
+            fit_regnet(bad)
