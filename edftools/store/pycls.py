@@ -192,6 +192,9 @@ def _build(
     stem = sec.get("STEM_TYPE", "simple_stem_in")
     block = sec.get("BLOCK_TYPE", "res_bottleneck_block")
     se_on = bool(sec.get("SE_ON", False))
+    for key, value in (("STEM_TYPE", stem), ("BLOCK_TYPE", block)):
+        if not isinstance(value, str):
+            raise StoreError(f"{where}: field '{path}.{key}': expected a string, got {value!r}")
     if stem not in STEM_TYPES:
         raise Untranslatable(f"stem type {stem!r}")
     if block not in BLOCK_TYPES or (se_on and block != "res_bottleneck_block"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -385,7 +386,7 @@ def mutated_jobs(draw: st.DrawFn) -> Any:
     return jobs
 
 
-FUZZ_EXAMPLES = 250
+FUZZ_EXAMPLES = int(os.environ.get("EDFTOOLS_FUZZ_EXAMPLES", "250"))
 
 
 @pytest.fixture(scope="module")
@@ -396,7 +397,7 @@ def fuzz_dir(template_store: Path) -> Path:
 @settings(
     max_examples=FUZZ_EXAMPLES,
     deadline=None,
-    derandomize=True,
+    derandomize=os.environ.get("EDFTOOLS_FUZZ_RANDOM") is None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
