@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 DPI = 90
 PALETTE = "tab10"
@@ -101,6 +102,15 @@ def _draw_curves(ax, panel: Panel, colors: dict[str, tuple]) -> None:
     ax.legend(loc="best", fontsize=8, frameon=True)
 
 
+def _log_axis(ax, base: int) -> None:
+    """Log x axis with plain-number tick labels (2, 4, 8 or 1e6-style), not 10^x."""
+    ax.set_xscale("log", base=base)
+    fmt = ScalarFormatter()
+    fmt.set_scientific(base == 10)
+    ax.xaxis.set_major_formatter(fmt)
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def panels_figure(panels: Sequence[Panel], ncols: int = 3, log_x: bool = False) -> Figure:
     """A grid of panels (EDFs with bands, best-of-k curves, ...), one color per label."""
     labels = list(dict.fromkeys(c.label for p in panels for c in p.curves))
@@ -110,7 +120,7 @@ def panels_figure(panels: Sequence[Panel], ncols: int = 3, log_x: bool = False) 
         for ax, panel in zip(axes, panels, strict=True):
             _draw_curves(ax, panel, colors)
             if log_x:
-                ax.set_xscale("log", base=2)
+                _log_axis(ax, 2)
     return fig
 
 
@@ -180,7 +190,7 @@ def good_range_figure(panels: Sequence[RangePanel], ncols: int = 3) -> Figure:
             ax.axvspan(p.low, p.high, color="tab:orange", alpha=0.25, label="95% good range")
             ax.axvline(p.median, color="tab:red", linestyle="--", label=f"median {p.median:.3g}")
             if p.log_x and np.all(np.asarray(p.values) > 0):
-                ax.set_xscale("log")
+                _log_axis(ax, 2)
             ax.set_title(p.title)
             ax.set_xlabel(p.xlabel)
             ax.set_ylabel("error (%)")
@@ -202,6 +212,7 @@ class TrendPanel:
     fit_y: np.ndarray
     fit_lo: np.ndarray | None = None
     fit_hi: np.ndarray | None = None
+    fit_label: str = "trend"
 
 
 def trend_figure(panels: Sequence[TrendPanel], ncols: int = 3) -> Figure:
@@ -214,9 +225,9 @@ def trend_figure(panels: Sequence[TrendPanel], ncols: int = 3) -> Figure:
             ax.scatter(p.x[good], p.y[good], s=10, color="tab:blue", label="good models")
             if p.fit_lo is not None and p.fit_hi is not None:
                 ax.fill_between(p.fit_x, p.fit_lo, p.fit_hi, color="tab:red", alpha=0.2)
-            ax.plot(p.fit_x, p.fit_y, color="tab:red", label="trend")
+            ax.plot(p.fit_x, p.fit_y, color="tab:red", label=p.fit_label)
             if np.all(p.x > 0):
-                ax.set_xscale("log")
+                _log_axis(ax, 10)
             ax.set_title(p.title)
             ax.set_xlabel(p.xlabel)
             ax.set_ylabel(p.ylabel)

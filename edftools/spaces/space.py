@@ -363,6 +363,10 @@ class Space:
         return self.sample_batch(n, seed, bands, dist).configs
 
     def _assemble(self, parts: list[dict[str, Any]], drawn: int) -> SampleBatch:
+        if not parts:
+            empty = np.zeros(0, dtype=np.int64)
+            raw = {name: np.zeros(0) for name in FAMILY_PARAMS[self.family]}
+            return SampleBatch([], empty, empty.copy(), empty.copy(), raw, drawn)
         cat = {k: np.concatenate([p[k] for p in parts]) for k in ("d", "w", "b", "g", *METRICS)}
         raw = {k: np.concatenate([p["raw"][k] for p in parts]) for k in parts[0]["raw"]}
         kw = self.net_kwargs()

@@ -131,7 +131,7 @@ def _read_pycls(
         )
         runs.append(run)
         wheres.append(where)
-        epochs.extend(validate_epoch_rows(run["run_id"], epoch_rows, where))
+        epochs.extend(validate_epoch_rows(run["run_id"], epoch_rows, where, strict=True))
     _check_unique(runs, wheres)
     notes = [
         f"{count} record(s) imported without a config: {why} has no NetConfig equivalent"
@@ -206,7 +206,9 @@ def _read_table(
         run = _finish_row(row, content, where, fmt)
         runs.append(run)
         wheres.append(where)
-        epochs.extend(validate_epoch_rows(run["run_id"], _epoch_log(log, where), where))
+        epochs.extend(
+            validate_epoch_rows(run["run_id"], _epoch_log(log, where), where, strict=True)
+        )
     _check_unique(runs, wheres)
     return runs, epochs, []
 

@@ -252,7 +252,7 @@ def _epoch_numbers(stats: Mapping[str, Any], n: int, path: str, where: str) -> l
         return list(range(1, n + 1))
     try:
         numbers = [int(float(v)) for v in values]
-    except ValueError:
+    except (ValueError, OverflowError):  # "x", "inf"
         raise StoreError(f"{where}: field '{path}.epoch': not epoch numbers") from None
     if len(numbers) != n:
         raise StoreError(f"{where}: field '{path}.epoch': {len(numbers)} entries, expected {n}")

@@ -235,10 +235,18 @@ def _same_value(a: Any, b: Any) -> bool:
     return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=0.0)
 
 
+EPOCH_PERCENT_COLUMNS: tuple[str, ...] = ("train_error", "test_error")
+
+
 def validate_epoch_rows(
-    run_id: str, epochs: Iterable[Mapping[str, Any]], where: str
+    run_id: str, epochs: Iterable[Mapping[str, Any]], where: str, strict: bool = False
 ) -> list[dict[str, Any]]:
-    """Check the epochs of one run: integer ``epoch >= 0``, unique; non-finite metrics → NULL."""
+    """Check the epochs of one run: integer ``epoch >= 0``, each epoch once.
+
+    Errors must lie in [0, 100]. A non-finite metric — the loss of a diverging run — is stored
+    as NULL, or with ``strict`` (imported files) is a StoreError naming the epoch entry and
+    field. So whatever is stored exports and re-imports unchanged.
+    """
     out: list[dict[str, Any]] = []
     seen: set[int] = set()
     for k, epoch in enumerate(epochs):
@@ -248,9 +256,14 @@ def validate_epoch_rows(
             raise _fail(here, unknown[0], "unknown epoch field")
         row = {"run_id": run_id}
         for name, kind in EPOCH_COLUMNS[1:]:
-            value = coerce_value(kind, epoch.get(name), here, name)
-            if kind == "float" and value is not None and not math.isfinite(value):
-                value = None
+            raw = epoch.get(name)
+            finite = not isinstance(raw, Real) or isinstance(raw, bool) or math.isfinite(raw)
+            if strict and not finite:
+                raise _fail(here, name, f"must be finite, got {raw!r}")
+            value = coerce_value(kind, raw, here, name) if finite else None
+            out_of_range = value is not None and not 0.0 <= value <= 100.0
+            if name in EPOCH_PERCENT_COLUMNS and out_of_range:
+                raise _fail(here, name, f"must be a percentage in [0, 100], got {value!r}")
             row[name] = value
         if row["epoch"] is None or row["epoch"] < 0:
             raise _fail(here, "epoch", "must be an integer >= 0")

@@ -295,7 +295,9 @@ class LocalProcessExecutor(Executor):
         seconds = time.monotonic() - slot.started
         self._done.append((task, failed_result(message, task.device, seconds)))
         slot.task = None
-        self._replace(i)
+        if slot.process.is_alive():
+            slot.process.kill()
+        slot.process.join(timeout=5)  # replaced by submit() when a worker is needed again
 
     def _replace(self, i: int) -> None:
         old = self._slots[i]

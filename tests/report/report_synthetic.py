@@ -15,9 +15,9 @@ def synthetic_runs(
     stages: int = 4,
     sweep: str = "synthetic",
 ) -> pd.DataFrame:
-    """Runs of each space in ``shifts``: error = 30 + 5·N(0,1) + shift (clipped to [0.5, 99]) (so a negative shift
-    is a better space), flops log-uniform in [1e6, 4e6] independent of the error, random
-    AnyNet-style stage columns; RegNet-like spaces get w0/wa/wm."""
+    """Runs of each space in ``shifts``: error = 30 + 5·N(0,1) + shift, clipped to [0.5, 99]
+    (a negative shift is a better space), flops log-uniform in [1e6, 4e6] independent of the
+    error, random AnyNet-style stage columns and w0/wa/wm."""
     rng = np.random.default_rng(seed)
     frames = []
     for i, (space, shift) in enumerate(shifts.items()):

@@ -64,12 +64,17 @@ def render(page: Path, tmp_path: Path) -> tuple[str, Path]:
     common = [CHROMIUM, *_flags(tmp_path / "profile")]
     dom = subprocess.run(
         [*common, "--virtual-time-budget=10000", "--dump-dom", url],
-        capture_output=True, text=True, timeout=90, check=True,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=True,
     ).stdout
     shot = tmp_path / f"{page.stem}.png"
     subprocess.run(
         [*common, "--window-size=1300,2000", f"--screenshot={shot}", url],
-        capture_output=True, timeout=90, check=True,
+        capture_output=True,
+        timeout=90,
+        check=True,
     )
     return dom, shot
 

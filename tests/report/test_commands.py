@@ -33,8 +33,17 @@ def store(reference_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 def test_refine_json(store: Path, tmp_path: Path, capsys) -> None:
     code, out, _ = _cli(
-        ["refine", "--store", str(store), "--chain", "A,B,RegNetX", "--json", "--out",
-         str(tmp_path)], capsys,
+        [
+            "refine",
+            "--store",
+            str(store),
+            "--chain",
+            "A,B,RegNetX",
+            "--json",
+            "--out",
+            str(tmp_path),
+        ],
+        capsys,
     )
     assert code == 0
     rows = json.loads(out)
@@ -46,14 +55,25 @@ def test_refine_json(store: Path, tmp_path: Path, capsys) -> None:
 def test_compare_markdown_json_and_html(store: Path, tmp_path: Path, capsys) -> None:
     out_html = tmp_path / "c.html"
     code, out, _ = _cli(
-        ["compare", "AnyNetX_A", "RegNetX", "--store", str(store), "--out", str(out_html),
-         "--params", "d,wm"], capsys,
+        [
+            "compare",
+            "AnyNetX_A",
+            "RegNetX",
+            "--store",
+            str(store),
+            "--out",
+            str(out_html),
+            "--params",
+            "d,wm",
+        ],
+        capsys,
     )
     assert code == 0
     assert "| AnyNetX_A | RegNetX |" in out and "RegNetX better" in out
     assert out_html.read_text().startswith("<!DOCTYPE html>")
-    code, out, _ = _cli(["compare", "A", "D", "--store", str(store), "--json",
-                         "--normalize", "none"], capsys)
+    code, out, _ = _cli(
+        ["compare", "A", "D", "--store", str(store), "--json", "--normalize", "none"], capsys
+    )
     data = json.loads(out)
     assert code == 0 and {s["space"] for s in data["spaces"]} == {"AnyNetX_A", "AnyNetX_D"}
     assert data["tests"][0]["p_value"] < 0.05
@@ -70,7 +90,7 @@ def test_compare_markdown_json_and_html(store: Path, tmp_path: Path, capsys) -> 
 )
 def test_bad_input_is_one_line_exit_2(store, capsys, args, message, tmp_path) -> None:
     args = [a if a != "x.html" else str(tmp_path / "x.html") for a in args]
-    code, out, err = _cli([*args, "--store", str(store)], capsys)
+    code, _, err = _cli([*args, "--store", str(store)], capsys)
     assert code == 2
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "x.html").exists()

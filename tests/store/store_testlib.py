@@ -37,7 +37,7 @@ def make_record(
     seed: int = 0,
 ) -> RunRecord:
     epochs = tuple(
-        EpochRecord(e, 2.0 / e, 50.0 / e, error + (n_epochs - e), 0.1 / e, 0.25)
+        EpochRecord(e, 2.0 / e, 50.0 / e, min(100.0, error + (n_epochs - e)), 0.1 / e, 0.25)
         for e in range(1, n_epochs + 1)
     )
     best = min([error, *(e.test_error for e in epochs)])

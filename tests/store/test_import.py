@@ -360,3 +360,17 @@ def test_garbage_files(tmp_path: Path, store_path: Path, cli) -> None:
     code, _, err = cli("import", str(tmp_path / "missing.csv"), "--store", str(store_path))
     assert code == 2 and "no such file" in err
     assert not store_path.exists()
+
+
+def test_epoch_log_metrics_are_strict_on_import(tmp_path: Path) -> None:
+    path = tmp_path / "e.csv"
+    head = "space,error,flops,epoch_log\n"
+    path.write_text(head + 'A,10,5,"[{""epoch"": 1, ""train_loss"": NaN}]"\n')
+    with pytest.raises(StoreError, match="epoch entry 0: field 'train_loss': must be finite"):
+        load_import_file(path)
+    path.write_text(head + 'A,10,5,"[{""epoch"": 1, ""test_error"": 140}]"\n')
+    with pytest.raises(StoreError, match="field 'test_error': must be a percentage"):
+        load_import_file(path)
+    path.write_text(head + 'A,10,5,"[{""epoch"": 1, ""test_error"": 12.5, ""lr"": null}]"\n')
+    batch = load_import_file(path)
+    assert batch.epochs[0]["test_error"] == 12.5 and batch.epochs[0]["lr"] is None

@@ -216,3 +216,16 @@ def test_diverged_run_with_nan_error_is_stored_as_100(store_path: Path) -> None:
     assert store.fetch("SELECT status, error, best_error FROM runs")[1] == [
         ("diverged", 100.0, None)
     ]
+
+
+def test_sweep_epochs_keep_a_diverged_loss_as_null(store_path: Path) -> None:
+    import dataclasses
+
+    store = open_store(store_path)
+    store.ensure_sweep("sw", "x")
+    record = make_record("d", status="diverged", error=100.0, n_epochs=2)
+    last = dataclasses.replace(record.result.epochs[-1], train_loss=float("inf"))
+    result = dataclasses.replace(record.result, epochs=(record.result.epochs[0], last))
+    store.write_run(dataclasses.replace(record, result=result))
+    rows = store.fetch("SELECT epoch, train_loss FROM epochs ORDER BY epoch")[1]
+    assert rows == [(1, 2.0), (2, None)]
