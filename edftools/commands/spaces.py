@@ -136,9 +136,7 @@ def _common(f):
     f = click.option("--resolution", type=int, default=224, show_default=True)(f)
     f = click.option("--in-channels", type=int, default=3, show_default=True)(f)
     f = click.option("--stem-width", type=int, default=32, show_default=True)(f)
-    f = click.option(
-        "--stem-type", type=click.Choice(["imagenet", "small"]), default="imagenet"
-    )(f)
+    f = click.option("--stem-type", type=click.Choice(["imagenet", "small"]), default="imagenet")(f)
     return f
 
 
@@ -151,9 +149,7 @@ def _common(f):
 @click.option("--bottleneck-ratio", type=float, default=1.0, show_default=True)
 @click.option("--se", is_flag=True, help="RegNetY (squeeze-excitation).")
 @_common
-def describe_regnet(
-    w0, wa, wm, depth, group_width, bottleneck_ratio, se, **kw: Any
-) -> None:
+def describe_regnet(w0, wa, wm, depth, group_width, bottleneck_ratio, se, **kw: Any) -> None:
     """A RegNet from (w0, wa, wm, depth, group width[, b, se])."""
     from edftools.spaces.regnet import regnet_config
 

@@ -24,6 +24,7 @@ in_channels se_ratio preset restrictions replace_restrictions`` and any paramete
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -44,6 +45,7 @@ B_VALUES = (1, 2, 4)
 G_VALUES = (1, 2, 4, 8, 16, 32)
 
 
+@functools.cache
 def _anynet_params() -> tuple[ParamSpec, ...]:
     return (
         ParamSpec.grid("depth", 1, 16, 1, log=True),
@@ -53,6 +55,7 @@ def _anynet_params() -> tuple[ParamSpec, ...]:
     )
 
 
+@functools.cache
 def _regnet_params() -> tuple[ParamSpec, ...]:
     return (
         ParamSpec.grid("depth", 1, 63, 1),
@@ -157,7 +160,9 @@ def _param_override(spec: ParamSpec, value: Any) -> ParamSpec:
             raise SpaceError(f"parameter {spec.name}: log must be true or false")
         lo = value.get("lo", spec.values[0])
         hi = value.get("hi", spec.values[-1])
-        return ParamSpec.grid(spec.name, lo, hi, value.get("step", spec.step), value.get("log", spec.log))
+        return ParamSpec.grid(
+            spec.name, lo, hi, value.get("step", spec.step), value.get("log", spec.log)
+        )
     if isinstance(value, tuple) and len(value) == 2:
         return ParamSpec.grid(spec.name, value[0], value[1], spec.step, spec.log)
     if isinstance(value, list) and value:

@@ -124,7 +124,7 @@ def _block(cx: _Counter, net: NetConfig, w_in: int, w: int, s: int, b: float, g:
         cx.conv(w, w, 3)
         cx.bn(w)
         return
-    w_b = int(round(w / b))
+    w_b = round(w / b)
     if w_b < 1:
         raise ConfigError(f"bottleneck width round({w}/{b}) is < 1")
     if kind == "R":
@@ -138,7 +138,7 @@ def _block(cx: _Counter, net: NetConfig, w_in: int, w: int, s: int, b: float, g:
     cx.conv(w_b, w_b, 3, stride=s, groups=groups)
     cx.bn(w_b)
     if kind == "Y":
-        w_se = int(round(w_in * net.se_ratio))
+        w_se = round(w_in * net.se_ratio)
         h = cx.h
         cx.h = 1
         cx.conv(w_b, w_se, 1, bias=True)

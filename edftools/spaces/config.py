@@ -71,7 +71,7 @@ class StageConfig:
     @property
     def inner_width(self) -> int:
         """Bottleneck width ``w_b = int(round(w / b))`` (pycls: ``round(w * bm)``, bm = 1/b)."""
-        return int(round(self.width / self.bottleneck_ratio))
+        return round(self.width / self.bottleneck_ratio)
 
 
 @dataclass(frozen=True)

@@ -174,9 +174,16 @@ def regnet_valid_counts(
         if rows.size == 0:
             continue
         rho = wa / w0
+        # only wa in [c_{S-1} w0 / (dmax + 1), c_2 w0] can give S stages (B_{S-1} <= dmax and
+        # B_2 >= 2); outside, the count is 0
+        first = np.searchsorted(wa, (np.power(wm[rows], stages - 1.5) - 1) * w0 / (dmax + 1))
+        last = np.searchsorted(wa, (np.power(wm[rows], 1.5) - 1) * w0 * (1 + 1e-6), "right")
         for lo in range(0, rows.size, 32):  # cache-sized blocks of wm rows
             sub = rows[lo : lo + 32]
-            out[i, sub] = _count_rows(w0, wa, rho, wm[sub], stages, dmax, cum)
+            a, b = int(first[lo : lo + 32].min()), int(last[lo : lo + 32].max())
+            if b > a:
+                cols = slice(a, b)
+                out[i, sub] = _count_rows(w0, wa[cols], rho[cols], wm[sub], stages, dmax, cum)
     return out
 
 
@@ -249,4 +256,3 @@ def format_table(rows: list[dict[str, Any]]) -> str:
             f"{r['exact_total']:>9.2e} {distinct:>9s}  {r['restriction']}"
         )
     return "\n".join(lines)
-

@@ -1,4 +1,4 @@
-'''Design spaces: a base sampling distribution plus declarative restrictions.
+"""Design spaces: a base sampling distribution plus declarative restrictions.
 
 A :class:`Space` has a *family* (``anynet``: per-stage ``depth``, ``width``,
 ``bottleneck_ratio``, ``group_width``; ``regnet``: scalar ``depth``, ``w0``, ``wa``, ``wm``,
@@ -54,7 +54,7 @@ A digits-scale RegNetX::
     depth = {lo = 3, hi = 12}
     w0 = {lo = 8, hi = 48, step = 8, log = true}
     wa = {lo = 0.5, hi = 32, step = 0.1, log = true}
-'''
+"""
 
 from __future__ import annotations
 
@@ -65,10 +65,10 @@ from typing import Any
 
 import numpy as np
 
-from edftools.errors import ConfigError, SpaceError
-from edftools.spaces.complexity import METRICS, complexity, complexity_batch
+from edftools.errors import SpaceError
+from edftools.spaces.complexity import METRICS, complexity_batch
 from edftools.spaces.config import BLOCK_TYPES, STEM_TYPES, NetConfig, StageConfig
-from edftools.spaces.regnet import block_widths_batch, generate_regnet
+from edftools.spaces.regnet import block_widths_batch
 from edftools.spaces.restrictions import Band, Fixed, Monotone, Range, Restriction, Shared
 from edftools.spaces.sampling import (
     adjust_compatibility_batch,
@@ -94,7 +94,8 @@ class ParamSpec:
     log: bool = False
 
     def __post_init__(self) -> None:
-        vals = tuple(sorted({_clean(v) for v in self.values}))
+        arr = np.unique(np.round(np.asarray(self.values, dtype=np.float64), 6))
+        vals = tuple(int(x) if x.is_integer() else x for x in arr.tolist())
         if not vals:
             raise SpaceError(f"parameter {self.name!r} has an empty grid")
         object.__setattr__(self, "values", vals)
@@ -104,7 +105,7 @@ class ParamSpec:
         """The grid ``lo, lo + step, ..., <= hi``."""
         if not (step > 0 and lo <= hi):
             raise SpaceError(f"parameter {name!r}: need lo <= hi and step > 0 ({lo}, {hi}, {step})")
-        n = int(math.floor((hi - lo) / step + 1e-9)) + 1
+        n = math.floor((hi - lo) / step + 1e-9) + 1
         return cls(name, tuple(lo + step * np.arange(n)), log)
 
     @property
@@ -311,7 +312,7 @@ class Space:
         seed: int = 0,
         bands: Mapping[str, tuple[float, float]] | None = None,
         dist: str | None = None,
-        max_draws: int = 20_000_000,
+        max_draws: int = 10_000_000,
     ) -> SampleBatch:
         """``n`` configs from the conditioned distribution, with complexity and raw params.
 
@@ -327,8 +328,9 @@ class Space:
         rng = np.random.default_rng(seed)
         parts: list[dict[str, Any]] = []
         found, drawn, batch = 0, 0, 4096
+        self._check_reachable(band_list)
         while found < n:
-            if drawn >= max_draws:
+            if drawn >= max_draws or (found == 0 and drawn >= max_draws // 10):
                 where = "; ".join(b.text() for b in band_list) or "its restrictions"
                 raise SpaceError(
                     f"space {self.name}: only {found} of {n} configs satisfy {where} "
@@ -346,6 +348,45 @@ class Space:
             rate = max(found, 1) / drawn
             batch = int(min(65_536, max(4096, 1.3 * (n - found) / rate)))
         return self._assemble(parts, drawn)
+
+    def complexity_bounds(self) -> tuple[Any, Any]:
+        """Complexity of two corner networks bracketing every member (up to compatibility
+        rounding): all stages at minimal depth and width with the largest ``b`` and smallest
+        ``g``, and all at maximal depth and width with the smallest ``b`` and largest ``g``."""
+        from edftools.spaces.complexity import complexity_batch as cb
+
+        vals = {p.name: self.pmf(p.name)[0] for p in self.params}
+        S = self.num_stages
+        if self.family == "anynet":
+            w_lo, w_hi = vals["width"][0], vals["width"][-1]
+            d_lo, d_hi = vals["depth"][0], vals["depth"][-1]
+        else:
+            w_lo = vals["w0"][0]
+            w_hi = 8 * np.ceil(vals["w0"][-1] * vals["wm"][-1] ** (S - 1) / 8)
+            w_hi = min(w_hi, 8 * np.ceil((vals["w0"][-1] + vals["wa"][-1] * vals["depth"][-1]) / 8))
+            d_lo, d_hi = 1, vals["depth"][-1]
+        out = []
+        for d, w, b, g in (
+            (d_lo, w_lo, vals["bottleneck_ratio"][-1], vals["group_width"][0]),
+            (d_hi, w_hi, vals["bottleneck_ratio"][0], vals["group_width"][-1]),
+        ):
+            wa, ga = adjust_compatibility_batch(
+                np.full((1, S), int(w)), np.full((1, S), b), np.full((1, S), int(g))
+            )
+            out.append(cb(np.full((1, S), int(d)), wa, b, ga, self.strides, **self.net_kwargs()))
+        return out[0], out[1]
+
+    def _check_reachable(self, band_list: list[Band]) -> None:
+        """Raise :class:`SpaceError` for a band far outside :meth:`complexity_bounds`."""
+        if not band_list:
+            return
+        lo, hi = self.complexity_bounds()
+        for band in band_list:
+            if band.lo > 1.5 * hi[band.metric][0] or band.hi < lo[band.metric][0] / 1.5:
+                raise SpaceError(
+                    f"space {self.name}: no config can reach {band.text()} (members span about "
+                    f"{lo[band.metric][0]:.3g} to {hi[band.metric][0]:.3g} {band.metric})"
+                )
 
     def sample(
         self,
@@ -391,7 +432,6 @@ class Space:
             configs.append(NetConfig(stages=stages, extra=tuple(extra), **kw))
         return SampleBatch(configs, cat["flops"], cat["params"], cat["acts"], raw, drawn)
 
-    # --- reference: naive rejection, one config at a time ------------------------------------
     def sample_naive(
         self,
         n: int,
@@ -400,84 +440,10 @@ class Space:
         dist: str | None = None,
         max_draws: int | None = None,
     ) -> tuple[list[NetConfig], int]:
-        """Naive rejection: draw every parameter i.i.d. from its *unrestricted* base pmf,
-        build the config (pycls's path), compute its complexity one config at a time, keep it
-        if every restriction and band holds. Returns ``(configs, draws)``. Slow: a reference
-        for tests and benchmarks (``max_draws`` stops early and returns what was found).
-        """
-        rng = np.random.default_rng(seed)
-        band_list = self.bands(bands)
-        grids = {}
-        for p in self.params:
-            log = p.log and (dist or self.dist) == "log_uniform"
-            grids[p.name] = (np.asarray(p.values), np.cumsum(grid_pmf(np.asarray(p.values), log)))
-        S = self.num_stages
-        out: list[NetConfig] = []
-        draws = 0
-        while len(out) < n and (max_draws is None or draws < max_draws):
-            draws += 1
-            size = S if self.family == "anynet" else 1
-            x = {}
-            for name, (vals, cdf) in grids.items():
-                idx = np.minimum(np.searchsorted(cdf, rng.random(size), side="right"), len(vals) - 1)
-                x[name] = [_clean(v) for v in vals[idx]]
-            if not self._naive_ok(x):
-                continue
-            try:
-                net = self._naive_config(x)
-            except (ConfigError, _Reject):
-                continue
-            cx = complexity(net)
-            if all(band.lo <= getattr(cx, band.metric) <= band.hi for band in band_list):
-                out.append(net)
-        return out, draws
+        """Naive rejection (reference, slow): see :func:`edftools.spaces.naive.sample_naive`."""
+        from edftools.spaces.naive import sample_naive
 
-    def _naive_ok(self, x: dict[str, list]) -> bool:
-        for r in self.restrictions:
-            if isinstance(r, Band):
-                continue
-            v = x[r.param]
-            if isinstance(r, Shared) and len(set(v)) > 1:
-                return False
-            if isinstance(r, Monotone):
-                pairs = zip(v, v[1:], strict=False)
-                if any((a < b) if r.decreasing else (a > b) for a, b in pairs):
-                    return False
-            if isinstance(r, Fixed) and any(abs(a - r.value) > 1e-9 for a in v):
-                return False
-            if isinstance(r, Range) and any(
-                (r.lo is not None and a < r.lo - 1e-9) or (r.hi is not None and a > r.hi + 1e-9)
-                for a in v
-            ):
-                return False
-        return True
-
-    def _naive_config(self, x: dict[str, list]) -> NetConfig:
-        kw = self.net_kwargs()
-        if self.family == "anynet":
-            return NetConfig.from_stages(
-                x["depth"],
-                x["width"],
-                x["bottleneck_ratio"],
-                x["group_width"],
-                list(self.strides),
-                **kw,
-            )
-        gen = generate_regnet(x["w0"][0], x["wa"][0], x["wm"][0], x["depth"][0])
-        if gen.num_stages != self.num_stages or gen.total_stages != self.num_stages:
-            raise _Reject
-        return NetConfig.from_stages(
-            gen.depths,
-            gen.widths,
-            x["bottleneck_ratio"][0],
-            x["group_width"][0],
-            list(self.strides),
-            **kw,
-        )
-
-
-class _Reject(Exception):
-    """Internal: a naive draw that is not a member (wrong stage count)."""
+        return sample_naive(self, n, seed, bands, dist, max_draws)
 
 
 def _take(out: dict[str, Any], idx: np.ndarray) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from reliability_lib import (
 from edftools.recipe import load_recipe
 from edftools.train.sweep import plan_sweep
 
-KILL_SEEDS = (11, 22, 33, 44)  # one kill -9 per seed, at a seeded random delay
+KILL_SEEDS = (11, 22, 33, 44)  # one kill -9 per seed, at a seeded random point
 PLANNED_MARK = "runs planned"
 
 
@@ -95,16 +95,20 @@ def wait_group_gone(pgid: int, timeout: float = 30) -> list[int]:
 
 def test_kill_9_at_random_points_then_resume(tmp_path: Path) -> None:
     recipe = tmp_path / "kill.toml"
-    recipe.write_text(tiny_recipe("kill9", n=10, workers=2))
+    recipe.write_text(tiny_recipe("kill9", n=8, workers=2))
     store = tmp_path / "kill.duckdb"
     planned = {r.run_id for r in plan_sweep(load_recipe(recipe)).runs}
     finished: dict[str, tuple] = {}  # first sighting of every finished run
     kills = 0
     for seed in KILL_SEEDS:
-        delay = random.Random(seed).uniform(0.5, 6.0)
+        rng = random.Random(seed)
         sweep = Sweep(recipe, store)
         sweep.wait_planned()
-        time.sleep(delay)
+        # The kill point: after 0 or 1 more runs are stored, plus a random 0-1.5 s.
+        target = len(finished) + rng.randint(0, 1)
+        while sweep.proc.poll() is None and len(stored_runs(store, "kill9")) < target:
+            time.sleep(0.2)
+        time.sleep(rng.uniform(0.0, 1.5))
         if sweep.proc.poll() is None:
             os.kill(sweep.proc.pid, signal.SIGKILL)
             kills += 1
@@ -145,7 +149,7 @@ READER_SQL = CONSISTENCY_SQL.strip()
 
 def test_sql_reader_never_fails_nor_sees_a_partial_run(tmp_path: Path) -> None:
     recipe = tmp_path / "read.toml"
-    recipe.write_text(tiny_recipe("reader", n=6, workers=2))
+    recipe.write_text(tiny_recipe("reader", n=4, workers=1))
     store = tmp_path / "read.duckdb"
     sweep = Sweep(recipe, store)
     sweep.wait_planned()
@@ -165,5 +169,5 @@ def test_sql_reader_never_fails_nor_sees_a_partial_run(tmp_path: Path) -> None:
     code, _, err = sweep.finish()
     assert code == 0, err[-2000:]
     assert seen_runs == sorted(seen_runs), "the run count went down"
-    assert seen_runs[-1] == 6
+    assert seen_runs[-1] == 4
     assert reads_during >= 3, f"only {reads_during} reads overlapped the sweep"

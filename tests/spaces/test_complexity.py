@@ -36,13 +36,31 @@ def test_reference_models_match_exactly():
 
 # pycls model zoo (MODEL_ZOO.md): params in millions, rounded to 0.1
 ZOO_PARAMS_M = {
-    "RegNetX-200MF": 2.7, "RegNetX-400MF": 5.2, "RegNetX-600MF": 6.2, "RegNetX-800MF": 7.3,
-    "RegNetX-1.6GF": 9.2, "RegNetX-3.2GF": 15.3, "RegNetX-4.0GF": 22.1, "RegNetX-6.4GF": 26.2,
-    "RegNetX-8.0GF": 39.6, "RegNetX-12GF": 46.1, "RegNetX-16GF": 54.3, "RegNetX-32GF": 107.8,
-    "RegNetY-200MF": 3.2, "RegNetY-400MF": 4.3, "RegNetY-600MF": 6.1, "RegNetY-800MF": 6.3,
-    "RegNetY-1.6GF": 11.2, "RegNetY-3.2GF": 19.4, "RegNetY-4.0GF": 20.6, "RegNetY-6.4GF": 30.6,
-    "RegNetY-8.0GF": 39.2, "RegNetY-12GF": 51.8, "RegNetY-16GF": 83.6, "RegNetY-32GF": 145.0,
-}  # fmt: skip
+    "RegNetX-200MF": 2.7,
+    "RegNetX-400MF": 5.2,
+    "RegNetX-600MF": 6.2,
+    "RegNetX-800MF": 7.3,
+    "RegNetX-1.6GF": 9.2,
+    "RegNetX-3.2GF": 15.3,
+    "RegNetX-4.0GF": 22.1,
+    "RegNetX-6.4GF": 26.2,
+    "RegNetX-8.0GF": 39.6,
+    "RegNetX-12GF": 46.1,
+    "RegNetX-16GF": 54.3,
+    "RegNetX-32GF": 107.8,
+    "RegNetY-200MF": 3.2,
+    "RegNetY-400MF": 4.3,
+    "RegNetY-600MF": 6.1,
+    "RegNetY-800MF": 6.3,
+    "RegNetY-1.6GF": 11.2,
+    "RegNetY-3.2GF": 19.4,
+    "RegNetY-4.0GF": 20.6,
+    "RegNetY-6.4GF": 30.6,
+    "RegNetY-8.0GF": 39.2,
+    "RegNetY-12GF": 51.8,
+    "RegNetY-16GF": 83.6,
+    "RegNetY-32GF": 145.0,
+}
 
 
 def _nominal_flops(name: str) -> float:
@@ -122,8 +140,17 @@ def test_incompatible_group_width_is_a_config_error():
 
 def test_hand_computed_tiny_network():
     # V block, small stem, 4x4 input: stem 3*8*9 params + BN 16; convs at 4x4 (stride 1)
-    net = NetConfig.from_stages([1], [8], strides=1, block_type="V", stem_type="small",
-                                stem_width=8, resolution=4, num_classes=2, in_channels=3)  # fmt: skip
+    net = NetConfig.from_stages(
+        [1],
+        [8],
+        strides=1,
+        block_type="V",
+        stem_type="small",
+        stem_width=8,
+        resolution=4,
+        num_classes=2,
+        in_channels=3,
+    )
     cx = complexity(net)
     stem_p = 9 * 3 * 8
     conv_p = 9 * 8 * 8

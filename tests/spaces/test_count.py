@@ -40,16 +40,28 @@ def test_exact_anynet_totals():
 
 def test_space_table_keys():
     rows = space_table(["AnyNetX_A", "AnyNetX_E"])
-    keys = {"name", "restriction", "dim", "combinations", "paper_total", "exact_total",
-            "distinct_networks"}  # fmt: skip
+    keys = {
+        "name",
+        "restriction",
+        "dim",
+        "combinations",
+        "paper_total",
+        "exact_total",
+        "distinct_networks",
+    }
     assert all(keys <= set(r) for r in rows)
     assert rows[1]["exact_total"] > rows[1]["paper_total"]  # 4! undercounts ties
     assert rows[0]["distinct_networks"] < rows[0]["exact_total"]
 
 
 def _tiny(name, stages, **kw):
-    base = dict(num_stages=stages, depth=(1, 2), width=(8, 48), bottleneck_ratio=[1, 2],
-                group_width=[1, 8, 16])  # fmt: skip
+    base = dict(
+        num_stages=stages,
+        depth=(1, 2),
+        width=(8, 48),
+        bottleneck_ratio=[1, 2],
+        group_width=[1, 8, 16],
+    )
     return get_space(name, **{**base, **kw})
 
 
@@ -57,8 +69,9 @@ def _brute(space):
     S = space.num_stages
     vals = {p.name: p.values for p in space.params}
     per_stage = list(
-        itertools.product(vals["depth"], vals["width"], vals["bottleneck_ratio"],
-                          vals["group_width"])  # fmt: skip
+        itertools.product(
+            vals["depth"], vals["width"], vals["bottleneck_ratio"], vals["group_width"]
+        )
     )
     total, nets = 0, set()
     for combo in itertools.product(per_stage, repeat=S):
@@ -74,8 +87,9 @@ def _brute(space):
         total += 1
         ws, gs = adjust_group_compatibility(w, b, g)
         wbs = [round(x / y) for x, y in zip(ws, b, strict=True)]
-        nets.add(tuple(zip(d, ws, wbs, [x // y for x, y in zip(wbs, gs, strict=True)],
-                           strict=True)))  # fmt: skip
+        nets.add(
+            tuple(zip(d, ws, wbs, [x // y for x, y in zip(wbs, gs, strict=True)], strict=True))
+        )
     return total, len(nets)
 
 
@@ -105,8 +119,13 @@ def test_regnet_exact_count_matches_brute_force_with_ties():
     ws, ks, valid = block_widths_batch(w0, wa, wm, d)
     ok, _, _ = regnet_stages(ws, ks, valid, 4)
     assert exact_total(sp) == int(ok.sum()) > 0
-    restricted = get_space("RegNetX", w0=(8, 24), wa={"lo": 0.5, "hi": 20, "step": 0.5},
-                           wm={"lo": 1.5, "hi": 3.0, "step": 0.05}, depth=(1, 20),
-                           group_width=[8])  # fmt: skip
+    restricted = get_space(
+        "RegNetX",
+        w0=(8, 24),
+        wa={"lo": 0.5, "hi": 20, "step": 0.5},
+        wm={"lo": 1.5, "hi": 3.0, "step": 0.05},
+        depth=(1, 20),
+        group_width=[8],
+    )
     keep = ok & (wm >= 2 - 1e-9)
     assert exact_total(restricted) == int(keep.sum())
