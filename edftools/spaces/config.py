@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from edftools.errors import ConfigError
@@ -145,8 +145,9 @@ class NetConfig:
     # Serialization ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON dict (stages as lists of dicts); ``extra`` as a dict."""
-        d = asdict(self)
-        d["stages"] = [asdict(s) for s in self.stages]
+        # built field by field (dataclasses.asdict deep-copies and costs ~0.1 ms per config)
+        d = {f.name: getattr(self, f.name) for f in _NET_FIELDS}
+        d["stages"] = [{f.name: getattr(s, f.name) for f in _STAGE_FIELDS} for s in self.stages]
         d["extra"] = dict(self.extra)
         return d
 
@@ -198,6 +199,10 @@ class NetConfig:
             StageConfig(d, w, b, g, s) for d, w, b, g, s in zip(depths, ws, bs, gs, ss, strict=True)
         )
         return cls(stages=stages, **kwargs)
+
+
+_NET_FIELDS = fields(NetConfig)
+_STAGE_FIELDS = fields(StageConfig)
 
 
 def _broadcast(name: str, value: Any, n: int) -> list[Any]:

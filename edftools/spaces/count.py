@@ -6,15 +6,20 @@
   parameter with ``m`` allowed values contributes ``m^S`` (free), ``m`` (shared) or
   ``C(m + S - 1, S)`` (monotone: multisets of size S). RegNet spaces count grid points
   ``(d, w0, wa, wm, b, g)`` whose generated widths have exactly ``S`` stages (no skipped
-  stage), using the stage boundaries of the quantized linear model (see
-  :func:`regnet_valid_counts`).
+  stage), counted exactly by ``wa``-intervals (:mod:`edftools.spaces.regnet_count`).
 * ``distinct_networks``: the number of different networks after group compatibility
   (AnyNet), a network being its per-stage ``(d, w, w_b, groups)``. For fixed ``(b, g)``
   compatibility maps each width to an adjusted width monotonically, so with ``T_{b,g}`` the
   set of adjusted stage types: free stages give ``|T|^S``, monotone widths ``C(|T|+S-1, S)``;
   different ``b`` give different inner widths (disjoint); the union over a shared ``g`` is
   taken by inclusion-exclusion, ``|U_g A_g| = sum_{G != {}} (-1)^{|G|+1} |n_{g in G} A_g|``.
-  RegNet: ``None`` (see the report; the per-config map is not invertible cheaply).
+  RegNet: exact as well, not estimated. A RegNet network is its per-stage depths and adjusted
+  stage types; :mod:`edftools.spaces.regnet_count` enumerates the distinct ``(stage widths,
+  stage boundaries)`` over the ``(w0, wa, wm)`` grid by ``wa``-intervals (a few million
+  keys for the paper's grid, each with the interval of depths it allows), maps the widths
+  through compatibility for every ``(b, g)`` and merges equal keys. Exact enumeration was
+  chosen over a Monte-Carlo estimate of ``sum_x 1/m(x)`` because it costs seconds and has no
+  error bar to report (``distinct_method = "exact"``, ``distinct_stderr = 0``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,12 @@ from typing import Any
 import numpy as np
 
 from edftools.spaces.catalog import CATALOG
+from edftools.spaces.regnet_count import (
+    RegNetSegments,
+    regnet_distinct_networks,
+    regnet_segments,
+    regnet_valid_total,
+)
 from edftools.spaces.sampling import adjust_compatibility_batch
 from edftools.spaces.space import FAMILY_PARAMS, Space
 
@@ -73,11 +84,23 @@ def exact_total(space: Space) -> int:
     if space.family == "anynet":
         S = space.num_stages
         return math.prod(sequence_count(sizes[p], S, space.order(p)) for p in sizes)
+    seg = _regnet_segments(space)
+    return regnet_valid_total(seg) * sizes["bottleneck_ratio"] * sizes["group_width"]
+
+
+def _regnet_key(space: Space) -> tuple:
     w0, wa, wm, depth = (_allowed_values(space, p) for p in ("w0", "wa", "wm", "depth"))
-    counts = regnet_valid_counts(
-        tuple(w0), tuple(wa), tuple(wm), tuple(int(d) for d in depth), space.num_stages
-    )
-    return int(counts.sum()) * sizes["bottleneck_ratio"] * sizes["group_width"]
+    return tuple(w0), tuple(wa), tuple(wm), tuple(int(d) for d in depth), space.num_stages
+
+
+def _regnet_segments(space: Space) -> RegNetSegments:
+    return regnet_segments(*_regnet_key(space))
+
+
+@functools.lru_cache(maxsize=8)
+def _regnet_distinct(key: tuple, bs: tuple, gs: tuple, block_type: str) -> int:
+    """Cached :func:`regnet_distinct_networks` (X and Y blocks have the same stage types)."""
+    return regnet_distinct_networks(regnet_segments(*key), list(bs), list(gs), block_type)
 
 
 def _allowed_values(space: Space, name: str) -> np.ndarray:
@@ -102,13 +125,16 @@ def _is_monotone(space: Space, b: float, g: int) -> bool:
 
 
 def distinct_networks(space: Space) -> int | None:
-    """Number of distinct networks after group compatibility (AnyNet; module docstring).
+    """Number of distinct networks after group compatibility and RegNet quantization.
 
-    ``None`` where no exact method is implemented (RegNet spaces; monotone widths with
-    unshared b or g).
+    Exact (module docstring). ``None`` only for AnyNet spaces with monotone widths and
+    unshared b or g (not in the catalog), where no exact method is implemented.
     """
-    if space.family != "anynet":
-        return None
+    if space.family == "regnet":
+        bs = _allowed_values(space, "bottleneck_ratio").tolist()
+        gs = [int(x) for x in _allowed_values(space, "group_width")]
+        block = "X" if space.block_type == "Y" else space.block_type
+        return _regnet_distinct(_regnet_key(space), tuple(bs), tuple(gs), block)
     S = space.num_stages
     d_count = sequence_count(_sizes(space)["depth"], S, space.order("depth"))
     w_order = space.order("width")
@@ -141,83 +167,6 @@ def distinct_networks(space: Space) -> int | None:
     return d_count * sum(union_count(bg, gs, per_stage=not g_shared) for bg in b_groups)
 
 
-@functools.lru_cache(maxsize=8)
-def regnet_valid_counts(
-    w0s: tuple[float, ...],
-    was: tuple[float, ...],
-    wms: tuple[float, ...],
-    depths: tuple[int, ...],
-    stages: int = 4,
-) -> np.ndarray:
-    """``counts[i, k]``: grid points ``(d, wa)`` giving exactly ``stages`` stages at
-    ``(w0_i, wm_k)``.
-
-    With ``c_k = wm^(k - 1/2) - 1`` and ``rho = wa / w0``, block ``j`` has stage index
-    ``k_j >= k`` iff ``j >= t_k = c_k / rho``; so ``B_k = ceil(t_k)`` blocks precede stage
-    ``k`` (checked against the generator's own floating-point rounding where ``t_k`` is within
-    1e-6 of an integer). A depth ``d`` gives ``stages`` stages with none skipped iff
-    ``B_{S-1} < d <= B_S``, ``B_1 < B_2 < ... < B_{S-1}`` and the ``S`` quantized widths
-    ``round(w0 * wm^k / 8) * 8`` are distinct.
-    """
-    wa = np.asarray(was)
-    wm = np.asarray(wms)
-    dmax = max(depths)
-    allowed = np.zeros(dmax + 2, dtype=np.int64)
-    allowed[np.asarray(depths)] = 1
-    cum = np.cumsum(allowed)  # cum[x] = allowed depths <= x
-    out = np.zeros((len(w0s), wm.size), dtype=np.int64)
-    ks = np.arange(stages, dtype=np.float64)
-    for i, w0 in enumerate(w0s):
-        widths = np.round(w0 * np.power(wm[:, None], ks[None, :]) / 8) * 8
-        distinct = (np.diff(widths, axis=1) != 0).all(axis=1)
-        rows = np.flatnonzero(distinct)
-        if rows.size == 0:
-            continue
-        rho = wa / w0
-        # only wa in [c_{S-1} w0 / (dmax + 1), c_2 w0] can give S stages (B_{S-1} <= dmax and
-        # B_2 >= 2); outside, the count is 0
-        first = np.searchsorted(wa, (np.power(wm[rows], stages - 1.5) - 1) * w0 / (dmax + 1))
-        last = np.searchsorted(wa, (np.power(wm[rows], 1.5) - 1) * w0 * (1 + 1e-6), "right")
-        for lo in range(0, rows.size, 32):  # cache-sized blocks of wm rows
-            sub = rows[lo : lo + 32]
-            a, b = int(first[lo : lo + 32].min()), int(last[lo : lo + 32].max())
-            if b > a:
-                cols = slice(a, b)
-                out[i, sub] = _count_rows(w0, wa[cols], rho[cols], wm[sub], stages, dmax, cum)
-    return out
-
-
-def _count_rows(w0, wa, rho, wm, stages, dmax, cum) -> np.ndarray:
-    """Valid ``(d, wa)`` counts for each ``wm`` in ``wm`` (see :func:`regnet_valid_counts`)."""
-    bounds = []
-    inv = 1.0 / rho
-    for k in range(1, stages + 1):
-        c = np.power(wm, k - 0.5) - 1.0
-        t = np.multiply(c[:, None], inv[None, :])
-        np.minimum(t, dmax + 1.0, out=t)
-        bk = np.ceil(t)
-        gap = bk - t  # in [0, 1): near 0 or near 1 means t is close to an integer
-        near = (gap < 1e-6 * dmax) | (gap > 1.0 - 1e-6 * dmax)
-        if near.any():
-            r, a = np.nonzero(near)
-            bk[r, a] = _exact_boundary(w0, wa[a], wm[r], np.round(t[r, a]), k)
-        bounds.append(bk.astype(np.int64))
-    ok = np.ones(bounds[0].shape, dtype=bool)
-    for b_lo, b_hi in itertools.pairwise(bounds[:-1]):
-        ok &= b_hi > b_lo
-    top = np.minimum(bounds[-1], dmax)
-    low = np.minimum(bounds[-2], dmax)
-    return np.where(ok & (top > low), cum[top] - cum[low], 0).sum(axis=1)
-
-
-def _exact_boundary(w0: float, wa, wm, j_near, k: int) -> np.ndarray:
-    """Smallest ``j`` with generator index ``round(ln((j*wa + w0)/w0)/ln wm) >= k``, for ``j``
-    known to be ``j_near`` or ``j_near + 1`` (ties resolved by the generator's arithmetic)."""
-    j = np.asarray(j_near, dtype=np.float64)
-    k_at = np.round(np.log((j * wa + w0) / w0) / np.log(wm))
-    return np.where(k_at >= k, j, j + 1).astype(np.int64)
-
-
 def space_row(space: Space) -> dict[str, Any]:
     """One row of the refinement table for ``space`` (keys in :func:`space_table`)."""
     text, value, dim = paper_formula(space)
@@ -235,13 +184,14 @@ def space_row(space: Space) -> dict[str, Any]:
         "exact_over_paper": exact / value,
         "distinct_networks": distinct,
         "distinct_method": "exact" if distinct is not None else "not computed",
+        "distinct_stderr": 0.0 if distinct is not None else None,
     }
 
 
 def space_table(names: list[str] | None = None) -> list[dict[str, Any]]:
     """The refinement table: keys ``name, restriction, dim, combinations, paper_total,
     exact_total, distinct_networks`` (+ ``paper_total_text``, ``exact_over_paper``,
-    ``distinct_method``) for the catalog spaces (or ``names``)."""
+    ``distinct_method``, ``distinct_stderr``) for the catalog spaces (or ``names``)."""
     return [space_row(CATALOG[n]) for n in (names or list(CATALOG))]
 
 

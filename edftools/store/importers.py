@@ -35,6 +35,7 @@ from edftools.store.rows import (
     COMPLEXITY_COLUMNS,
     RUN_KINDS,
     ImportBatch,
+    content_run_id,
     validate_epoch_rows,
     validate_run_row,
 )
@@ -54,13 +55,6 @@ def infer_format(path: str | os.PathLike[str]) -> str:
             f"cannot tell the format of {path}; pass --format {'|'.join(IMPORT_FORMATS)}"
         )
     return fmt
-
-
-def _content_id(content: Mapping[str, Any]) -> str:
-    import hashlib
-
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-    return "imp-" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def load_import_file(
@@ -89,7 +83,7 @@ def _finish_row(
     row: dict[str, Any], content: Mapping[str, Any], where: str, fmt: str
 ) -> dict[str, Any]:
     if row.get("run_id") is None:
-        row["run_id"] = _content_id(content)
+        row["run_id"] = content_run_id("imp", content)
         where = f"{where} (run id {row['run_id']})"
     if row.get("source") is None:
         row["source"] = f"import:{fmt}"

@@ -56,9 +56,12 @@ def canonical_json(value: Any) -> str:
 
 
 def content_run_id(prefix: str, content: Any) -> str:
-    """Deterministic id ``prefix-<first 16 hex of sha256(canonical JSON of content)>``."""
-    digest = hashlib.sha256(canonical_json(content).encode()).hexdigest()
-    return f"{prefix}-{digest[:16]}"
+    """Deterministic id ``prefix-<first 16 hex of sha256(JSON of content, sorted keys)>``.
+
+    Values JSON cannot hold (timestamps, NaN) are written as their ``str``.
+    """
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
 def flatten_config(config: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -14,7 +14,8 @@ without touching the sweep driver::
 forked) with ``max(1, cores // K)`` torch threads each. Each worker loads the dataset once and
 trains the tasks it is sent, one at a time, over its own pipe; the driver therefore knows which
 run a worker was training when it died: that run comes back ``failed`` with the exit code and
-the worker is replaced. A run past the recipe's ``timeout_s`` is killed the same way. Workers
+the worker is replaced. A run past the recipe's ``timeout_s`` (counted from when its worker
+has started up) is killed the same way. Workers
 exit when the driver disappears (``kill -9``): they watch their parent process id.
 """
 
@@ -24,6 +25,7 @@ import collections
 import contextlib
 import dataclasses
 import functools
+import importlib
 import json
 import os
 import signal
@@ -257,8 +259,8 @@ class LocalProcessExecutor(Executor):
         try:
             while slot.conn.poll():
                 run_id, result = slot.conn.recv()
-                if run_id == _READY:
-                    slot.ready = True
+                if run_id == _READY:  # the run's clock starts once its worker is ready
+                    slot.ready, slot.started = True, time.monotonic()
                 elif run_id == slot.task.run_id:
                     self._done.append((slot.task, result))
                     slot.task = None
@@ -274,8 +276,10 @@ class LocalProcessExecutor(Executor):
         if self.timeout_s is None:
             return None
         now = time.monotonic()
-        left = min(self._slots[i].started + self.timeout_s - now for i in busy)
-        return max(0.0, left)
+        ready = [self._slots[i] for i in busy if self._slots[i].ready]
+        if not ready:
+            return None
+        return max(0.0, min(s.started + self.timeout_s - now for s in ready))
 
     def _check_timeouts(self, busy: list[int]) -> None:
         if self.timeout_s is None:
@@ -283,7 +287,7 @@ class LocalProcessExecutor(Executor):
         now = time.monotonic()
         for i in busy:
             slot = self._slots[i]
-            if slot.task is not None and now - slot.started > self.timeout_s:
+            if slot.task is not None and slot.ready and now - slot.started > self.timeout_s:
                 slot.process.kill()
                 slot.process.join(timeout=5)
                 self._fail(i, f"run timed out after {self.timeout_s:g} s and was killed")
@@ -343,6 +347,8 @@ def _worker_main(conn: Connection, threads: int, parent_pid: int, task_fn: TaskF
     torch.set_num_threads(threads)
     with contextlib.suppress(RuntimeError):  # already set in this process
         torch.set_num_interop_threads(1)
+    with contextlib.suppress(ImportError):  # import the training code before the first run
+        importlib.import_module("edftools.train.loop")
     try:
         conn.send((_READY, None))
     except (BrokenPipeError, OSError):

@@ -13,8 +13,9 @@ whichever task finishes first and hands its result to the driver, which writes i
 
 A task whose worker process dies (``ray.exceptions.WorkerCrashedError``), whose node dies, or
 that Ray cannot run for any other reason comes back as a ``failed`` result naming the Ray error
-— never lost. A task running longer than ``timeout_s`` is cancelled (``force=True`` kills its
-worker) and comes back ``failed``.
+— never lost. A task running longer than ``timeout_s`` (counted from its submission, so it
+includes a fresh Ray worker's start-up) is cancelled (``force=True`` kills its worker) and comes
+back ``failed``.
 
 Cluster: ``address`` is passed to ``ray.init`` (``"auto"`` for the cluster this machine belongs
 to, ``"ray://head:10001"`` for Ray Client, or a GCS ``host:port``). Without an address a local
@@ -23,7 +24,9 @@ calling process has already initialized Ray, the executor uses that instance and
 
 The number of runs in flight (``capacity``) is ``floor(cluster CPUs / num_cpus)`` (and the same
 for GPUs when ``num_gpus > 0``), at least 1, capped by ``max_in_flight`` when given.
-Torch threads per task: ``max(1, floor(num_cpus))``, set in the task's schedule.
+Torch threads per task: ``max(1, floor(num_cpus))``, set in the task's schedule. With
+``num_gpus > 0`` a ``cuda:N`` device becomes ``cuda``: Ray makes the GPU(s) it assigned to the
+task the only visible ones. A CUDA recipe with ``num_gpus = 0`` is refused up front.
 
 Ray is the optional extra ``edftools[ray]``; :func:`import_ray` raises
 :class:`~edftools.errors.EdftoolsError` with the install command when it is missing.
@@ -43,6 +46,16 @@ from edftools.records import RunResult
 from edftools.train.executors import Executor, RunTask, TaskFn, execute_task, failed_result
 
 INSTALL_HINT = "pip install 'edftools[ray]'"
+# ray.init options that only a driver starting its own local instance may pass
+_LOCAL_ONLY_OPTIONS = (
+    "num_cpus",
+    "num_gpus",
+    "resources",
+    "object_store_memory",
+    "include_dashboard",
+    "_temp_dir",
+    "_system_config",
+)
 
 
 def import_ray() -> Any:
@@ -127,6 +140,11 @@ class RayExecutor(Executor):
         """The executor for a :class:`~edftools.recipe.Recipe`: its ``failure`` table gives
         ``num_cpus``, ``num_gpus`` and ``timeout_s`` per run."""
         failure = recipe.failure
+        if str(recipe.device).startswith("cuda") and not failure.num_gpus > 0:
+            raise EdftoolsError(
+                f"recipe device is {recipe.device!r} but [failure] num_gpus is 0: a Ray task sees "
+                "no GPU unless it asks for one; set num_gpus (e.g. 1, or 0.5 to share a GPU)"
+            )
         return cls(
             address=address,
             num_cpus=failure.num_cpus,
@@ -140,11 +158,12 @@ class RayExecutor(Executor):
     def _connect(self, address: str | None, options: dict[str, Any]) -> str:
         ray = self._ray
         if not ray.is_initialized():
-            options.setdefault("include_dashboard", False)
             options.setdefault("configure_logging", False)
-            if address is not None:
-                for key in ("num_cpus", "num_gpus", "object_store_memory", "_temp_dir"):
-                    options.pop(key, None)  # a joining driver may not size the cluster
+            if address is None:
+                options.setdefault("include_dashboard", False)
+            else:  # a driver that joins a cluster may not size it
+                for key in _LOCAL_ONLY_OPTIONS:
+                    options.pop(key, None)
             try:
                 ray.init(address=address, **options)
             except Exception as exc:  # ConnectionError, ValueError, RuntimeError, ...
@@ -162,8 +181,13 @@ class RayExecutor(Executor):
         """Start ``task`` as a Ray task (its schedule's ``threads`` set from ``num_cpus``)."""
         if self._closed:
             raise RuntimeError("submit() on a closed RayExecutor")
+        device = task.device
+        if self.num_gpus > 0 and device.startswith("cuda"):
+            device = "cuda"  # Ray makes the GPU(s) it assigned the only visible ones
         task = dataclasses.replace(
-            task, schedule=dataclasses.replace(task.schedule, threads=self.threads)
+            task,
+            device=device,
+            schedule=dataclasses.replace(task.schedule, threads=self.threads),
         )
         ref = self._remote.remote(self._task_fn, task)
         self._pending[ref] = (task, time.monotonic())

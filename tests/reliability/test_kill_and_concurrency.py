@@ -10,8 +10,10 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from reliability_lib import (
     CONSISTENCY_SQL,
     ROOT,
@@ -31,6 +33,21 @@ KILL_SEEDS = (11, 22, 33, 44)  # one kill -9 per seed, at a seeded random point
 PLANNED_MARK = "runs planned"
 
 
+STARTED: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_sweep_left_behind() -> Iterator[None]:
+    """A failing test must not leave its sweep (and the sweep's workers) running."""
+    yield
+    while STARTED:
+        proc = STARTED.pop()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+        wait_group_gone(proc.pid, timeout=10)
+
+
 class Sweep:
     """A ``edftools sweep`` subprocess in its own session; stderr is drained by a thread."""
 
@@ -44,6 +61,7 @@ class Sweep:
             env=cli_env(),
             start_new_session=True,
         )
+        STARTED.append(self.proc)
         self.planned = threading.Event()
         self.stderr: list[str] = []
         self._thread = threading.Thread(target=self._drain, daemon=True)
@@ -149,7 +167,8 @@ READER_SQL = CONSISTENCY_SQL.strip()
 
 def test_sql_reader_never_fails_nor_sees_a_partial_run(tmp_path: Path) -> None:
     recipe = tmp_path / "read.toml"
-    recipe.write_text(tiny_recipe("reader", n=4, workers=1))
+    # two workers of one torch thread each: a 2-thread worker crawls while the reader runs
+    recipe.write_text(tiny_recipe("reader", n=4, workers=2))
     store = tmp_path / "read.duckdb"
     sweep = Sweep(recipe, store)
     sweep.wait_planned()

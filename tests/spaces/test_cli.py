@@ -118,6 +118,9 @@ def test_spaces_json_keys():
     assert all(keys <= set(r) for r in rows)
     regnet = next(r for r in rows if r["name"] == "RegNet")
     assert f"{regnet['paper_total']:.1e}" == "3.0e+08" and regnet["exact_total"] > 0
+    for r in rows:
+        assert isinstance(r["distinct_networks"], int) and r["distinct_method"] == "exact"
+        assert 0 < r["distinct_networks"] <= r["exact_total"]
 
 
 @pytest.mark.parametrize(

@@ -129,3 +129,61 @@ def test_regnet_exact_count_matches_brute_force_with_ties():
     )
     keep = ok & (wm >= 2 - 1e-9)
     assert exact_total(restricted) == int(keep.sum())
+
+
+def _regnet_brute(space):
+    """(valid grid points, distinct networks) by generating every grid point."""
+    vals = {p.name: np.asarray(p.values)[space.allowed(p.name)] for p in space.params}
+    grid = itertools.product(*(vals[p] for p in ("w0", "wa", "wm", "depth")))
+    w0, wa, wm, d = (np.array(x) for x in zip(*grid, strict=True))
+    ws, ks, valid = block_widths_batch(w0, wa, wm, d)
+    ok, depths, widths = regnet_stages(ws, ks, valid, space.num_stages)
+    depths, widths = depths[ok], widths[ok]
+    uniq, inv = np.unique(widths, axis=0, return_inverse=True)
+    nets = set()
+    for b in vals["bottleneck_ratio"]:
+        for g in vals["group_width"]:
+            keys = []  # scalar pycls adjustment, once per distinct width tuple
+            for w in uniq.tolist():
+                w_adj, g_adj = adjust_group_compatibility(w, [b] * len(w), [int(g)] * len(w))
+                wb = [round(x / b) for x in w_adj]
+                keys.append((*w_adj, *wb, *(x // y for x, y in zip(wb, g_adj, strict=True))))
+            nets.update(
+                zip(map(tuple, depths.tolist()), (keys[i] for i in inv.ravel()), strict=True)
+            )
+    n_bg = len(vals["bottleneck_ratio"]) * len(vals["group_width"])
+    return int(ok.sum()) * n_bg, len(nets)
+
+
+@pytest.mark.parametrize(
+    "name, kw",
+    [
+        # wm = 2.25 = 1.5^2 and wa on a 0.5 grid: stage boundaries fall exactly on blocks (ties)
+        (
+            "RegNet",
+            dict(wa={"lo": 0.5, "hi": 20, "step": 0.5}, wm={"lo": 1.5, "hi": 3, "step": 0.05}),
+        ),
+        (
+            "RegNetX",
+            dict(wa={"lo": 0.1, "hi": 40, "step": 0.7}, wm={"lo": 1.5, "hi": 3, "step": 0.02}),
+        ),
+        ("RegNet", dict(num_stages=3, wa={"lo": 0.2, "hi": 30, "step": 0.3}, wm=[2.0, 2.5, 2.9])),
+    ],
+)
+def test_regnet_exact_and_distinct_counts_match_brute_force(name, kw):
+    sp = get_space(
+        name, w0=(8, 40), depth=(1, 20), bottleneck_ratio=[1, 2], group_width=[1, 8, 16, 32], **kw
+    )
+    total, distinct = _regnet_brute(sp)
+    assert exact_total(sp) == total > 0
+    got = distinct_networks(sp)
+    assert got == distinct
+    assert distinct < total  # compatibility and quantization merge many grid points
+
+
+def test_regnet_distinct_counts_in_table():
+    rows = {r["name"]: r for r in space_table(["RegNetX", "RegNetY"])}
+    for r in rows.values():
+        assert r["distinct_method"] == "exact" and r["distinct_stderr"] == 0.0
+        assert 0 < r["distinct_networks"] < r["exact_total"]
+    assert rows["RegNetX"]["distinct_networks"] == rows["RegNetY"]["distinct_networks"]

@@ -77,3 +77,32 @@ def test_fit_bad_input():
     for bad in ([], [0, 8], [8, float("nan")]):
         with pytest.raises(ConfigError):
             fit_regnet(bad)
+
+
+def _mixed_models(n: int) -> list[list[int]]:
+    from edftools.spaces import get_space
+
+    out = []
+    for i, name in enumerate(("AnyNetX_A", "AnyNetX_E", "RegNetX")):
+        batch = get_space(name).sample_batch(n, seed=i, bands={"flops": (360e6, 400e6)})
+        out += [net.block_widths for net in batch.configs]
+    return out
+
+
+def test_fit_batch_equals_single_fits_in_any_order():
+    from edftools.spaces import fit_regnet_batch
+    from edftools.spaces.regnet_fit import fit_errors
+
+    models = [*_mixed_models(4), [64, 512, 64, 512], [80] * 10]
+    batch = fit_regnet_batch(models)
+    assert batch == [fit_regnet(m) for m in models]
+    assert fit_regnet_batch(models[::-1])[::-1] == batch
+    for m, fit in zip(models, batch, strict=True):
+        direct = fit_errors(np.log(m), [fit.w0], [fit.wa], [fit.wm])[0]
+        assert fit.e_fit == direct and fit.depth == len(m)
+
+
+def test_fit_ties_go_to_the_smallest_parameters():
+    # a constant-width model is fit exactly by wa = 0 with any wm: the smallest wm is reported
+    fit = fit_regnet([80] * 12)
+    assert (fit.w0, fit.wa, fit.wm, fit.e_fit) == (80, 0.0, 1.5, 0.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -63,6 +64,7 @@ def local_ray() -> Iterator[str]:
         yield str(ray.get_runtime_context().gcs_address)
     finally:
         ray.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _runs(path: Path) -> list[tuple]:
@@ -190,6 +192,9 @@ def test_bad_arguments_are_typed_errors(local_ray: str) -> None:
         RayExecutor(num_cpus=0)
     with pytest.raises(EdftoolsError, match="max_in_flight"):
         RayExecutor(max_in_flight=0)
+    cuda = parse_recipe(_fake_recipe(0).replace("n = 1\n", 'n = 1\ndevice = "cuda"\n', 1))
+    with pytest.raises(EdftoolsError, match="num_gpus is 0"):
+        RayExecutor.for_recipe(cuda)
     with RayExecutor(num_cpus=0.5, max_in_flight=3) as executor:
         assert executor.capacity == 3 and executor.threads == 1
 

@@ -109,7 +109,7 @@ def test_derive_seed_is_stable() -> None:
     assert derive_seed(0, "run", "A", 0) == derive_seed(0, "run", "A", 0)
     seeds = {derive_seed(s, "run", "A", i) for s in range(5) for i in range(200)}
     assert len(seeds) == 1000 and all(0 <= x < 2**31 for x in seeds)
-    assert derive_seed(0, "run", "AnyNetX_E", 0) == 1958160520  # pinned: stored seeds must not drift
+    assert derive_seed(0, "run", "AnyNetX_E", 0) == 1958160520  # pinned: seeds must not drift
 
 
 def test_default_threads() -> None:
