@@ -65,7 +65,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 import re
 import tomllib
@@ -76,12 +75,35 @@ from types import MappingProxyType
 from typing import Any
 
 from edftools.errors import RecipeError
+from edftools.recipe_fields import (
+    BAND_METRICS,
+    RecipeTable,
+    canonical_json,
+    freeze,
+    parse_bands,
+    parse_quantity,
+    parse_schedule,
+    thaw,
+)
 
-BAND_METRICS: tuple[str, ...] = ("flops", "params", "acts")
+__all__ = [
+    "BAND_METRICS",
+    "DATASETS",
+    "DatasetSpec",
+    "FailurePolicy",
+    "Recipe",
+    "SpaceSpec",
+    "canonical_json",
+    "load_recipe",
+    "parse_quantity",
+    "parse_recipe",
+    "recipe_from_dict",
+]
+
 DATASETS: tuple[str, ...] = ("digits", "cifar10", "imagefolder")
-_SUFFIX = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
-_NUMBER_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([KMGBT]?)\s*$", re.I)
 _DEVICE_RE = re.compile(r"^(cpu|mps|cuda(:[0-9]+)?)$")
+# their names when they lived here (edftools.train.executors imports _thaw)
+_thaw, _freeze = thaw, freeze
 
 
 @dataclass(frozen=True)
@@ -123,8 +145,8 @@ class SpaceSpec:
         import edftools.spaces as spaces
 
         if self.definition is not None:
-            return spaces.space_from_dict(_thaw(self.definition))
-        return spaces.get_space(self.catalog, **_thaw(self.overrides))
+            return spaces.space_from_dict(thaw(self.definition))
+        return spaces.get_space(self.catalog, **thaw(self.overrides))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form (used for run planning and the canonical recipe text)."""
@@ -133,8 +155,8 @@ class SpaceSpec:
             "n": self.n,
             "bands": {k: list(v) for k, v in self.bands.items()},
             "catalog": self.catalog,
-            "overrides": _thaw(self.overrides),
-            "definition": None if self.definition is None else _thaw(self.definition),
+            "overrides": thaw(self.overrides),
+            "definition": None if self.definition is None else thaw(self.definition),
         }
 
 
@@ -174,7 +196,7 @@ class Recipe:
         schedule.pop("threads", None)  # set per worker; not part of what a run is
         return {
             "sweep": self.name,
-            "dataset": {"name": self.dataset.name, "options": _thaw(self.dataset.options)},
+            "dataset": {"name": self.dataset.name, "options": thaw(self.dataset.options)},
             "schedule": schedule,
         }
 
@@ -197,10 +219,6 @@ class Recipe:
     def identity_text(self) -> str:
         """:meth:`identity` as indented canonical JSON (stored as the sweep's recipe)."""
         return json.dumps(self.identity(), sort_keys=True, indent=1)
-
-
-# ---------------------------------------------------------------------------------------------
-# Parsing
 
 
 def load_recipe(path: str | os.PathLike[str]) -> Recipe:
@@ -226,7 +244,7 @@ def parse_recipe(text: str, source: str = "<recipe>") -> Recipe:
 
 def recipe_from_dict(table: Mapping[str, Any], text: str = "") -> Recipe:
     """Validate a parsed recipe table and build the :class:`Recipe`."""
-    t = _Table(table, "")
+    t = RecipeTable(table, "")
     name = t.string("name", required=True)
     if not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
         raise RecipeError(f"name: use letters, digits, '_', '-' and '.' only, got {name!r}")
@@ -238,8 +256,8 @@ def recipe_from_dict(table: Mapping[str, Any], text: str = "") -> Recipe:
         raise RecipeError(f"device: expected cpu, mps, cuda or cuda:N, got {device!r}")
     description = t.string("description", default="")
     dataset = _parse_dataset(t.sub("dataset", required=True))
-    schedule = _parse_schedule(t.sub("schedule", required=False))
-    bands = _parse_bands(t.sub("band", required=False))
+    schedule = parse_schedule(t.sub("schedule", required=False))
+    bands = parse_bands(t.sub("band", required=False))
     failure = _parse_failure(t.sub("failure", required=False))
     spaces = _parse_spaces(t, n, bands)
     t.check_unknown()
@@ -258,22 +276,7 @@ def recipe_from_dict(table: Mapping[str, Any], text: str = "") -> Recipe:
     )
 
 
-def parse_quantity(key: str, value: Any) -> float:
-    """A non-negative number, or a string with a K/M/G/T suffix: ``"360M"`` -> 3.6e8."""
-    if isinstance(value, bool):
-        raise RecipeError(f"{key}: expected a number, got {value!r}")
-    if isinstance(value, int | float):
-        x = float(value)
-    elif isinstance(value, str) and (m := _NUMBER_RE.match(value)):
-        x = float(m.group(1)) * _SUFFIX[m.group(2).upper()]
-    else:
-        raise RecipeError(f"{key}: expected a number like 4e6 or '4M', got {value!r}")
-    if not math.isfinite(x) or x < 0:
-        raise RecipeError(f"{key}: expected a finite number >= 0, got {value!r}")
-    return x
-
-
-def _parse_dataset(t: _Table) -> DatasetSpec:
+def _parse_dataset(t: RecipeTable) -> DatasetSpec:
     name = t.string("name", required=True)
     if name not in DATASETS:
         raise RecipeError(f"dataset.name: unknown dataset {name!r}; known: {', '.join(DATASETS)}")
@@ -293,79 +296,10 @@ def _parse_dataset(t: _Table) -> DatasetSpec:
             raise RecipeError(f"{t.where('test_fraction')}: must be in (0, 1), got {frac}")
         options["test_fraction"] = frac
     t.check_unknown()
-    return DatasetSpec(name=name, path=path, options=_freeze(options))
+    return DatasetSpec(name=name, path=path, options=freeze(options))
 
 
-def _parse_schedule(t: _Table) -> Any:
-    from edftools.train.schedule import TrainSchedule
-
-    fields = {f.name: f for f in dataclasses.fields(TrainSchedule)}
-    kwargs: dict[str, Any] = {}
-    for key, value in t.items():
-        if key not in fields:
-            raise RecipeError(
-                f"{t.where(key)}: unknown schedule field; known: {', '.join(sorted(fields))}"
-            )
-        kwargs[key] = _coerce_like(t.where(key), value, _default_of(fields[key]))
-    try:
-        return TrainSchedule(**kwargs)
-    except (TypeError, ValueError) as exc:
-        raise RecipeError(f"schedule: {exc}") from None
-
-
-def _default_of(f: dataclasses.Field[Any]) -> Any:
-    if f.default is not dataclasses.MISSING:
-        return f.default
-    if f.default_factory is not dataclasses.MISSING:
-        return f.default_factory()
-    return None
-
-
-def _coerce_like(key: str, value: Any, default: Any) -> Any:
-    """Check ``value`` has the type of the field's default (ints are accepted for floats)."""
-    if default is None:
-        return value
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise RecipeError(f"{key}: expected true or false, got {value!r}")
-        return value
-    if isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise RecipeError(f"{key}: expected an integer, got {value!r}")
-        return value
-    if isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise RecipeError(f"{key}: expected a number, got {value!r}")
-        return float(value)
-    if isinstance(default, str):
-        if not isinstance(value, str):
-            raise RecipeError(f"{key}: expected a string, got {value!r}")
-        return value
-    if isinstance(default, tuple | list):
-        if not isinstance(value, list):
-            raise RecipeError(f"{key}: expected a list, got {value!r}")
-        return tuple(value)
-    return value
-
-
-def _parse_bands(t: _Table) -> dict[str, tuple[float, float]]:
-    bands: dict[str, tuple[float, float]] = {}
-    for key, value in t.items():
-        where = t.where(key)
-        if key not in BAND_METRICS:
-            raise RecipeError(f"{where}: unknown band metric; known: {', '.join(BAND_METRICS)}")
-        if not isinstance(value, list) or len(value) != 2:
-            raise RecipeError(f"{where}: expected [lo, hi], got {value!r}")
-        lo, hi = (parse_quantity(where, v) for v in value)
-        if not lo < hi:
-            raise RecipeError(
-                f"{where}: impossible band, lo {value[0]!r} must be < hi {value[1]!r}"
-            )
-        bands[key] = (lo, hi)
-    return bands
-
-
-def _parse_failure(t: _Table) -> FailurePolicy:
+def _parse_failure(t: RecipeTable) -> FailurePolicy:
     retries = t.integer("retries", default=0, minimum=0)
     timeout = t.number("timeout_s", default=None)
     if timeout is not None and not timeout > 0:
@@ -381,7 +315,7 @@ def _parse_failure(t: _Table) -> FailurePolicy:
 
 
 def _parse_spaces(
-    t: _Table, n: int, bands: dict[str, tuple[float, float]]
+    t: RecipeTable, n: int, bands: dict[str, tuple[float, float]]
 ) -> tuple[SpaceSpec, ...]:
     if "space" in t and "spaces" in t:
         raise RecipeError("spaces: write either one [space] table or [[spaces]] tables, not both")
@@ -398,7 +332,7 @@ def _parse_spaces(
     for where, table in zip(prefix, tables, strict=True):
         if not isinstance(table, dict):
             raise RecipeError(f"{where}: expected a table, got {table!r}")
-        specs.append(_parse_space(_Table(table, where), n, bands))
+        specs.append(_parse_space(RecipeTable(table, where), n, bands))
     labels = [s.label for s in specs]
     dupes = sorted({x for x in labels if labels.count(x) > 1})
     if dupes:
@@ -406,13 +340,13 @@ def _parse_spaces(
     return tuple(specs)
 
 
-def _parse_space(t: _Table, n: int, bands: dict[str, tuple[float, float]]) -> SpaceSpec:
+def _parse_space(t: RecipeTable, n: int, bands: dict[str, tuple[float, float]]) -> SpaceSpec:
     label = t.string("name", required=True)
     if not label.strip():
         raise RecipeError(f"{t.where('name')}: must not be empty")
     space_n = t.integer("n", default=n, minimum=1)
     if "band" in t:
-        bands = _parse_bands(t.sub("band", required=True))
+        bands = parse_bands(t.sub("band", required=True))
     definition = t.get("definition", default=None, kind=dict)
     if definition is not None:
         if "catalog" in t or "overrides" in t:
@@ -420,94 +354,8 @@ def _parse_space(t: _Table, n: int, bands: dict[str, tuple[float, float]]) -> Sp
                 f"{t.where('definition')}: give either a definition or catalog/overrides, not both"
             )
         t.check_unknown()
-        return SpaceSpec(label, space_n, _freeze(bands), definition=_freeze(definition))
+        return SpaceSpec(label, space_n, freeze(bands), definition=freeze(definition))
     catalog = t.string("catalog", default=label)
     overrides = t.get("overrides", default={}, kind=dict)
     t.check_unknown()
-    return SpaceSpec(label, space_n, _freeze(bands), catalog=catalog, overrides=_freeze(overrides))
-
-
-class _Table:
-    """A TOML table being validated: typed getters that name the key, and unknown-key check."""
-
-    def __init__(self, table: Mapping[str, Any], prefix: str) -> None:
-        self._t = dict(table)
-        self._prefix = prefix
-        self._seen: set[str] = set()
-
-    def where(self, key: str) -> str:
-        return f"{self._prefix}.{key}" if self._prefix else key
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._t
-
-    def items(self) -> list[tuple[str, Any]]:
-        self._seen.update(self._t)
-        return list(self._t.items())
-
-    def get(self, key: str, default: Any = None, required: bool = False, kind: type = object):
-        self._seen.add(key)
-        if key not in self._t:
-            if required:
-                raise RecipeError(f"{self.where(key)}: missing required key")
-            return default
-        value = self._t[key]
-        if not isinstance(value, kind):
-            raise RecipeError(f"{self.where(key)}: expected a {_KIND[kind]}, got {value!r}")
-        return value
-
-    def string(self, key: str, default: Any = None, required: bool = False) -> Any:
-        return self.get(key, default, required, kind=str)
-
-    def integer(self, key: str, default: Any = None, required: bool = False, minimum: int = 0):
-        value = self.get(key, default, required, kind=object)
-        if value is default and key not in self._t:
-            return value
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise RecipeError(f"{self.where(key)}: expected an integer, got {value!r}")
-        if value < minimum:
-            raise RecipeError(f"{self.where(key)}: must be >= {minimum}, got {value}")
-        return value
-
-    def number(self, key: str, default: Any = None) -> Any:
-        value = self.get(key, default)
-        if key not in self._t:
-            return value
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise RecipeError(f"{self.where(key)}: expected a number, got {value!r}")
-        return float(value)
-
-    def sub(self, key: str, required: bool) -> _Table:
-        value = self.get(key, {}, required, kind=dict)
-        return _Table(value, self.where(key))
-
-    def check_unknown(self) -> None:
-        unknown = sorted(set(self._t) - self._seen)
-        if unknown:
-            raise RecipeError(f"{self.where(unknown[0])}: unknown key")
-
-
-_KIND = {str: "string", dict: "table", list: "list", object: "value"}
-
-
-def _freeze(value: Any) -> Any:
-    """Deep read-only copy: dicts become mapping proxies, lists become tuples."""
-    if isinstance(value, Mapping):
-        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
-    if isinstance(value, list | tuple):
-        return tuple(_freeze(v) for v in value)
-    return value
-
-
-def _thaw(value: Any) -> Any:
-    """Inverse of :func:`_freeze`: plain dicts and lists (JSON-serializable TOML values)."""
-    if isinstance(value, Mapping):
-        return {k: _thaw(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_thaw(v) for v in value]
-    return value
-
-
-def canonical_json(value: Any) -> str:
-    """Canonical JSON (sorted keys, no spaces) of a frozen or plain value: equal in, equal out."""
-    return json.dumps(_thaw(value), sort_keys=True, separators=(",", ":"), default=str)
+    return SpaceSpec(label, space_n, freeze(bands), catalog=catalog, overrides=freeze(overrides))

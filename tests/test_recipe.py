@@ -220,3 +220,25 @@ def test_cli_bad_recipe_exit_2(tmp_path: Path) -> None:
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "band.flops: impossible band" in lines[0]
     assert not (tmp_path / "s.db").exists()
+
+
+def test_public_names_still_import_from_edftools_recipe() -> None:
+    import edftools.recipe as recipe
+    import edftools.recipe_fields as fields
+    from edftools.recipe import (  # noqa: F401  (the import is the test)
+        BAND_METRICS,
+        DATASETS,
+        DatasetSpec,
+        FailurePolicy,
+        Recipe,
+        SpaceSpec,
+        canonical_json,
+        load_recipe,
+        parse_quantity,
+        parse_recipe,
+        recipe_from_dict,
+    )
+
+    assert recipe.parse_quantity is fields.parse_quantity
+    assert recipe._thaw is fields.thaw  # edftools.train.executors imports it from here
+    assert canonical_json({"b": [1], "a": recipe._freeze({"x": [2]})}) == '{"a":{"x":[2]},"b":[1]}'

@@ -204,3 +204,13 @@ def restriction_to_dict(r: Restriction) -> dict[str, Any]:
         if value is not None:
             out[key] = value
     return out
+
+
+def parse_band(text: str) -> tuple[float, float]:
+    """Parse ``LO:HI`` with human suffixes (``360M:400M``, ``0.36G:0.4G``) into floats."""
+    if not isinstance(text, str) or text.count(":") != 1:
+        raise SpaceError(f"band must look like LO:HI (e.g. 360M:400M), got {text!r}")
+    lo, hi = (parse_quantity(t) for t in text.split(":"))
+    if not 0 <= lo <= hi:
+        raise SpaceError(f"band needs 0 <= LO <= HI, got {text!r}")
+    return lo, hi

@@ -58,7 +58,6 @@ A digits-scale RegNetX::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,74 +65,22 @@ from typing import Any
 import numpy as np
 
 from edftools.errors import SpaceError
-from edftools.spaces.complexity import METRICS, complexity_batch
-from edftools.spaces.config import BLOCK_TYPES, STEM_TYPES, NetConfig, StageConfig
-from edftools.spaces.regnet import block_widths_batch
-from edftools.spaces.restrictions import Band, Fixed, Monotone, Range, Restriction, Shared
-from edftools.spaces.sampling import (
-    adjust_compatibility_batch,
-    draw_index,
-    draw_sequence,
-    grid_pmf,
-    regnet_stages,
+from edftools.spaces import band_sampler
+from edftools.spaces.band_sampler import SampleBatch
+from edftools.spaces.config import BLOCK_TYPES, STEM_TYPES, NetConfig
+from edftools.spaces.params import DISTS, FAMILY_PARAMS, ParamSpec
+from edftools.spaces.restrictions import (
+    Band,
+    Fixed,
+    Monotone,
+    Range,
+    Restriction,
+    Shared,
+    parse_band,
 )
+from edftools.spaces.sampling import grid_pmf
 
-FAMILY_PARAMS: dict[str, tuple[str, ...]] = {
-    "anynet": ("depth", "width", "bottleneck_ratio", "group_width"),
-    "regnet": ("depth", "w0", "wa", "wm", "group_width", "bottleneck_ratio"),
-}
-DISTS = ("log_uniform", "uniform")
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """A parameter's grid (sorted values) and whether the paper samples it log-uniformly."""
-
-    name: str
-    values: tuple[float, ...]
-    log: bool = False
-
-    def __post_init__(self) -> None:
-        arr = np.unique(np.round(np.asarray(self.values, dtype=np.float64), 6))
-        vals = tuple(int(x) if x.is_integer() else x for x in arr.tolist())
-        if not vals:
-            raise SpaceError(f"parameter {self.name!r} has an empty grid")
-        object.__setattr__(self, "values", vals)
-
-    @classmethod
-    def grid(cls, name: str, lo: float, hi: float, step: float = 1, log: bool = False):
-        """The grid ``lo, lo + step, ..., <= hi``."""
-        if not (step > 0 and lo <= hi):
-            raise SpaceError(f"parameter {name!r}: need lo <= hi and step > 0 ({lo}, {hi}, {step})")
-        n = math.floor((hi - lo) / step + 1e-9) + 1
-        return cls(name, tuple(lo + step * np.arange(n)), log)
-
-    @property
-    def step(self) -> float:
-        return self.values[1] - self.values[0] if len(self.values) > 1 else 1.0
-
-    def describe(self) -> str:
-        v = self.values
-        if len(v) > 8:
-            return f"{v[0]:g}..{v[-1]:g} step {self.step:g} ({len(v)} values)"
-        return "{" + ", ".join(f"{x:g}" for x in v) + "}"
-
-
-def _clean(v: Any) -> float | int:
-    x = round(float(v), 6)
-    return int(x) if x.is_integer() else x
-
-
-@dataclass(frozen=True)
-class SampleBatch:
-    """Sampled configs with their complexity arrays and raw parameters (one row per config)."""
-
-    configs: list[NetConfig]
-    flops: np.ndarray
-    params: np.ndarray
-    acts: np.ndarray
-    raw: dict[str, np.ndarray]
-    draws: int
+__all__ = ["DISTS", "FAMILY_PARAMS", "ParamSpec", "SampleBatch", "Space", "parse_band"]
 
 
 @dataclass(frozen=True)
@@ -200,6 +147,7 @@ class Space:
 
     # --- views ------------------------------------------------------------------------------
     def param(self, name: str) -> ParamSpec:
+        """The :class:`ParamSpec` named ``name``."""
         return next(p for p in self.params if p.name == name)
 
     def allowed(self, name: str) -> np.ndarray:
@@ -242,6 +190,7 @@ class Space:
         return vals, p / p.sum()
 
     def bands(self, extra: Mapping[str, tuple[float, float]] | None = None) -> list[Band]:
+        """The space's band restrictions plus ``extra`` (``{metric: (lo, hi)}``) as bands."""
         out = [r for r in self.restrictions if isinstance(r, Band)]
         for metric, (lo, hi) in (extra or {}).items():
             out.append(Band(metric, float(lo), float(hi)))
@@ -265,47 +214,7 @@ class Space:
 
         return apply_overrides(self, overrides)
 
-    # --- sampling ---------------------------------------------------------------------------
-    def _draw(self, rng: np.random.Generator, n: int, dist: str | None) -> dict[str, np.ndarray]:
-        """One batch of ``n`` raw draws plus final stage arrays, complexity and a keep mask."""
-        S = self.num_stages
-        raw: dict[str, np.ndarray] = {}
-        if self.family == "anynet":
-            for name in FAMILY_PARAMS["anynet"]:
-                vals, p = self.pmf(name, dist)
-                raw[name] = vals[draw_sequence(rng, p, n, S, self.order(name))]
-            d = raw["depth"].astype(np.int64)
-            w, g = adjust_compatibility_batch(
-                raw["width"].astype(np.int64), raw["bottleneck_ratio"], raw["group_width"]
-            )
-            b = raw["bottleneck_ratio"]
-            keep = np.ones(n, dtype=bool)
-        else:
-            for name in FAMILY_PARAMS["regnet"]:
-                vals, p = self.pmf(name, dist)
-                raw[name] = vals[draw_index(rng, p, n)]
-            # cheap pre-filter on the last block alone: max(k) + 1 must equal S
-            last = raw["depth"] - 1
-            k_last = np.round(
-                np.log((last * raw["wa"] + raw["w0"]) / raw["w0"]) / np.log(raw["wm"])
-            )
-            rows = np.flatnonzero(k_last == S - 1)
-            keep = np.zeros(n, dtype=bool)
-            d = np.ones((n, S), dtype=np.int64)
-            w = np.full((n, S), 8, dtype=np.int64)
-            if rows.size:
-                sub = {k: raw[k][rows] for k in ("w0", "wa", "wm", "depth")}
-                ws, ks, valid = block_widths_batch(sub["w0"], sub["wa"], sub["wm"], sub["depth"])
-                ok, d_sub, w_sub = regnet_stages(ws, ks, valid, S)
-                keep[rows], d[rows], w[rows] = ok, d_sub, w_sub
-            b = np.repeat(raw["bottleneck_ratio"][:, None], S, axis=1)
-            g0 = np.repeat(raw["group_width"][:, None].astype(np.int64), S, axis=1)
-            w = np.where(keep[:, None], w, 8)
-            d = np.where(keep[:, None], d, 1)
-            w, g = adjust_compatibility_batch(w, b, g0)
-        cx = complexity_batch(d, w, b, g, self.strides, **self.net_kwargs())
-        return {"raw": raw, "d": d, "w": w, "b": b, "g": g, "cx": cx, "keep": keep}
-
+    # --- sampling (the machinery is in edftools.spaces.band_sampler) -----------------------
     def sample_batch(
         self,
         n: int,
@@ -320,73 +229,12 @@ class Space:
         order, those in every band (and, for RegNet, with ``num_stages`` stages). Raises
         :class:`SpaceError` when fewer than ``n`` are found within ``max_draws`` draws.
         """
-        if isinstance(n, bool) or int(n) != n or n < 0:
-            raise SpaceError(f"n must be an integer >= 0, got {n!r}")
-        if dist is not None and dist not in DISTS:
-            raise SpaceError(f"dist must be one of {DISTS}, got {dist!r}")
-        band_list = self.bands(bands)
-        rng = np.random.default_rng(seed)
-        parts: list[dict[str, Any]] = []
-        found, drawn, batch = 0, 0, 4096
-        self._check_reachable(band_list)
-        while found < n:
-            if drawn >= max_draws or (found == 0 and drawn >= max_draws // 10):
-                where = "; ".join(b.text() for b in band_list) or "its restrictions"
-                raise SpaceError(
-                    f"space {self.name}: only {found} of {n} configs satisfy {where} "
-                    f"after {drawn} draws (band unreachable or too narrow)"
-                )
-            out = self._draw(rng, batch, dist)
-            mask = out["keep"]
-            for band in band_list:
-                m = out["cx"][band.metric]
-                mask = mask & (m >= band.lo) & (m <= band.hi)
-            idx = np.flatnonzero(mask)[: n - found]
-            parts.append(_take(out, idx))
-            found += idx.size
-            drawn += batch
-            rate = max(found, 1) / drawn
-            batch = int(min(65_536, max(4096, 1.3 * (n - found) / rate)))
-        return self._assemble(parts, drawn)
+        return band_sampler.sample_batch(self, n, seed, bands, dist, max_draws)
 
     def complexity_bounds(self) -> tuple[Any, Any]:
         """Complexity of two corner networks bracketing every member (up to compatibility
-        rounding): all stages at minimal depth and width with the largest ``b`` and smallest
-        ``g``, and all at maximal depth and width with the smallest ``b`` and largest ``g``."""
-        from edftools.spaces.complexity import complexity_batch as cb
-
-        vals = {p.name: self.pmf(p.name)[0] for p in self.params}
-        S = self.num_stages
-        if self.family == "anynet":
-            w_lo, w_hi = vals["width"][0], vals["width"][-1]
-            d_lo, d_hi = vals["depth"][0], vals["depth"][-1]
-        else:
-            w_lo = vals["w0"][0]
-            w_hi = 8 * np.ceil(vals["w0"][-1] * vals["wm"][-1] ** (S - 1) / 8)
-            w_hi = min(w_hi, 8 * np.ceil((vals["w0"][-1] + vals["wa"][-1] * vals["depth"][-1]) / 8))
-            d_lo, d_hi = 1, vals["depth"][-1]
-        out = []
-        for d, w, b, g in (
-            (d_lo, w_lo, vals["bottleneck_ratio"][-1], vals["group_width"][0]),
-            (d_hi, w_hi, vals["bottleneck_ratio"][0], vals["group_width"][-1]),
-        ):
-            wa, ga = adjust_compatibility_batch(
-                np.full((1, S), int(w)), np.full((1, S), b), np.full((1, S), int(g))
-            )
-            out.append(cb(np.full((1, S), int(d)), wa, b, ga, self.strides, **self.net_kwargs()))
-        return out[0], out[1]
-
-    def _check_reachable(self, band_list: list[Band]) -> None:
-        """Raise :class:`SpaceError` for a band far outside :meth:`complexity_bounds`."""
-        if not band_list:
-            return
-        lo, hi = self.complexity_bounds()
-        for band in band_list:
-            if band.lo > 1.5 * hi[band.metric][0] or band.hi < lo[band.metric][0] / 1.5:
-                raise SpaceError(
-                    f"space {self.name}: no config can reach {band.text()} (members span about "
-                    f"{lo[band.metric][0]:.3g} to {hi[band.metric][0]:.3g} {band.metric})"
-                )
+        rounding): see :func:`edftools.spaces.band_sampler.complexity_bounds`."""
+        return band_sampler.complexity_bounds(self)
 
     def sample(
         self,
@@ -403,35 +251,6 @@ class Space:
         """
         return self.sample_batch(n, seed, bands, dist).configs
 
-    def _assemble(self, parts: list[dict[str, Any]], drawn: int) -> SampleBatch:
-        if not parts:
-            empty = np.zeros(0, dtype=np.int64)
-            raw = {name: np.zeros(0) for name in FAMILY_PARAMS[self.family]}
-            return SampleBatch([], empty, empty.copy(), empty.copy(), raw, drawn)
-        cat = {k: np.concatenate([p[k] for p in parts]) for k in ("d", "w", "b", "g", *METRICS)}
-        raw = {k: np.concatenate([p["raw"][k] for p in parts]) for k in parts[0]["raw"]}
-        kw = self.net_kwargs()
-        configs = []
-        for i in range(cat["d"].shape[0]):
-            stages = tuple(
-                StageConfig(int(d), int(w), float(b), int(g), s)
-                for d, w, b, g, s in zip(
-                    cat["d"][i], cat["w"][i], cat["b"][i], cat["g"][i], self.strides, strict=True
-                )
-            )
-            extra: list[tuple[str, Any]] = [("space", self.name)]
-            if self.family == "regnet":
-                extra += [
-                    ("d", int(raw["depth"][i])),
-                    ("w0", int(raw["w0"][i])),
-                    ("wa", float(raw["wa"][i])),
-                    ("wm", float(raw["wm"][i])),
-                    ("g", int(raw["group_width"][i])),
-                    ("b", _clean(raw["bottleneck_ratio"][i])),
-                ]
-            configs.append(NetConfig(stages=stages, extra=tuple(extra), **kw))
-        return SampleBatch(configs, cat["flops"], cat["params"], cat["acts"], raw, drawn)
-
     def sample_naive(
         self,
         n: int,
@@ -444,23 +263,3 @@ class Space:
         from edftools.spaces.naive import sample_naive
 
         return sample_naive(self, n, seed, bands, dist, max_draws)
-
-
-def _take(out: dict[str, Any], idx: np.ndarray) -> dict[str, Any]:
-    part = {k: out[k][idx] for k in ("d", "w", "b", "g")}
-    part["raw"] = {k: v[idx] for k, v in out["raw"].items()}
-    for m in METRICS:
-        part[m] = out["cx"][m][idx]
-    return part
-
-
-def parse_band(text: str) -> tuple[float, float]:
-    """Parse ``LO:HI`` with human suffixes (``360M:400M``, ``0.36G:0.4G``) into floats."""
-    from edftools.spaces.restrictions import parse_quantity
-
-    if not isinstance(text, str) or text.count(":") != 1:
-        raise SpaceError(f"band must look like LO:HI (e.g. 360M:400M), got {text!r}")
-    lo, hi = (parse_quantity(t) for t in text.split(":"))
-    if not 0 <= lo <= hi:
-        raise SpaceError(f"band needs 0 <= LO <= HI, got {text!r}")
-    return lo, hi

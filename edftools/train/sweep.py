@@ -101,7 +101,12 @@ def sample_space_configs(
     out: list[tuple[NetConfig, int, int, int]] = []
     for block in range(math.ceil(n / SAMPLE_BLOCK)):
         block_seed = derive_seed(seed, "configs", spec.label, block)
-        batch = space.sample_batch(SAMPLE_BLOCK, seed=block_seed, bands=bands)
+        try:
+            batch = space.sample_batch(SAMPLE_BLOCK, seed=block_seed, bands=bands)
+        except SpaceError as exc:  # e.g. a band the space cannot reach: say which recipe space
+            if spec.label == space.name:
+                raise
+            raise SpaceError(f"recipe space {spec.label!r}: {exc}") from None
         if len(batch.configs) != SAMPLE_BLOCK:
             raise SpaceError(
                 f"space {spec.label!r}: sampler returned {len(batch.configs)} of "

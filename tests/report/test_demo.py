@@ -43,10 +43,8 @@ def test_demo_without_reference_data_is_a_clear_error(tmp_path: Path) -> None:
 def test_committed_refinement_table_regenerates_from_reference(tmp_path: Path) -> None:
     reference = REPO / "data" / "reference"
     committed = REPO / "reports" / REFINEMENT_MD
-    if not list(reference.glob("*.parquet")):
-        pytest.skip("data/reference/*.parquet is not committed yet (issue 4's reference sweep)")
-    if not committed.exists():
-        pytest.skip("reports/refinement.md is not generated yet: run `make demo`")
+    assert list(reference.glob("*.parquet")), "data/reference/*.parquet must be committed"
+    assert committed.exists(), "reports/refinement.md must be committed: run `make demo`"
     from edftools.report.refine import RefineOptions, refine
 
     runs = load_reference(tmp_path / "ref.duckdb", reference)

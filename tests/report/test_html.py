@@ -35,3 +35,27 @@ def test_table_and_md_cells_escape() -> None:
     assert "<b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html and "a&lt;b" in html
     assert htmldoc.md_cell("a|b\nc<d") == "a\\|b c&lt;d"
     assert htmldoc.md_cell("w_{i+1} >= w_i") == "w_{i+1} ≥ w_i"
+
+
+def test_efit_frame_is_the_batch_fit_of_each_models_block_widths(reference_dir, tmp_path) -> None:
+    import numpy as np
+
+    from edftools.report.data import stage_matrix
+    from edftools.report.refine import RefineOptions, refine
+    from edftools.report.refine_html import EFIT_SPACES, efit_frame
+    from edftools.report.writers import load_reference
+    from edftools.spaces.regnet import fit_regnet
+
+    result = refine(load_reference(tmp_path / "e.duckdb", reference_dir), RefineOptions())
+    frame = efit_frame(result)
+    assert set(frame["space"]) == set(EFIT_SPACES)
+    assert (frame["e_fit"] >= 0).all() and frame["e_fit"].notna().all()
+    # One model re-fit on its own gives the same e_fit as the batched fit.
+    row = frame.iloc[0]
+    part = result.frame[
+        (result.frame["space"] == row["space"]) & (result.frame["err"] == row["err"])
+    ]
+    d, w = stage_matrix(part, "d")[0], stage_matrix(part, "w")[0]
+    keep = np.isfinite(d) & np.isfinite(w)
+    single = fit_regnet(np.repeat(w[keep], d[keep].astype(int))).e_fit
+    assert single in set(frame.loc[frame["space"] == row["space"], "e_fit"])

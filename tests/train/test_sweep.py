@@ -7,10 +7,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from edftools.errors import SpaceError
 from edftools.recipe import load_recipe, parse_recipe
 from edftools.spaces.config import NetConfig
 from edftools.store import open_store
@@ -174,6 +176,34 @@ def test_cli_unknown_space_exits_2(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "has no space 'Nope'" in proc.stderr
     assert not (tmp_path / "s.duckdb").exists()
+
+
+@pytest.mark.parametrize("band", ['["900M", "1000M"]', '["24M", "30M"]'])
+def test_cli_unreachable_band_exits_2_fast(tmp_path: Path, band: str) -> None:
+    # far above the space (rejected by its complexity bounds) and just above its largest
+    # member (rejected by the sampler's first draws): both used to draw 1M-10M configs
+    recipe = tmp_path / "unreachable.toml"
+    recipe.write_text(TINY_TEXT.replace('["0.05M", "0.15M"]', band))
+    start = time.perf_counter()
+    proc = cli_sweep(tmp_path / "u.duckdb", recipe=recipe)
+    elapsed = time.perf_counter() - start
+    assert proc.returncode == 2, proc.stderr
+    line = proc.stderr.strip()
+    assert line.count("\n") == 0 and "space AnyNetX_E:" in line and "flops" in line
+    assert "members span about" in line and "Traceback" not in line
+    assert elapsed < 30  # hang guard (interpreter start included), not a benchmark
+    assert not (tmp_path / "u.duckdb").exists()
+
+
+def test_plan_unreachable_band_names_the_recipe_space() -> None:
+    recipe = tiny(
+        **{
+            '["0.05M", "0.15M"]': '["900M", "1000M"]',
+            'name = "AnyNetX_E"': 'name = "small_E"\ncatalog = "AnyNetX_E"',
+        }
+    )
+    with pytest.raises(SpaceError, match=r"recipe space 'small_E': space AnyNetX_E: .*900M"):
+        plan_sweep(recipe)
 
 
 def test_cli_changed_recipe_same_name_exits_2(first_sweep: dict, tmp_path: Path) -> None:
