@@ -49,6 +49,7 @@ class Panel:
     curves: tuple[Curve, ...]
     xlabel: str = "error (%)"
     ylabel: str = "cumulative prob."
+    xlim: tuple[float, float] | None = None
 
 
 @contextmanager
@@ -96,6 +97,8 @@ def _draw_curves(ax, panel: Panel, colors: dict[str, tuple]) -> None:
             drawstyle="steps-post" if curve.steps else "default",
             linewidth=1.5,
         )
+    if panel.xlim is not None:
+        ax.set_xlim(*panel.xlim)
     ax.set_title(panel.title)
     ax.set_xlabel(panel.xlabel)
     ax.set_ylabel(panel.ylabel)

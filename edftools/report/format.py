@@ -30,11 +30,12 @@ def pvalue(p: float | None) -> str:
     return f"p={p:.3g}"
 
 
-def sci(value: float | None) -> str:
-    """A large count in the paper's style, e.g. ``1.8e18``; exact below 10⁶."""
+def sci(value: float | None, digits: int = 2) -> str:
+    """A large count with ``digits`` significant digits, e.g. ``1.8e18`` (the paper's style,
+    ``digits=2``) or ``1.85e18``; exact below 10⁶."""
     if _missing(value):
         return "—"
     if abs(value) < 1e6:
         return f"{value:,.0f}"
-    mantissa, exponent = f"{value:.1e}".split("e")
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
     return f"{mantissa}e{int(exponent)}"

@@ -233,7 +233,7 @@ def table_cells(rows: Sequence[RefineRow]) -> list[list[str]]:
                 "—" if r.dim is None else str(r.dim),
                 r.combinations or "—",
                 sci(r.paper_total),
-                sci(r.exact_total),
+                sci(r.exact_total, digits=3),
                 str(r.n),
                 num(r.min_error),
                 num(r.mean_error),

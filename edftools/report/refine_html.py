@@ -48,9 +48,21 @@ TIED: dict[str, TiedParameter] = {
 }
 
 
+#: EDF panels end where both EDFs have reached this level (the long tail of failed models
+#: would otherwise squeeze the informative low-error region into a corner).
+EDF_PANEL_TOP = 0.95
+
+
+def _error_at(grid: np.ndarray, edf: np.ndarray, level: float) -> float:
+    """The first grid error where the EDF reaches ``level`` (the grid's end if it never does)."""
+    reached = np.flatnonzero(edf >= level)
+    return float(grid[reached[0]] if reached.size else grid[-1])
+
+
 def edf_panels(result: RefineResult) -> list[figures.Panel]:
     """One panel per step: the parent's and the restricted space's (normalized) EDFs with
-    pointwise 95% bootstrap bands on a common grid."""
+    pointwise 95% bootstrap bands on a common grid, shown up to the error where both EDFs
+    reach :data:`EDF_PANEL_TOP`."""
     samples = result.samples
     grid = measure.error_grid(samples)
     seed = result.options.seed
@@ -64,9 +76,9 @@ def edf_panels(result: RefineResult) -> list[figures.Panel]:
             figures.Curve(samples[j].name, grid, bands[j].estimate, bands[j].lower, bands[j].upper)
             for j in (i - 1, i)
         )
-        panels.append(
-            figures.Panel(f"{samples[i - 1].name} → {samples[i].name}: {row.verdict}", curves)
-        )
+        reached = [_error_at(grid, c.y, EDF_PANEL_TOP) for c in curves]
+        title = f"{samples[i - 1].name} → {samples[i].name}: {row.verdict}"
+        panels.append(figures.Panel(title, curves, xlim=(float(grid[0]), max(reached))))
     return panels
 
 
