@@ -260,6 +260,10 @@ def footnotes(result: RefineResult) -> list[str]:
             "the range every space covers; each bin carries mass 1/K (NDS)"
         )
     return [
+        "restriction, dim, combinations, total (paper), exact total: the spaces at the paper's "
+        "full size (ImageNet, 4 stages; `edftools spaces`); every other column is measured on "
+        "the stored runs, which may come from scaled versions of the spaces (the sweep's recipe "
+        "is in the store's `sweeps` table).",
         f"Error: `{o.error_column}` ("
         + (
             "top-1 test error of the final epoch"
