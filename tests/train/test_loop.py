@@ -86,6 +86,20 @@ def test_deterministic_on_cpu(small_digits: LoadedDataset) -> None:
     assert not torch.are_deterministic_algorithms_enabled()  # restored afterwards
 
 
+def test_cuda_only_settings_are_inert_on_cpu(small_digits: LoadedDataset) -> None:
+    """AMP and channels_last apply on CUDA only: on CPU a recipe that asks for them trains the
+    same network to the same numbers (so one recipe serves both devices)."""
+    import dataclasses
+
+    plain = TrainSchedule(epochs=1, batch_size=64, base_lr=0.2)
+    gpu_style = dataclasses.replace(plain, amp=True, channels_last=True)
+    a = train_network(tiny("X"), small_digits, plain, seed=5)
+    b = train_network(tiny("X"), small_digits, gpu_style, seed=5)
+    assert a.status == b.status == "ok"
+    assert [e.train_loss for e in a.epochs] == [e.train_loss for e in b.epochs]
+    assert (a.error, a.best_error) == (b.error, b.best_error)
+
+
 def test_learns_digits(digits: LoadedDataset) -> None:
     schedule = TrainSchedule(epochs=3, batch_size=64, base_lr=0.4, zero_init_last_bn=True)
     res = train_network(tiny("VR"), digits, schedule, seed=0)
