@@ -23,7 +23,7 @@ from edftools.errors import SpaceError
 from edftools.spaces.complexity import METRICS, ComplexityBatch, complexity_batch
 from edftools.spaces.config import NetConfig, StageConfig
 from edftools.spaces.params import DISTS, FAMILY_PARAMS
-from edftools.spaces.regnet import QUANTUM, block_widths_batch
+from edftools.spaces.regnet import QUANTUM, block_widths_batch, stage_index
 from edftools.spaces.restrictions import Band, format_number
 from edftools.spaces.sampling import (
     adjust_compatibility_batch,
@@ -75,7 +75,7 @@ def draw_batch(
             raw[name] = vals[draw_index(rng, p, n)]
         # cheap pre-filter on the last block alone: max(k) + 1 must equal S
         last = raw["depth"] - 1
-        k_last = np.round(np.log((last * raw["wa"] + raw["w0"]) / raw["w0"]) / np.log(raw["wm"]))
+        k_last = stage_index(last, raw["w0"], raw["wa"], raw["wm"])
         rows = np.flatnonzero(k_last == S - 1)
         keep = np.zeros(n, dtype=bool)
         d = np.ones((n, S), dtype=np.int64)
