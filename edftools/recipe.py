@@ -12,7 +12,7 @@ are required)::
     seed = 0                        # sweep seed: configs and per-run seeds derive from it
     n = 100                         # models per space (each space may override it)
     workers = 2                     # default worker processes (``--workers`` overrides)
-    device = "cpu"                  # "cpu", "cuda", "cuda:1", "mps"
+    device = "cpu"                  # "cpu", "cuda", "cuda:1"
 
     [dataset]                       # edftools.train.load_dataset(name, path, **options)
     name = "digits"                 # digits | cifar10 | imagefolder
@@ -74,7 +74,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from edftools.errors import RecipeError
+from edftools.errors import EdftoolsError, RecipeError
 from edftools.recipe_fields import (
     BAND_METRICS,
     RecipeTable,
@@ -85,6 +85,7 @@ from edftools.recipe_fields import (
     parse_schedule,
     thaw,
 )
+from edftools.registry import DATASETS, check_device, dataset_kind
 
 __all__ = [
     "BAND_METRICS",
@@ -100,8 +101,6 @@ __all__ = [
     "recipe_from_dict",
 ]
 
-DATASETS: tuple[str, ...] = ("digits", "cifar10", "imagefolder")
-_DEVICE_RE = re.compile(r"^(cpu|mps|cuda(:[0-9]+)?)$")
 # their names when they lived here (edftools.train.executors imports _thaw)
 _thaw, _freeze = thaw, freeze
 
@@ -252,8 +251,10 @@ def recipe_from_dict(table: Mapping[str, Any], text: str = "") -> Recipe:
     seed = t.integer("seed", default=0, minimum=0)
     workers = t.integer("workers", default=1, minimum=1)
     device = t.string("device", default="cpu")
-    if not _DEVICE_RE.match(device):
-        raise RecipeError(f"device: expected cpu, mps, cuda or cuda:N, got {device!r}")
+    try:
+        check_device(device)
+    except EdftoolsError as exc:
+        raise RecipeError(f"device: {exc}") from None
     description = t.string("description", default="")
     dataset = _parse_dataset(t.sub("dataset", required=True))
     schedule = parse_schedule(t.sub("schedule", required=False))
@@ -278,12 +279,14 @@ def recipe_from_dict(table: Mapping[str, Any], text: str = "") -> Recipe:
 
 def _parse_dataset(t: RecipeTable) -> DatasetSpec:
     name = t.string("name", required=True)
-    if name not in DATASETS:
-        raise RecipeError(f"dataset.name: unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+    try:
+        kind = dataset_kind(name)
+    except EdftoolsError as exc:
+        raise RecipeError(f"dataset.name: {exc}") from None
     path = t.string("path", default=None)
     if path is not None:
         path = os.path.expanduser(path)
-    if name != "digits" and not path:
+    if kind.needs_path and not path:
         raise RecipeError(f"dataset.path: dataset {name!r} needs a path")
     options: dict[str, Any] = {}
     if "split_seed" in t:

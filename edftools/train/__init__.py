@@ -18,7 +18,7 @@ _EXPORTS: dict[str, str] = {
     "DIGITS_SCHEDULE": "edftools.train.schedule",
     "LoadedDataset": "edftools.train.data",
     "load_dataset": "edftools.train.data",
-    "DATASETS": "edftools.train.data",
+    "DATASETS": "edftools.registry",
     "train_network": "edftools.train.loop",
     "check_compatible": "edftools.train.loop",
     "resolve_device": "edftools.train.loop",

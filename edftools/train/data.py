@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from edftools.errors import DatasetError
+from edftools.registry import dataset_kind
 
-DATASETS: tuple[str, ...] = ("digits", "cifar10", "imagefolder")
 IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".tif", ".tiff")
 
 
@@ -73,8 +73,7 @@ def load_dataset(
     """
     if name == "digits":
         return _load_digits(split_seed, test_fraction, resolution)
-    if name not in DATASETS:
-        raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+    dataset_kind(name)
     if path is None:
         raise DatasetError(f"dataset {name} needs a path")
     root = Path(path)

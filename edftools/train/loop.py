@@ -19,6 +19,7 @@ from torch import nn
 from edftools.errors import ConfigError
 from edftools.models import build_network
 from edftools.records import EpochRecord, RunResult
+from edftools.registry import check_device
 from edftools.spaces.config import NetConfig
 from edftools.train.data import LoadedDataset
 from edftools.train.schedule import TrainSchedule
@@ -28,6 +29,7 @@ MAX_MESSAGE_CHARS = 500
 
 def resolve_device(device: str) -> torch.device:
     """Parse ``device`` (``"cpu"``, ``"cuda"``, ``"cuda:1"``); bad or unavailable -> ConfigError."""
+    check_device(device)
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as exc:

@@ -1,0 +1,68 @@
+"""The datasets and devices a run can train on: one registry for recipe validation and training.
+
+Torch-free, so a recipe is validated without importing torch. :mod:`edftools.recipe` checks a
+recipe's ``dataset`` and ``device`` against it, and :mod:`edftools.train` loads and places data
+through the same names, so the two can never disagree about what exists.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from edftools.errors import ConfigError, DatasetError
+
+
+@dataclass(frozen=True)
+class DatasetKind:
+    """A dataset kind: its name, whether it reads a local ``path``, and its option keys."""
+
+    name: str
+    needs_path: bool
+    options: tuple[str, ...]
+    description: str
+
+
+DATASET_KINDS: dict[str, DatasetKind] = {
+    kind.name: kind
+    for kind in (
+        DatasetKind(
+            "digits",
+            False,
+            ("split_seed", "test_fraction", "resolution"),
+            "scikit-learn's 1,797 8x8 digits (bundled, no download)",
+        ),
+        DatasetKind(
+            "cifar10",
+            True,
+            ("resolution",),
+            "a local cifar-10-batches-py folder (python pickles)",
+        ),
+        DatasetKind(
+            "imagefolder",
+            True,
+            ("resolution",),
+            "a local folder with train/<class>/* and val/<class>/* images",
+        ),
+    )
+}
+DATASETS: tuple[str, ...] = tuple(DATASET_KINDS)
+
+DEVICE_TYPES: tuple[str, ...] = ("cpu", "cuda")
+_DEVICE_RE = re.compile(r"^(cpu|cuda(:[0-9]+)?)$")
+
+
+def dataset_kind(name: str) -> DatasetKind:
+    """The registered :class:`DatasetKind` called ``name``, or :class:`DatasetError`."""
+    try:
+        return DATASET_KINDS[name]
+    except KeyError:
+        raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}") from None
+
+
+def check_device(device: str) -> str:
+    """``device`` if it names a supported device (``cpu``, ``cuda``, ``cuda:N``), else
+    :class:`ConfigError`. Whether a CUDA device is present is checked by the trainer."""
+    if not isinstance(device, str) or not _DEVICE_RE.match(device):
+        raise ConfigError(f"device {device!r} is not supported; use cpu, cuda or cuda:N")
+    return device
