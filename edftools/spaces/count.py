@@ -167,12 +167,12 @@ def distinct_networks(space: Space) -> int | None:
     return d_count * sum(union_count(bg, gs, per_stage=not g_shared) for bg in b_groups)
 
 
-def space_row(space: Space) -> dict[str, Any]:
-    """One row of the refinement table for ``space`` (keys in :func:`space_table`)."""
+def space_row(space: Space, sizes: tuple[int, int] | None = None) -> dict[str, Any]:
+    """One row of the refinement table for ``space`` (keys in :func:`space_table`);
+    ``sizes`` = (exact_total, distinct_networks) when already known (the catalog's)."""
     text, value, dim = paper_formula(space)
     restriction = "; ".join(r.text() for r in space.restrictions) or "none"
-    exact = exact_total(space)
-    distinct = distinct_networks(space)
+    exact, distinct = sizes if sizes else (exact_total(space), distinct_networks(space))
     return {
         "name": space.name,
         "restriction": restriction,
@@ -191,8 +191,11 @@ def space_row(space: Space) -> dict[str, Any]:
 def space_table(names: list[str] | None = None) -> list[dict[str, Any]]:
     """The refinement table: keys ``name, restriction, dim, combinations, paper_total,
     exact_total, distinct_networks`` (+ ``paper_total_text``, ``exact_over_paper``,
-    ``distinct_method``, ``distinct_stderr``) for the catalog spaces (or ``names``)."""
-    return [space_row(CATALOG[n]) for n in (names or list(CATALOG))]
+    ``distinct_method``, ``distinct_stderr``) for the catalog spaces (or ``names``), with
+    the shipped sizes of :mod:`edftools.spaces.sizes`."""
+    from edftools.spaces.sizes import CATALOG_SIZES
+
+    return [space_row(CATALOG[n], CATALOG_SIZES.get(n)) for n in (names or list(CATALOG))]
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:

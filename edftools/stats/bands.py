@@ -20,7 +20,8 @@ from edftools.stats._checks import (
     make_rng,
     sample_and_weights,
 )
-from edftools.stats.normalize import Normalization, stratify
+from edftools.stats.interval import percentile_interval
+from edftools.stats.normalize import Normalization, bin_models
 from edftools.stats.resample import Categories, categorize, original_edf, resample_edfs
 
 BandKind = Literal["pointwise", "simultaneous", "dkw"]
@@ -75,9 +76,8 @@ class BootstrapEDF:
         simultaneous: F̂(g) ± c, c = q_level(sup_g |F*(g) − F̂(g)|), clipped to [0, 1].
         """
         level = check_level(level)
-        alpha = 1.0 - level
         if kind == "pointwise":
-            lower, upper = np.quantile(self.replicates, [alpha / 2, 1 - alpha / 2], axis=0)
+            lower, upper = percentile_interval(self.replicates, level)
             half = float("nan")
         elif kind == "simultaneous":
             sup = np.abs(self.replicates - self.estimate).max(axis=1)
@@ -126,9 +126,7 @@ def _categories(
     c = as_sample(complexity, "complexity")
     if c.size != e.size:
         raise StatsInputError(f"complexity has length {c.size} but there are {e.size} errors")
-    strata, pi = stratify(
-        c, normalization.bins, normalization.range, normalization.log, normalization.target
-    )
+    strata, pi = bin_models(c, normalization)
     keep = strata >= 0
     if not keep.any():
         raise StatsInputError("no model lies inside the normalization range")

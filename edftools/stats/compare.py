@@ -1,13 +1,19 @@
-"""Compare two design spaces' (weighted) error EDFs: tests, differences with CIs, best-of-k.
+"""Compare two design spaces' error EDFs: the step verdict, summaries and their differences.
 
-``compare(a, b)`` bundles, in one scipy-style result:
-    KS test       unweighted: scipy.stats.ks_2samp; weighted: own D with a permutation p-value;
-    Anderson–Darling k-sample (scipy.stats.anderson_ksamp; unweighted samples only);
-    differences   Δ = stat(a) − stat(b) for min, mean and quantiles, percentile bootstrap CIs
-                  (a and b resampled independently, weights carried along);
-    best of k     E[min of k models] per sample, k = 1 … 64, exact formula + bootstrap CI;
-    deficit       upper confidence bound of sup_e (F_a(e) − F_b(e)) (b's worst EDF deficit,
-                  with a the parent space): :func:`edf_deficit_bound`.
+``compare(a, b)`` treats ``a`` as the reference (parent) and ``b`` as the other (restricted)
+space and bundles, in one scipy-style result:
+
+    test          the step verdict of b against a (:func:`edftools.stats.step.step_test`'s
+                  tests: one-sided KS both ways, the no-loss test, Shaffer–Holm over the three),
+                  with the two-sided KS statistic and p-value as ``statistic`` / ``pvalue``;
+    anderson      Anderson–Darling k-sample (``scipy.stats.anderson_ksamp``; plain EDFs only);
+    a, b          min, mean, quantiles and E[best of k] of each sample with bootstrap CIs;
+    differences   stat(a) − stat(b) for min, mean and the quantiles, percentile-bootstrap CIs
+                  from the two samples' independent resamples.
+
+With complexities both samples are normalized over the range both cover (NDS, ``bins`` bins of
+mass 1/K), the KS tests permute labels within bins, and every bootstrap recomputes the
+normalization weights in each resample.
 """
 
 from __future__ import annotations
@@ -20,15 +26,15 @@ from typing import Any
 import numpy as np
 
 from edftools.errors import StatsInputError
-from edftools.stats._checks import check_count, check_level, make_rng, sample_and_weights
-from edftools.stats.power import SettlePlan, models_to_settle
-from edftools.stats.summaries import DEFAULT_KS, Estimate, SampleSummary, summarize
-from edftools.stats.twosample import (
-    DeficitBound,
-    KSResult,
-    check_alternative,
-    edf_deficit_bound,
-    ks_permutation,
+from edftools.stats._checks import check_count, check_level
+from edftools.stats.interval import percentile_interval
+from edftools.stats.step import DEFAULT_N_PERM, StepResult, as_margin, family_test
+from edftools.stats.strata import Stratified, stratify_together
+from edftools.stats.summaries import (
+    DEFAULT_BEST_OF,
+    Estimate,
+    SampleSummary,
+    summarize_stratified,
 )
 
 
@@ -42,34 +48,30 @@ class ADResult:
 
 @dataclass(frozen=True, eq=False)
 class CompareResult:
-    """Result of :func:`compare`; ``statistic``/``pvalue`` are the KS test's (scipy style).
+    """Result of :func:`compare` (b compared with the reference a).
 
     Attributes:
-        ks: the KS test (scipy's, or weighted with permutation p-value).
-        anderson: the Anderson–Darling k-sample test, None for weighted samples.
-        a, b: per-sample summaries (min, mean, median, quantiles, best_of_k with CIs).
+        test: the step verdict of b against a, with D+, D−, the no-loss test and p-values.
+        statistic, pvalue: the two-sided KS test (scipy's, or within-bin permutations).
+        anderson: the Anderson–Darling k-sample test, None for normalized samples.
+        a, b: per-sample summaries (min, mean, median, quantiles, best of k with CIs).
         differences: stat(a) − stat(b) with bootstrap CIs for "min", "mean", "q0.5", ….
-        deficit: bound on sup_e (F_a − F_b), b's worst deficit relative to a.
-        weighted: whether either sample carried weights.
+        normalized: whether the EDFs are complexity-normalized.
     """
 
-    ks: KSResult
+    test: StepResult
+    statistic: float
+    pvalue: float
     anderson: ADResult | None
     a: SampleSummary
     b: SampleSummary
     differences: dict[str, Estimate]
-    deficit: DeficitBound
-    weighted: bool
+    normalized: bool
 
     @property
-    def statistic(self) -> float:
-        """The KS statistic D."""
-        return self.ks.statistic
-
-    @property
-    def pvalue(self) -> float:
-        """The KS test's p-value."""
-        return self.ks.pvalue
+    def verdict(self) -> str:
+        """The step verdict of b against a (improves = b better)."""
+        return self.test.verdict
 
     @property
     def median_difference(self) -> Estimate:
@@ -80,12 +82,13 @@ class CompareResult:
         """E[min of k models] of a and of b, each with its bootstrap CI."""
         return self.a.best_of_k.at(k), self.b.best_of_k.at(k)
 
-    def models_needed(
-        self, power: float = 0.8, alpha: float = 0.05, margin: float | None = None
-    ) -> SettlePlan:
-        """Models per space to settle the comparison (see :func:`models_to_settle`)."""
-        return models_to_settle(
-            self.ks.statistic, self.deficit.statistic, margin, alpha, power, self.deficit.level
+    def __repr__(self) -> str:
+        med = self.median_difference
+        return (
+            f"CompareResult(verdict={self.verdict!r}, D={self.statistic:.3f}, "
+            f"p={self.pvalue:.3g}, median a−b={med.value:.3g} "
+            f"[{med.low:.3g}, {med.high:.3g}], n={self.a.n}/{self.b.n}, "
+            f"normalized={self.normalized})"
         )
 
 
@@ -101,84 +104,96 @@ def anderson(a: np.ndarray, b: np.ndarray) -> ADResult:
     return ADResult(float(res.statistic), float(res.pvalue))
 
 
-def _difference(sa: np.ndarray, sb: np.ndarray, value: float, level: float) -> Estimate:
-    reps = sa - sb
-    alpha = 1.0 - level
-    low, high = np.quantile(reps, [alpha / 2, 1 - alpha / 2])
-    return Estimate(float(value), float(low), float(high), level)
+def differences(sa: SampleSummary, sb: SampleSummary, level: float = 0.95) -> dict[str, Estimate]:
+    """stat(a) − stat(b) for min, mean and each quantile, with percentile-bootstrap CIs from
+    the two summaries' replicates (independent resamples of a and of b)."""
+    values = {"min": sa.min.value - sb.min.value, "mean": sa.mean.value - sb.mean.value}
+    for q, est in sa.quantiles.items():
+        values[f"q{q:g}"] = est.value - sb.quantiles[q].value
+    out = {}
+    for key, value in values.items():
+        low, high = percentile_interval(sa.replicates[key] - sb.replicates[key], level)
+        out[key] = Estimate(float(value), float(low), float(high), level)
+    return out
 
 
 def compare(
     a: Any,
     b: Any,
-    weights_a: Any = None,
-    weights_b: Any = None,
-    alternative: str = "two-sided",
-    n_perm: int = 999,
     *,
+    complexity_a: Any = None,
+    complexity_b: Any = None,
+    bins: int = 8,
+    margin: Any = None,
+    margin_unit: str = "pp",
+    q_range: tuple[float, float] = (0.1, 0.5),
+    alpha: float = 0.05,
+    n_perm: int = DEFAULT_N_PERM,
     n_boot: int = 1000,
     level: float = 0.95,
     quantiles: Sequence[float] = (0.1, 0.25, 0.5),
-    ks: Sequence[int] = DEFAULT_KS,
-    seed: Any = 0,
+    best_of: Sequence[int] = DEFAULT_BEST_OF,
+    seed: int = 0,
 ) -> CompareResult:
-    """Compare the error EDFs of two samples (a = reference/parent, b = the other space).
+    """Compare the error EDFs of a (reference) and b: verdict, KS, AD, summaries, differences.
 
-    KS: D = sup_e |F_a − F_b| (or D+ = sup(F_a − F_b) for "greater", D− for "less", as in
-    scipy); unweighted samples use ``scipy.stats.ks_2samp`` (exact/asymptotic p-value),
-    weighted ones the permutation p-value (1 + #{D* ≥ D}) / (1 + n_perm). Anderson–Darling
-    k-sample via scipy for unweighted samples. Differences stat(a) − stat(b) and the
-    best-of-k curves come with percentile-bootstrap CIs (``n_boot`` resamples, ``level``).
+    Verdict and tests as :func:`edftools.step_test` (b is "restricted": improves = b better,
+    margin in ``margin_unit``); two-sided KS D = sup_e |F_a − F_b| with scipy's p-value for
+    plain samples or a within-bin permutation p-value for normalized ones; differences and
+    summaries with percentile-bootstrap CIs (``n_boot`` resamples, ``level``); E[min of k]
+    for k in ``best_of``.
     """
-    from scipy import stats
+    given = (complexity_a is None, complexity_b is None)
+    if given[0] != given[1]:
+        raise StatsInputError("give both complexities (normalized EDFs) or neither (plain EDFs)")
+    comps = None if given[0] else [complexity_a, complexity_b]
+    sa_, sb_ = stratify_together([a, b], comps, bins, names=["a", "b"])
+    return compare_stratified(
+        sa_,
+        sb_,
+        margin=as_margin(margin, margin_unit, q_range),
+        alpha=alpha,
+        n_perm=n_perm,
+        n_boot=n_boot,
+        level=level,
+        quantiles=quantiles,
+        best_of=best_of,
+        seed=seed,
+    )
 
-    ea, wa = sample_and_weights(a, weights_a, "a", "weights_a")
-    eb, wb = sample_and_weights(b, weights_b, "b", "weights_b")
-    check_alternative(alternative)
+
+def compare_stratified(
+    a: Stratified,
+    b: Stratified,
+    *,
+    margin: Any = None,
+    alpha: float = 0.05,
+    n_perm: int = DEFAULT_N_PERM,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    quantiles: Sequence[float] = (0.1, 0.25, 0.5),
+    best_of: Sequence[int] = DEFAULT_BEST_OF,
+    seed: int = 0,
+    test: StepResult | None = None,
+) -> CompareResult:
+    """:func:`compare` of two stratified samples (``test``: a verdict already computed within
+    a larger family, e.g. all pairs of a report)."""
     level = check_level(level)
-    n_perm = check_count(n_perm, "n_perm")
-    n_boot = check_count(n_boot, "n_boot")
-    rng = make_rng(seed)
-    seeds = rng.integers(0, 2**63 - 1, size=4)
-    weighted = wa is not None or wb is not None
-    if weighted:
-        ks_res = ks_permutation(ea, eb, wa, wb, alternative, n_perm, seeds[0])
-        ad = None
-    else:
-        res = stats.ks_2samp(ea, eb, alternative=alternative)
-        ks_res = KSResult(float(res.statistic), float(res.pvalue), "scipy ks_2samp", alternative)
-        ad = anderson(ea, eb)
-    opts = {"quantiles": quantiles, "ks": ks, "level": level, "n_boot": n_boot}
-    sa = summarize(ea, wa, seed=seeds[1], **opts)
-    sb = summarize(eb, wb, seed=seeds[2], **opts)
-    diffs = {
-        "min": _difference(
-            sa.replicates["min"], sb.replicates["min"], sa.min.value - sb.min.value, level
-        ),
-        "mean": _difference(
-            sa.replicates["mean"], sb.replicates["mean"], sa.mean.value - sb.mean.value, level
-        ),
-    }
-    for q, est_a in sa.quantiles.items():
-        key = f"q{q:g}"
-        diffs[key] = _difference(
-            sa.replicates[key], sb.replicates[key], est_a.value - sb.quantiles[q].value, level
-        )
-    deficit = edf_deficit_bound(ea, eb, wa, wb, level=level, n_boot=n_boot, seed=seeds[3])
-    return CompareResult(ks_res, ad, sa, sb, diffs, deficit, weighted)
-
-
-def holm(pvalues: Sequence[float], alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """Holm step-down correction (statsmodels ``multipletests(method="holm")``).
-
-    Returns ``(reject, adjusted)``: p_(i) is adjusted to max_{j ≤ i} min(1, (m − j + 1)·p_(j)).
-    """
-    from statsmodels.stats.multitest import multipletests
-
-    p = np.asarray(pvalues, dtype=float)
-    if p.ndim != 1 or p.size == 0:
-        raise StatsInputError("pvalues must be a non-empty 1-D sequence")
-    if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
-        raise StatsInputError("pvalues must be numbers in [0, 1]")
-    reject, adjusted, _, _ = multipletests(p, alpha=check_level(alpha, "alpha"), method="holm")
-    return reject, adjusted
+    check_count(n_boot, "n_boot")
+    seeds = np.random.SeedSequence(seed).spawn(3)
+    if test is None:
+        test = family_test([(a, b)], as_margin(margin), alpha, seeds[0], n_perm)[0]
+    opts = {"quantiles": quantiles, "best_of": best_of, "level": level, "n_boot": n_boot}
+    sa = summarize_stratified(a, seed=seeds[1], **opts)
+    sb = summarize_stratified(b, seed=seeds[2], **opts)
+    normalized = a.normalized or b.normalized
+    return CompareResult(
+        test=test,
+        statistic=max(test.better, test.worse),
+        pvalue=test.p_two_sided,
+        anderson=None if normalized else anderson(a.errors, b.errors),
+        a=sa,
+        b=sb,
+        differences=differences(sa, sb, level),
+        normalized=normalized,
+    )

@@ -12,11 +12,8 @@ from typing import Any
 import numpy as np
 
 from edftools.errors import StatsInputError
-from edftools.stats._checks import as_sample, sample_and_weights
-
-# relative slack when comparing a requested quantile level with cumulative masses, so that
-# q·n that equals an integer up to rounding (0.7·10) selects the value exact arithmetic would
-_Q_TOL = 1e-12
+from edftools.stats._checks import sample_and_weights
+from edftools.stats.interval import inverted_cdf_index
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,10 +79,8 @@ class EDF:
         qa = np.asarray(q, dtype=float)
         if np.isnan(qa).any() or (qa < 0).any() or (qa > 1).any():
             raise StatsInputError(f"quantile levels must be in [0, 1], got {q!r}")
-        cum = np.cumsum(self.masses)
-        target = qa * cum[-1] * (1.0 - _Q_TOL)
-        idx = np.minimum(np.searchsorted(cum, target, side="left"), self.points.size - 1)
-        out = self.points[idx]
+        idx = inverted_cdf_index(np.cumsum(self.masses), qa.reshape(-1, 1))[:, 0]
+        out = self.points[idx].reshape(qa.shape)
         return float(out) if out.ndim == 0 else out
 
     def area(self, eps: float) -> float:
@@ -126,12 +121,3 @@ def edf(errors: Any, weights: Any = None) -> EDF:
         masses = np.bincount(inverse, weights=w, minlength=points.size)
         n_eff = float(1.0 / np.dot(w, w))
     return EDF(points=points, masses=masses, n=int(e.size), weighted=w is not None, n_eff=n_eff)
-
-
-def as_edf(sample: Any, weights: Any = None) -> EDF:
-    """``sample`` if it is already an :class:`EDF` (``weights`` must be None), else ``edf()``."""
-    if isinstance(sample, EDF):
-        if weights is not None:
-            raise StatsInputError("weights cannot be given together with an EDF object")
-        return sample
-    return edf(as_sample(sample), weights)

@@ -26,6 +26,7 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import as_sample, check_count, check_level, make_rng
+from edftools.stats.interval import inverted_cdf
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,12 +49,6 @@ class GoodRangeResult:
     def confidence_interval(self) -> tuple[float, float]:
         """``(low, high)``."""
         return self.low, self.high
-
-
-def _inverted_cdf(support: np.ndarray, probs: np.ndarray, q: float) -> float:
-    cum = np.cumsum(probs)
-    idx = np.searchsorted(cum, q * cum[-1] * (1.0 - 1e-12), side="left")
-    return float(support[min(idx, support.size - 1)])
 
 
 def min_rank_probs(n: int, m: int) -> np.ndarray:
@@ -118,9 +113,9 @@ def good_range(
         probs = counts / n_boot
     alpha = 1.0 - level
     return GoodRangeResult(
-        low=_inverted_cdf(support, probs, alpha / 2),
-        high=_inverted_cdf(support, probs, 1.0 - alpha / 2),
-        median=_inverted_cdf(support, probs, 0.5),
+        low=inverted_cdf(support, probs, alpha / 2),
+        high=inverted_cdf(support, probs, 1.0 - alpha / 2),
+        median=inverted_cdf(support, probs, 0.5),
         level=level,
         method=method,
         draws=m,

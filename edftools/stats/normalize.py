@@ -97,30 +97,25 @@ class Normalization:
         return np.bincount(t_idx, minlength=self.bins) / t_idx.size
 
 
-def stratify(
-    complexity: Any,
-    bins: int,
-    range: tuple[float, float] | None = None,
-    log: bool = False,
-    target: Any = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Bin index per model (−1 outside) and the bin masses π_k, checking that no bin is empty.
+def bin_models(complexity: Any, rule: Normalization) -> tuple[np.ndarray, np.ndarray]:
+    """Bin index per model (−1 outside the range) and the bin masses π_k of ``rule``,
+    checking that no bin with π_k > 0 is empty.
 
-    Raises StatsInputError naming the empty bins (those with π_k > 0 and no model).
+    Raises StatsInputError naming the empty bins (and suggesting fewer bins).
     """
-    rule = Normalization(bins, range, log, None if target is None else tuple(np.ravel(target)))
-    rule = rule.resolve(complexity)
-    idx = rule.assign(complexity)
-    pi = rule.bin_masses()
-    counts = np.bincount(idx[idx >= 0], minlength=rule.bins)
+    c = as_sample(complexity, "complexity")
+    resolved = rule.resolve(c)
+    idx = resolved.assign(c)
+    pi = resolved.bin_masses()
+    counts = np.bincount(idx[idx >= 0], minlength=resolved.bins)
     empty = np.flatnonzero((counts == 0) & (pi > 0))
     if empty.size:
-        edges = rule.edges()
-        shown = ", ".join(f"{k} [{edges[k]:.4g}, {edges[k + 1]:.4g})" for k in empty[:5])
-        more = f" and {empty.size - 5} more" if empty.size > 5 else ""
+        edges = resolved.edges()
+        shown = ", ".join(f"{k} [{edges[k]:.4g}, {edges[k + 1]:.4g})" for k in empty[:4])
+        more = f" and {empty.size - 4} more" if empty.size > 4 else ""
         raise StatsInputError(
-            f"{empty.size} of {rule.bins} complexity bins are empty (bin {shown}{more}); "
-            f"use fewer bins (e.g. bins={max(1, rule.bins // 2)}) or a narrower range"
+            f"{empty.size} of {resolved.bins} complexity bins are empty (bin {shown}{more}); "
+            f"use fewer bins (e.g. {max(1, resolved.bins // 2)}) or a narrower range"
         )
     return idx, pi
 
@@ -146,7 +141,8 @@ def normalize_weights(
             a suggestion to use fewer bins).
     """
     c = as_sample(complexity, "complexity")
-    idx, pi = stratify(c, bins, range, log, target)
+    rule = Normalization(bins, range, log, None if target is None else tuple(np.ravel(target)))
+    idx, pi = bin_models(c, rule)
     inside = idx >= 0
     if not inside.any():
         raise StatsInputError(f"no model has complexity strictly inside the range {range}")

@@ -12,9 +12,9 @@ and the difference sits at one point). ``method="simulation"`` instead simulates
 normal location shift, a ~ N(0, 1) and b ~ N(μ, 1) with μ = 2·Φ⁻¹((1 + δ)/2) (so the sup
 difference is exactly δ, attained where F = 1/2), with a Monte-Carlo critical value.
 
-Equivalence (for verdicts): the one-sided deficit bound of :func:`edf_deficit_bound` is about
-U ≈ T̂ + q/√N with q = sqrt(ln(1/(1−level))/2) (sup of a Brownian bridge), so U ≤ margin needs
-N ≥ (q / (margin − T̂))².
+This is the power of one KS test. To plan a restriction study (how many models decide a step
+"no loss" or "improves", with the verdict's actual tests and multiplicity), use
+:func:`edftools.stats.plan.plan`, which simulates them on resamples of a pilot.
 """
 
 from __future__ import annotations
@@ -27,7 +27,15 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import check_count, check_level, make_rng
-from edftools.stats.twosample import check_alternative
+
+ALTERNATIVES = ("two-sided", "less", "greater")
+
+
+def check_alternative(alternative: str) -> str:
+    """``alternative`` if it is one of two-sided / less / greater, else raise."""
+    if alternative not in ALTERNATIVES:
+        raise StatsInputError(f"alternative must be one of {ALTERNATIVES}, got {alternative!r}")
+    return alternative
 
 
 @dataclass(frozen=True)
@@ -169,47 +177,3 @@ def _search_n(enough: Any, guess: int) -> int:
         else:
             lo = mid
     return hi
-
-
-@dataclass(frozen=True)
-class SettlePlan:
-    """Models per space that would settle a comparison, assuming the observed D is the truth.
-
-    ``n_detect``: per space (equal sizes) for the KS test to detect δ = observed D with the
-    requested power. ``n_equivalence``: per space for the deficit bound to fall below
-    ``margin`` (None when no margin was given or the observed deficit is ≥ margin).
-    """
-
-    observed: float
-    n_detect: int
-    n_equivalence: int | None
-    margin: float | None
-
-
-def models_to_settle(
-    observed_d: float,
-    observed_deficit: float | None = None,
-    margin: float | None = None,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    level: float = 0.95,
-) -> SettlePlan:
-    """How many models per space would settle an inconclusive comparison.
-
-    Detection: the asymptotic n of :func:`power` for δ = ``observed_d``. Equivalence:
-    n = 2·(q / (margin − T̂))², q = sqrt(ln(1/(1−level))/2), T̂ = ``observed_deficit``.
-    """
-    if not (0.0 <= observed_d <= 1.0):
-        raise StatsInputError(f"observed_d must be in [0, 1], got {observed_d!r}")
-    if observed_d > 0:
-        n_detect = globals()["power"](delta=observed_d, alpha=alpha, power=power).n
-    else:
-        n_detect = 2**62
-    n_eq = None
-    if margin is not None:
-        level = check_level(level)
-        t = observed_d if observed_deficit is None else float(observed_deficit)
-        if t < margin:
-            q = math.sqrt(math.log(1.0 / (1.0 - level)) / 2.0)
-            n_eq = max(2, math.ceil(2.0 * (q / (margin - t)) ** 2))
-    return SettlePlan(float(observed_d), int(n_detect), n_eq, margin)

@@ -21,10 +21,14 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import check_count, check_level, make_rng, sample_and_weights
-from edftools.stats.resample import categorize, original_edf, resample_edfs
+from edftools.stats.interval import inverted_cdf_index, percentile_interval
+from edftools.stats.normalize import Normalization
+from edftools.stats.pairtest import cell_bounds
+from edftools.stats.resample import Categories, categorize, original_edf, resample_edfs
+from edftools.stats.strata import Stratified, stratify, unstratified
 
-DEFAULT_KS: tuple[int, ...] = tuple(range(1, 65))
-_Q_TOL = 1e-12
+DEFAULT_BEST_OF: tuple[int, ...] = tuple(range(1, 65))
+_SUMMARY_CELLS = 1024
 _TINY = 1e-20
 _CHUNK_ENTRIES = 2_000_000
 
@@ -81,10 +85,10 @@ class SampleSummary:
 
 
 def check_ks(ks: Sequence[int]) -> np.ndarray:
-    """``ks`` as a sorted array of distinct positive ints."""
+    """``ks`` (the k of best-of-k) as a sorted array of distinct positive ints."""
     arr = np.unique(np.asarray([check_count(k, "k") for k in ks], dtype=np.int64))
     if arr.size == 0:
-        raise StatsInputError("ks is empty: give at least one k ≥ 1")
+        raise StatsInputError("best_of is empty: give at least one k ≥ 1")
     return arr
 
 
@@ -139,8 +143,7 @@ def _stats_from_edf_rows(
     }
     d = points.size
     for q in quantiles:
-        idx = np.argmax(cum_le >= q * (1.0 - _Q_TOL), axis=1)
-        out[f"q{q:g}"] = points[np.minimum(idx, d - 1)]
+        out[f"q{q:g}"] = points[inverted_cdf_index(cum_le, q)]
     mean, sd = best_of_k_from_tails(points, 1.0 - below[:, :d], ks, with_sd)
     out["best_of_k"] = mean
     if sd is not None:
@@ -149,8 +152,7 @@ def _stats_from_edf_rows(
 
 
 def _interval(value: float, reps: np.ndarray, level: float) -> Estimate:
-    alpha = 1.0 - level
-    low, high = np.quantile(reps, [alpha / 2, 1 - alpha / 2])
+    low, high = percentile_interval(reps, level)
     return Estimate(float(value), float(low), float(high), level)
 
 
@@ -158,8 +160,10 @@ def summarize(
     errors: Any,
     weights: Any = None,
     *,
+    complexity: Any = None,
+    normalization: Normalization | None = None,
     quantiles: Sequence[float] = (0.1, 0.25, 0.5),
-    ks: Sequence[int] = DEFAULT_KS,
+    best_of: Sequence[int] = DEFAULT_BEST_OF,
     level: float = 0.95,
     n_boot: int = 1000,
     seed: Any = 0,
@@ -167,30 +171,87 @@ def summarize(
     """min, mean, quantiles Q(q) and E[min of k] of a (weighted) sample with bootstrap CIs.
 
     Quantiles use the generalized inverse Q(q) = min{x : F(x+) ≥ q}. CIs are percentile
-    bootstrap intervals over ``n_boot`` resamples of the models (weights carried along); the
-    bootstrap CI of the minimum is known to be unreliable (the minimum is not smooth).
+    bootstrap intervals over ``n_boot`` resamples of the models. With ``weights`` the weights
+    are carried along; with ``complexity`` and a :class:`Normalization` the NDS weights
+    w_i = π_k / n*_k are recomputed in every resample (as :func:`edf_band` does). The bootstrap
+    CI of the minimum is known to be unreliable (the minimum is not smooth).
     """
+    if normalization is not None or complexity is not None:
+        if weights is not None:
+            raise StatsInputError("give either weights or complexity with normalization")
+        if normalization is None or complexity is None:
+            raise StatsInputError("normalization needs the models' complexity, and vice versa")
+        sample = stratify(errors, complexity, normalization, "errors")
+        return summarize_stratified(
+            sample, quantiles=quantiles, best_of=best_of, level=level, n_boot=n_boot, seed=seed
+        )
     e, w = sample_and_weights(errors, weights)
+    if w is None:
+        return summarize_stratified(
+            unstratified(e),
+            quantiles=quantiles,
+            best_of=best_of,
+            level=level,
+            n_boot=n_boot,
+            seed=seed,
+        )
+    points = np.unique(e)
+    cat = categorize(e, np.r_[points, np.nextafter(points[-1], np.inf)], weights=w)
+    return _summary(points, cat, cat, quantiles, best_of, level, n_boot, seed, e.size)
+
+
+def summarize_stratified(
+    sample: Stratified,
+    *,
+    quantiles: Sequence[float] = (0.1, 0.25, 0.5),
+    best_of: Sequence[int] = DEFAULT_BEST_OF,
+    level: float = 0.95,
+    n_boot: int = 1000,
+    seed: Any = 0,
+) -> SampleSummary:
+    """:func:`summarize` of a stratified sample, weights recomputed in every resample.
+
+    The point estimates are exact. The resamples are exact draws too when the sample has at
+    most 2,048 distinct errors; above that, errors are grouped into 1,024 quantile cells, each
+    represented by its largest error (a resolution of 1/1,024 of the sample).
+    """
+    e = sample.errors
+    points = np.unique(e)
+    exact = categorize(e, np.r_[points, np.nextafter(points[-1], np.inf)], weights=sample.weights)
+    bounds = cell_bounds(e, coarse=_SUMMARY_CELLS)
+    cells = bounds[np.minimum(np.searchsorted(bounds, e, side="left"), bounds.size - 1)]
+    grid = np.r_[bounds, np.nextafter(bounds[-1], np.inf)]
+    boot = categorize(cells, grid, strata=sample.strata, stratum_mass=sample.pi)
+    return _summary(points, exact, (bounds, boot), quantiles, best_of, level, n_boot, seed, e.size)
+
+
+def _summary(
+    points: np.ndarray,
+    exact: Categories,
+    boot: Categories | tuple[np.ndarray, Categories],
+    quantiles: Sequence[float],
+    best_of: Sequence[int],
+    level: float,
+    n_boot: int,
+    seed: Any,
+    n: int,
+) -> SampleSummary:
     level = check_level(level)
     n_boot = check_count(n_boot, "n_boot")
-    ks_arr = check_ks(ks)
+    ks_arr = check_ks(best_of)
     qs = np.unique(np.r_[np.asarray(quantiles, dtype=float), 0.5])
     if (qs < 0).any() or (qs > 1).any():
         raise StatsInputError(f"quantiles must be in [0, 1], got {list(quantiles)}")
-    points = np.unique(e)
-    grid = np.r_[points, np.nextafter(points[-1], np.inf)]
-    cat = categorize(e, grid, weights=w)
-    est = _stats_from_edf_rows(points, original_edf(cat)[None, :], qs, ks_arr, True)
+    boot_points, boot_cat = boot if isinstance(boot, tuple) else (points, boot)
+    est = _stats_from_edf_rows(points, original_edf(exact)[None, :], qs, ks_arr, True)
     rng = make_rng(seed)
-    chunk = max(1, min(n_boot, _CHUNK_ENTRIES // (grid.size * 2)))
+    chunk = max(1, min(n_boot, _CHUNK_ENTRIES // ((boot_points.size + 1) * 2)))
     parts: list[dict[str, np.ndarray]] = []
     for start in range(0, n_boot, chunk):
-        rows = resample_edfs(cat, min(chunk, n_boot - start), rng)
-        parts.append(_stats_from_edf_rows(points, rows, qs, ks_arr))
+        rows = resample_edfs(boot_cat, min(chunk, n_boot - start), rng)
+        parts.append(_stats_from_edf_rows(boot_points, rows, qs, ks_arr))
     reps = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
-    bk = reps["best_of_k"]
-    alpha = 1.0 - level
-    low, high = np.quantile(bk, [alpha / 2, 1 - alpha / 2], axis=0)
+    low, high = percentile_interval(reps["best_of_k"], level)
     best = BestOfK(
         ks=ks_arr,
         mean=est["best_of_k"][0],
@@ -201,7 +262,7 @@ def summarize(
     )
     quant = {float(q): _interval(est[f"q{q:g}"][0], reps[f"q{q:g}"], level) for q in qs}
     return SampleSummary(
-        n=int(e.size),
+        n=int(n),
         min=_interval(est["min"][0], reps["min"], level),
         mean=_interval(est["mean"][0], reps["mean"], level),
         median=quant[0.5],
@@ -214,7 +275,7 @@ def summarize(
 def expected_best(
     errors: Any,
     weights: Any = None,
-    ks: Sequence[int] = DEFAULT_KS,
+    best_of: Sequence[int] = DEFAULT_BEST_OF,
     level: float = 0.95,
     n_boot: int = 1000,
     seed: Any = 0,
@@ -225,5 +286,5 @@ def expected_best(
     tail masses S_j; CI by bootstrap over models. See the module docstring.
     """
     return summarize(
-        errors, weights, quantiles=(), ks=ks, level=level, n_boot=n_boot, seed=seed
+        errors, weights, quantiles=(), best_of=best_of, level=level, n_boot=n_boot, seed=seed
     ).best_of_k

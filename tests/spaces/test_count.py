@@ -187,3 +187,12 @@ def test_regnet_distinct_counts_in_table():
         assert r["distinct_method"] == "exact" and r["distinct_stderr"] == 0.0
         assert 0 < r["distinct_networks"] < r["exact_total"]
     assert rows["RegNetX"]["distinct_networks"] == rows["RegNetY"]["distinct_networks"]
+
+
+def test_shipped_catalog_sizes_equal_the_counting_code():
+    from edftools.spaces.catalog import CATALOG
+    from edftools.spaces.sizes import CATALOG_SIZES
+
+    assert set(CATALOG_SIZES) == set(CATALOG)
+    for name, space in CATALOG.items():
+        assert CATALOG_SIZES[name] == (exact_total(space), distinct_networks(space)), name

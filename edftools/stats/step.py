@@ -1,0 +1,258 @@
+"""Restriction steps: the verdict of one step, and of a family of steps under multiplicity.
+
+A step compares a parent space P with a restricted space R on their (normalized) error EDFs.
+Three hypotheses per step (:mod:`edftools.stats.verdicts`): "R nowhere better" (one-sided KS
+D+, :mod:`edftools.stats.pairtest`), "R nowhere worse" (D−) and "R loses at least the margin
+somewhere" (the intersection–union no-loss test, :mod:`edftools.stats.noloss`). Over a family
+of m steps (a refinement chain, or the pairs of a comparison) the 3m p-values go through one
+step-down procedure with Shaffer's divisors t_j = min(2m, 3m − j + 1)
+(:mod:`edftools.stats.multiplicity`): the probability of any false "better", "worse" or
+"no loss" anywhere in the family is ≤ α.
+
+Monte-Carlo control: permutation p-values start from ``n_perm`` permutations; while one lies
+within 3 Monte-Carlo standard errors of its own critical value, its step gets 4× more
+permutations, up to ``max_perm``. A step still that close at ``max_perm`` is flagged
+``borderline`` (its verdict could change with the permutation seed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from edftools.errors import StatsInputError
+from edftools.stats._checks import check_count, check_level
+from edftools.stats.multiplicity import step_divisors, step_down, thresholds
+from edftools.stats.noloss import Margin, NoLossTest, no_loss_test
+from edftools.stats.pairtest import PairTest, WithinBinPermutation, scipy_pair_test
+from edftools.stats.strata import Stratified, stratify_together
+from edftools.stats.verdicts import step_verdict, verdict_note
+
+DEFAULT_N_PERM = 999
+DEFAULT_MAX_PERM = 19_999
+MC_Z = 3.0
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """The verdict of one step (parent → restricted) with the numbers behind it.
+
+    Attributes:
+        verdict: improves / no loss / worse / mixed / inconclusive.
+        margin: the equivalence margin used (value, unit, quantile range).
+        better, worse: D+ = sup(F_R − F_P) and D− = sup(F_P − F_R).
+        loss: the estimated largest loss in the margin's unit (pp or EDF mass).
+        p_better, p_worse, p_no_loss: raw p-values of the three hypotheses.
+        p_two_sided: the two-sided KS p-value (for D = max(D+, D−); not used by the verdict).
+        adjusted: the three p-values adjusted over the family (better, worse, no loss).
+        alpha: family-wise error level.
+        n_parent, n_restricted: models used.
+        n_perm: permutations behind the KS p-values (0: scipy).
+        borderline: a p-value is within Monte-Carlo error of its critical value.
+        method: how the KS p-values were computed.
+        note: a qualifier (e.g. why an improvement is not claimed).
+    """
+
+    verdict: str
+    margin: Margin
+    better: float
+    worse: float
+    loss: float
+    p_better: float
+    p_worse: float
+    p_no_loss: float
+    p_two_sided: float
+    adjusted: tuple[float, float, float]
+    alpha: float
+    n_parent: int
+    n_restricted: int
+    n_perm: int
+    borderline: bool
+    method: str
+    note: str = ""
+
+    @property
+    def decisions(self) -> tuple[bool, bool, bool]:
+        """(better, worse, no loss) after multiplicity control."""
+        return tuple(bool(p <= self.alpha) for p in self.adjusted)  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        unit = "pp" if self.margin.unit == "pp" else ""
+        flag = ", borderline" if self.borderline else ""
+        return (
+            f"StepResult({self.verdict!r}, margin={self.margin.value:g}{unit}, "
+            f"D+={self.better:.3f} (p={self.p_better:.3g}), "
+            f"D−={self.worse:.3f} (p={self.p_worse:.3g}), "
+            f"loss={self.loss:.3g}{unit} (p={self.p_no_loss:.3g}), "
+            f"n={self.n_parent}/{self.n_restricted}{flag})"
+        )
+
+
+class _Pair:
+    """The statistics of one pair, with a permutation null that can grow."""
+
+    def __init__(
+        self, parent: Stratified, restricted: Stratified, margin: Margin, seed: Any
+    ) -> None:
+        self.parent, self.restricted = parent, restricted
+        self.noloss: NoLossTest = no_loss_test(parent, restricted, margin)
+        self.null: WithinBinPermutation | None = None
+        self.rng = np.random.default_rng(seed)
+        if parent.normalized or restricted.normalized:
+            self.null = WithinBinPermutation(parent, restricted)
+            self.ks: PairTest | None = None
+        else:
+            self.ks = scipy_pair_test(parent.errors, restricted.errors)
+
+    def extend(self, n_more: int) -> None:
+        if self.null is not None:
+            self.null.extend(n_more, self.rng)
+
+    @property
+    def test(self) -> PairTest:
+        return self.null.result() if self.null is not None else self.ks  # type: ignore[return-value]
+
+    def pvalues(self) -> tuple[float, float, float]:
+        t = self.test
+        return t.p_better, t.p_worse, self.noloss.pvalue
+
+    def mc_se(self) -> tuple[float, float, float]:
+        t = self.test
+        return t.mc_se_better, t.mc_se_worse, 0.0
+
+
+def family_test(
+    pairs: Sequence[tuple[Stratified, Stratified]],
+    margin: Margin | None = None,
+    alpha: float = 0.05,
+    seed: Any = 0,
+    n_perm: int = DEFAULT_N_PERM,
+    max_perm: int = DEFAULT_MAX_PERM,
+) -> list[StepResult]:
+    """Verdicts of several (parent, restricted) pairs with the family-wise error ≤ α.
+
+    See the module docstring: 3 hypotheses per pair, one step-down over all of them with
+    Shaffer's divisors, permutation counts grown where a p-value is within Monte-Carlo error
+    of its critical value.
+    """
+    if not pairs:
+        raise StatsInputError("give at least one (parent, restricted) pair")
+    margin = margin or Margin()
+    alpha = check_level(alpha, "alpha")
+    n_perm = check_count(n_perm, "n_perm")
+    max_perm = max(n_perm, check_count(max_perm, "max_perm"))
+    seeds = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    state = [
+        _Pair(p, r, margin, s) for (p, r), s in zip(pairs, seeds.spawn(len(pairs)), strict=True)
+    ]
+    for pair in state:
+        pair.extend(n_perm)
+    divisors = step_divisors(len(state))
+    drawn = n_perm
+    while True:
+        p = np.array([pair.pvalues() for pair in state]).ravel()
+        se = np.array([pair.mc_se() for pair in state]).ravel()
+        close = (se > 0) & (np.abs(p - thresholds(p, divisors, alpha)) < MC_Z * se)
+        if not close.any() or drawn >= max_perm:
+            break
+        more = min(max_perm, 4 * (drawn + 1) - 1) - drawn
+        for i in np.unique(np.flatnonzero(close) // 3):
+            state[i].extend(more)
+        drawn += more
+    _, adjusted = step_down(p, divisors, alpha)
+    results = []
+    for i, pair in enumerate(state):
+        adj = tuple(float(a) for a in adjusted[3 * i : 3 * i + 3])
+        better, worse, no_loss = (a <= alpha for a in adj)
+        t = pair.test
+        results.append(
+            StepResult(
+                verdict=step_verdict(better, worse, no_loss),
+                margin=margin,
+                better=t.better,
+                worse=t.worse,
+                loss=pair.noloss.loss,
+                p_better=t.p_better,
+                p_worse=t.p_worse,
+                p_no_loss=pair.noloss.pvalue,
+                p_two_sided=t.p_two_sided,
+                adjusted=adj,  # type: ignore[arg-type]
+                alpha=alpha,
+                n_parent=pair.parent.n,
+                n_restricted=pair.restricted.n,
+                n_perm=t.n_perm,
+                borderline=bool(close[3 * i : 3 * i + 3].any()),
+                method=t.method,
+                note=verdict_note(better, worse, no_loss),
+            )
+        )
+    return results
+
+
+def chain_test(
+    samples: Sequence[Stratified],
+    margin: Margin | None = None,
+    alpha: float = 0.05,
+    seed: Any = 0,
+    n_perm: int = DEFAULT_N_PERM,
+    max_perm: int = DEFAULT_MAX_PERM,
+) -> list[StepResult]:
+    """Verdicts of the steps samples[i−1] → samples[i] of a refinement chain (FWER ≤ α)."""
+    if len(samples) < 2:
+        raise StatsInputError("a chain needs at least two samples")
+    pairs = [(samples[i - 1], samples[i]) for i in range(1, len(samples))]
+    return family_test(pairs, margin, alpha, seed, n_perm, max_perm)
+
+
+def step_test(
+    parent_errors: Any,
+    restricted_errors: Any,
+    *,
+    parent_complexity: Any = None,
+    restricted_complexity: Any = None,
+    bins: int = 8,
+    margin: float | Margin | None = None,
+    margin_unit: str = "pp",
+    q_range: tuple[float, float] = (0.1, 0.5),
+    alpha: float = 0.05,
+    seed: Any = 0,
+    n_perm: int = DEFAULT_N_PERM,
+) -> StepResult:
+    """The verdict of one restriction step: does restricting the parent space cost anything?
+
+    With complexities, both samples are normalized as NDS does (``bins`` linear bins over the
+    range both cover, each bin mass 1/K) and the KS tests permute labels within bins; without
+    them the EDFs are plain and the KS tests are ``scipy.stats.ks_2samp``. ``margin`` is the
+    equivalence margin: a number in ``margin_unit`` ("pp": error points at every quantile level
+    in ``q_range``, default 1 pp; "edf": EDF mass, default 0.05) or a :class:`Margin`.
+    The three hypotheses of the step are tested at family-wise level α (Shaffer–Holm).
+
+    Returns a :class:`StepResult` with ``verdict``, ``margin``, ``p_better``, ``p_worse``,
+    ``p_no_loss`` and the statistics behind them.
+    """
+    given = (parent_complexity is None, restricted_complexity is None)
+    if given[0] != given[1]:
+        raise StatsInputError("give both complexities (normalized EDFs) or neither (plain EDFs)")
+    comps = None if given[0] else [parent_complexity, restricted_complexity]
+    parent, restricted = stratify_together(
+        [parent_errors, restricted_errors], comps, bins, names=["parent", "restricted"]
+    )
+    return family_test(
+        [(parent, restricted)], as_margin(margin, margin_unit, q_range), alpha, seed, n_perm
+    )[0]
+
+
+def as_margin(
+    margin: float | Margin | None, unit: str = "pp", q_range: tuple[float, float] = (0.1, 0.5)
+) -> Margin:
+    """A :class:`Margin` from a number and its unit (None: the unit's default)."""
+    from edftools.stats.noloss import DEFAULT_MARGIN_EDF, DEFAULT_MARGIN_PP
+
+    if isinstance(margin, Margin):
+        return margin
+    if margin is None:
+        margin = DEFAULT_MARGIN_PP if unit == "pp" else DEFAULT_MARGIN_EDF
+    return Margin(margin, unit, q_range)  # type: ignore[arg-type]
