@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("edftools.commands.store:export_cmd", "Export runs to Parquet or CSV."),
     "refine": ("edftools.commands.report:refine_cmd", "Sequential restriction testing."),
     "compare": ("edftools.commands.report:compare_cmd", "Compare the EDFs of spaces."),
+    "plan": ("edftools.commands.plan:plan_cmd", "Models per space that decide a step."),
     "demo": ("edftools.commands.report:demo_cmd", "Load the reference data, write reports."),
 }
 

@@ -39,10 +39,30 @@ def _common(func):
         ),
         click.option(
             "--margin",
-            type=click.FloatRange(0, 1, min_open=True),
+            type=click.FloatRange(0, min_open=True),
+            default=None,
+            help="Equivalence margin for 'no loss': error points (default 1) with "
+            "--margin-unit pp, EDF mass (default 0.05) with --margin-unit edf.",
+        ),
+        click.option(
+            "--margin-unit",
+            type=click.Choice(("pp", "edf")),
+            default="pp",
+            show_default=True,
+            help="pp: largest quantile shift over --margin-range; edf: largest EDF deficit.",
+        ),
+        click.option(
+            "--margin-range",
+            default="0.1:0.5",
+            show_default=True,
+            help="Quantile levels A:B where a pp margin applies (the better part).",
+        ),
+        click.option(
+            "--alpha",
+            type=click.FloatRange(0, 1, min_open=True, max_open=True),
             default=0.05,
             show_default=True,
-            help="Equivalence margin for 'no loss' (sup-norm EDF deficit).",
+            help="Family-wise error rate of all verdicts.",
         ),
         click.option(
             "--error-column",
@@ -57,6 +77,19 @@ def _common(func):
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def make_margin(margin: float | None, unit: str, margin_range: str):
+    """The :class:`~edftools.stats.Margin` of the CLI options (one-line errors)."""
+    from edftools.stats.step import as_margin
+
+    try:
+        lo, hi = (float(x) for x in margin_range.split(":"))
+    except ValueError:
+        raise click.BadParameter(
+            f"expected A:B with 0 < A < B < 1, got {margin_range!r}", param_hint="--margin-range"
+        ) from None
+    return as_margin(margin, unit, (lo, hi))
 
 
 def _runs(store_path: str | None, sweep: str | None):
@@ -92,12 +125,16 @@ def refine_cmd(
     sweep: str | None,
     normalize: str,
     bins: int,
-    margin: float,
+    margin: float | None,
+    margin_unit: str,
+    margin_range: str,
+    alpha: float,
     error_column: str,
     seed: int,
     as_json: bool,
 ) -> None:
-    """Sequential restriction testing: verdict per step of the chain, Holm over the chain.
+    """Sequential restriction testing: a verdict per step of the chain (improves, no loss,
+    worse, mixed, inconclusive) with the family-wise error of all of them ≤ --alpha.
 
     Prints the refinement table (Markdown, or JSON with --json) and writes
     OUT/refinement.md and OUT/refinement.html.
@@ -110,7 +147,8 @@ def refine_cmd(
         chain=tuple(parse_names(chain)),
         normalize=normalize,
         bins=bins,
-        margin=margin,
+        margin=make_margin(margin, margin_unit, margin_range),
+        alpha=alpha,
         error_column=error_column,
         sweep=sweep,
         seed=seed,
@@ -148,7 +186,10 @@ def compare_cmd(
     sweep: str | None,
     normalize: str,
     bins: int,
-    margin: float,
+    margin: float | None,
+    margin_unit: str,
+    margin_range: str,
+    alpha: float,
     error_column: str,
     seed: int,
     as_json: bool,
@@ -164,7 +205,8 @@ def compare_cmd(
         spaces=tuple(parse_names(spaces)),
         normalize=normalize,
         bins=bins,
-        margin=margin,
+        margin=make_margin(margin, margin_unit, margin_range),
+        alpha=alpha,
         error_column=error_column,
         sweep=sweep,
         seed=seed,

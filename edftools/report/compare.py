@@ -1,25 +1,29 @@
 """Comparing any spaces (or imported sweeps) of a store: summaries, pairwise tests, verdicts.
 
-For every pair (a, b) of the listed spaces (a listed first = the reference), ``stats.compare``
-gives the two-sided KS test, the difference of medians with a bootstrap CI and b's worst EDF
-deficit bound; the p-values of all pairs are Holm-adjusted together and each pair gets a
-verdict in the words of :mod:`edftools.report.verdict` ("b better", "a better", ...).
+For every pair (a, b) of the listed spaces (a listed first = the reference) the step verdict of
+b against a (``stats.family_test``: one-sided KS both ways and the no-loss test, all pairs in
+one family with the family-wise error ≤ α), the two-sided KS test, the Anderson–Darling test
+(plain EDFs) and the difference of medians with a bootstrap CI, phrased as "b better",
+"a better", "b no worse than a", "mixed" or "inconclusive".
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from edftools.errors import StoreError
-from edftools.report import measure, verdict
+from edftools.report import measure
 from edftools.report.data import DEFAULT_ERROR_COLUMN, select_runs
 from edftools.report.format import ci, num, pvalue
 from edftools.report.htmldoc import md_table
+from edftools.stats import Margin
+from edftools.stats.compare import anderson, differences
+from edftools.stats.verdicts import IMPROVES, INCONCLUSIVE, MIXED, NO_LOSS, WORSE
 
 BEST_K = 32
 DEFAULT_PARAMS: tuple[str, ...] = ("d", "w0", "wm")
@@ -32,7 +36,7 @@ class CompareOptions:
     spaces: tuple[str, ...]
     normalize: str = "flops"
     bins: int = measure.DEFAULT_BINS
-    margin: float = 0.05
+    margin: Margin = field(default_factory=Margin)
     alpha: float = 0.05
     error_column: str = DEFAULT_ERROR_COLUMN
     sweep: str | None = None
@@ -62,22 +66,32 @@ class SpaceRow:
 
 @dataclass(frozen=True)
 class PairRow:
-    """One pairwise comparison; ``median_diff`` = median(a) − median(b) with its CI."""
+    """One pairwise comparison of b against the reference a (``improves`` = b better).
+
+    ``ks_d``/``p_two_sided``: the two-sided KS test; ``d_better``/``d_worse``: one-sided
+    D+ = sup(F_b − F_a), D− = sup(F_a − F_b); ``loss``: b's largest loss in the margin's unit;
+    ``p_*_adj``: p-values after Shaffer–Holm over all pairs; ``median_diff`` = median(a) −
+    median(b) with its CI; ``n_needed``: models per space that would decide an inconclusive pair.
+    """
 
     a: str
     b: str
     ks_d: float
-    p_value: float
-    p_holm: float
+    p_two_sided: float
     method: str
     ad_p_value: float | None
+    d_better: float
+    d_worse: float
+    loss: float
+    p_better_adj: float
+    p_worse_adj: float
+    p_no_loss_adj: float
     median_diff: float
     median_diff_low: float
     median_diff_high: float
-    gain: float
-    deficit: float
-    deficit_upper: float
     verdict: str
+    note: str
+    borderline: bool
     n_needed: int | None
 
 
@@ -94,16 +108,18 @@ class ComparisonResult:
 
 
 def pair_verdict(word: str, a: str, b: str) -> str:
-    """A step verdict rephrased for a pair: improves → "b better", worse → "a better"."""
+    """A step verdict rephrased for a pair (b against a): improves → "b better", worse →
+    "a better", no loss → "b no worse than a", mixed → "mixed (EDFs cross)"."""
     return {
-        verdict.IMPROVES: f"{b} better",
-        verdict.WORSE: f"{a} better",
-        verdict.NO_LOSS: f"{b} no worse than {a}",
+        IMPROVES: f"{b} better",
+        WORSE: f"{a} better",
+        NO_LOSS: f"{b} no worse than {a}",
+        MIXED: "mixed (EDFs cross)",
     }.get(word, word)
 
 
 def compare_spaces(runs: pd.DataFrame, options: CompareOptions) -> ComparisonResult:
-    """Summaries of each space and tests of every pair (Holm over the pairs)."""
+    """Summaries of each space and the verdict of every pair (one family: FWER ≤ α)."""
     if not options.spaces:
         raise StoreError("name at least one space to compare")
     frame, names = select_runs(runs, options.spaces, options.error_column, options.sweep)
@@ -133,55 +149,56 @@ def compare_spaces(runs: pd.DataFrame, options: CompareOptions) -> ComparisonRes
             )
         )
     pairs_idx = list(itertools.combinations(range(len(samples)), 2))
-    results = [
-        measure.compare_result(
-            samples[i],
-            samples[j],
-            np.random.SeedSequence([options.seed, 2, i, j]),
-            options.n_boot,
-        )
-        for i, j in pairs_idx
-    ]
-    p_holm, rejected = verdict.holm([r.ks.pvalue for r in results], options.alpha)
     pairs = []
-    for k, ((i, j), res) in enumerate(zip(pairs_idx, results, strict=True)):
-        a, b = samples[i], samples[j]
-        test = measure.StepTest(
-            res.ks.statistic,
-            res.ks.pvalue,
-            res.ks.method,
-            measure.gain(a, b),
-            res.deficit.statistic,
-            res.deficit.upper,
+    if pairs_idx:
+        seed = np.random.SeedSequence([options.seed, 2])
+        steps = measure.verdicts(
+            [(samples[i], samples[j]) for i, j in pairs_idx], options.margin, options.alpha, seed
         )
-        word = verdict.step_verdict(
-            bool(rejected[k]), test.gain, test.deficit, test.deficit_upper, options.margin
-        )
-        needed = None
-        if word == verdict.INCONCLUSIVE:
-            needed = measure.models_needed(test, options.margin, options.alpha / len(results))
-        md = res.median_difference
-        pairs.append(
-            PairRow(
-                a.name,
-                b.name,
-                test.ks_d,
-                test.p_value,
-                float(p_holm[k]),
-                test.method,
-                None if res.anderson is None else res.anderson.pvalue,
-                md.value,
-                md.low,
-                md.high,
-                test.gain,
-                test.deficit,
-                test.deficit_upper,
-                pair_verdict(word, a.name, b.name),
-                needed,
+        for k, ((i, j), step) in enumerate(zip(pairs_idx, steps, strict=True)):
+            pairs.append(
+                _pair_row(samples[i], samples[j], summaries[i], summaries[j], step, options, k)
             )
-        )
     return ComparisonResult(
         options, tuple(rows), tuple(pairs), frame, tuple(samples), tuple(summaries)
+    )
+
+
+def _pair_row(
+    a: measure.SpaceSample,
+    b: measure.SpaceSample,
+    sum_a: Any,
+    sum_b: Any,
+    step: Any,
+    options: CompareOptions,
+    k: int,
+) -> PairRow:
+    med = differences(sum_a, sum_b)["q0.5"]
+    needed = None
+    if step.verdict == INCONCLUSIVE:
+        steps = len(options.spaces) * (len(options.spaces) - 1) // 2
+        needed = measure.models_needed(a, options.margin, options.alpha, steps, options.seed + k).n
+    ad = None
+    if a.rule is None:
+        ad = anderson(a.stratified.errors, b.stratified.errors).pvalue
+    return PairRow(
+        a.name,
+        b.name,
+        max(step.better, step.worse),
+        step.p_two_sided,
+        step.method,
+        ad,
+        step.better,
+        step.worse,
+        step.loss,
+        *step.adjusted,
+        med.value,
+        med.low,
+        med.high,
+        pair_verdict(step.verdict, a.name, b.name),
+        step.note,
+        step.borderline,
+        needed,
     )
 
 
@@ -196,12 +213,12 @@ SPACE_HEADERS = (
 PAIR_HEADERS = (
     "a",
     "b",
-    "KS D",
-    "p",
-    "Holm p",
+    "KS D (p)",
     "AD p",
     "median a − b [95% CI]",
-    "deficit bound of b",
+    "b better: D+ (adj. p)",
+    "b worse: D− (adj. p)",
+    "b's largest loss (no-loss adj. p)",
     "verdict",
 )
 
@@ -226,18 +243,22 @@ def pair_cells(pairs: tuple[PairRow, ...]) -> list[list[str]]:
     out = []
     for p in pairs:
         word = p.verdict
+        if p.note:
+            word = f"{word} ({p.note})"
         if p.n_needed:
             word = f"{word} (n ≈ {p.n_needed:,} per space)"
+        if p.borderline:
+            word += " (borderline)"
         out.append(
             [
                 p.a,
                 p.b,
-                num(p.ks_d, 3),
-                pvalue(p.p_value),
-                pvalue(p.p_holm),
+                f"{num(p.ks_d, 3)} ({pvalue(p.p_two_sided)})",
                 pvalue(p.ad_p_value),
                 f"{num(p.median_diff)} {ci(p.median_diff_low, p.median_diff_high)}",
-                num(p.deficit_upper, 3),
+                f"{num(p.d_better, 3)} ({pvalue(p.p_better_adj)})",
+                f"{num(p.d_worse, 3)} ({pvalue(p.p_worse_adj)})",
+                f"{num(p.loss, 2)} ({pvalue(p.p_no_loss_adj)})",
                 word,
             ]
         )
@@ -254,12 +275,14 @@ def notes(result: ComparisonResult) -> list[str]:
         norm = f"EDFs normalized by {o.normalize}: {o.bins} linear bins over ({lo:.4g}, {hi:.4g})"
     return [
         f"Error column `{o.error_column}`; {norm}; n = models inside the range.",
-        "Tests: two-sided KS (weighted KS with a permutation p-value when normalized), "
-        f"Holm-adjusted over the {len(result.pairs)} pairs; AD = Anderson–Darling k-sample "
-        "(plain EDFs only).",
-        f"Verdicts as in `edftools refine` with margin {o.margin:g} (deficit bound = bootstrap "
-        "95% upper bound of sup_e(F_a − F_b)); CIs: percentile bootstrap, "
-        f"{o.n_boot} resamples, seed {o.seed}.",
+        "Verdicts as in `edftools refine` (b against the reference a): one-sided KS tests both "
+        "ways (labels permuted within complexity bins when normalized, scipy's ks_2samp "
+        f"otherwise) and the no-loss test with margin {o.margin.describe()}; the 3 hypotheses "
+        f"of each of the {len(result.pairs)} pairs under one Shaffer–Holm step-down "
+        f"(family-wise error ≤ {o.alpha:g}). KS D (p) is the two-sided test; AD = "
+        "Anderson–Darling k-sample (plain EDFs only).",
+        f"CIs: percentile bootstrap, {o.n_boot} resamples (normalization weights recomputed in "
+        f"each), seed {o.seed}.",
     ]
 
 

@@ -18,6 +18,7 @@ from edftools.report.compare import (
     space_cells,
 )
 from edftools.report.data import COMPLEXITY_COLUMNS
+from edftools.report.refine_html import EDF_PANEL_TOP
 
 #: Parameter names accepted by ``--params`` that are not plain columns.
 PARAM_ALIASES: dict[str, str] = {"d": "depth"}
@@ -39,13 +40,19 @@ def edf_panels(result: ComparisonResult) -> list[figures.Panel]:
     kinds = [("raw", False)]
     if samples[0].rule is not None:
         kinds.insert(0, (f"normalized by {result.options.normalize}", True))
+    pooled = np.concatenate([s.stratified.errors for s in samples])
+    top = float(np.quantile(pooled, EDF_PANEL_TOP))
     panels = []
     for k, (label, normalized) in enumerate(kinds):
         curves = []
         for i, s in enumerate(samples):
             b = measure.band(s, grid, np.random.SeedSequence([seed, 3, k, i]), normalized)
             curves.append(figures.Curve(s.name, grid, b.estimate, b.lower, b.upper))
-        panels.append(figures.Panel(f"error EDFs ({label})", tuple(curves)))
+        for title, xlim in (
+            (f"error EDFs ({label}), up to the pooled {EDF_PANEL_TOP:g} quantile", (grid[0], top)),
+            (f"error EDFs ({label}), full range", None),
+        ):
+            panels.append(figures.Panel(title, tuple(curves), xlim=xlim))
     return panels
 
 
@@ -77,9 +84,9 @@ def range_and_trend_panels(
     frame = result.frame
     xcol = result.options.normalize if result.options.normalize != "none" else "flops"
     ranges, trends, skipped = [], [], []
-    for p_i, name in enumerate(result.options.params):
+    for name in result.options.params:
         values_all = param_values(frame, name)
-        for s_i, space in enumerate(s.name for s in result.samples):
+        for space in (s.name for s in result.samples):
             mask = (frame["space"] == space).to_numpy()
             v, e = values_all[mask], frame["err"].to_numpy(dtype=float)[mask]
             x = pd.to_numeric(frame.loc[mask, xcol], errors="coerce").to_numpy(dtype=float)
@@ -87,8 +94,7 @@ def range_and_trend_panels(
             if ok.sum() < 4 or np.ptp(v[ok]) == 0:
                 skipped.append(f"{name} in {space}: not varied or missing")
                 continue
-            seed = np.random.SeedSequence([result.options.seed, 4, p_i, s_i])
-            gr = measure.good_range(v[ok], e[ok], seed)
+            gr = measure.good_range(v[ok], e[ok])
             ranges.append(
                 figures.RangePanel(
                     f"{space}: {name}", name, v[ok], e[ok], gr.low, gr.high, gr.median
@@ -146,7 +152,9 @@ def render(result: ComparisonResult) -> str:
         htmldoc.figure(
             figures.to_png(figures.panels_figure(edf_panels(result), ncols=2)),
             "Error EDFs with pointwise 95% bootstrap bands: complexity-normalized (weights "
-            "recomputed in every resample) and raw.",
+            "recomputed in every resample) and raw; left: up to the pooled "
+            f"{EDF_PANEL_TOP:g} quantile of the errors, where the decision lies; right: every "
+            "error.",
         ),
     ]
     wframe = _weighted_frame(result)

@@ -50,6 +50,7 @@ class Panel:
     xlabel: str = "error (%)"
     ylabel: str = "cumulative prob."
     xlim: tuple[float, float] | None = None
+    markers: tuple[float, ...] = ()
 
 
 @contextmanager
@@ -97,6 +98,8 @@ def _draw_curves(ax, panel: Panel, colors: dict[str, tuple]) -> None:
             drawstyle="steps-post" if curve.steps else "default",
             linewidth=1.5,
         )
+    for x in panel.markers:
+        ax.axvline(x, color="0.3", linestyle=":", linewidth=1.0)
     if panel.xlim is not None:
         ax.set_xlim(*panel.xlim)
     ax.set_title(panel.title)

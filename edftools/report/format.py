@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 
 def _missing(value: float | None) -> bool:
@@ -39,3 +40,26 @@ def sci(value: float | None, digits: int = 2) -> str:
         return f"{value:,.0f}"
     mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
     return f"{mantissa}e{int(exponent)}"
+
+
+_SUB = str.maketrans("0123456789+-=()aeoxhklmnpstijruv", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼᵣᵤᵥ")
+_SUP = str.maketrans("0123456789+-=()n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ")
+_SCRIPT = re.compile(r"([_^])(\{[^{}]*\}|[A-Za-z0-9])")
+
+
+def readable_formula(text: str) -> str:
+    """TeX-style sub/superscripts as Unicode text a reader reads: ``b_{i+1} = b_i`` →
+    ``b₍ᵢ₊₁₎ = bᵢ``, ``(16·128)^4`` → ``(16·128)⁴``. A script with a character Unicode has no
+    sub/superscript for is left as written."""
+
+    def convert(match: re.Match[str]) -> str:
+        mark, body = match.group(1), match.group(2).strip("{}")
+        table = _SUB if mark == "_" else _SUP
+        converted = body.translate(table)
+        if any(ch == orig for ch, orig in zip(converted, body, strict=True) if not ch.isspace()):
+            return match.group(0)
+        if mark == "_" and len(body) > 1:
+            return "₍" + converted + "₎"
+        return converted
+
+    return _SCRIPT.sub(convert, text)

@@ -1,10 +1,12 @@
 """Sequential restriction testing: the A → B → C → D → E → RegNetX refinement table.
 
-For each step of the chain (parent → restricted space) the two (normalized) error EDFs are
-compared with a two-sided test; the p-values of all steps are Holm-adjusted together, and a
-verdict (improves / no loss / worse / inconclusive) is given per step from the adjusted test,
-the direction of the largest EDF difference, and the bootstrap upper bound of the restricted
-space's worst deficit sup_e(F_parent − F_restricted) against the margin.
+Each step of the chain (parent → restricted space) gets a verdict from
+:func:`edftools.stats.family_test`: one-sided KS tests both ways (is the restricted space better
+somewhere? worse somewhere?) and the no-loss equivalence test against the margin, on
+complexity-normalized EDFs (permutations within complexity bins), all 3·m hypotheses of the
+m steps under one Shaffer–Holm step-down so the family-wise error is ≤ α. An inconclusive step
+says how many models per space would decide it, from :func:`edftools.stats.plan` run on the
+parent space as a pilot (never from the observed difference).
 """
 
 from __future__ import annotations
@@ -17,21 +19,23 @@ import numpy as np
 import pandas as pd
 
 from edftools.errors import StoreError
-from edftools.report import measure, verdict
+from edftools.report import measure
 from edftools.report.data import DEFAULT_CHAIN, DEFAULT_ERROR_COLUMN, select_runs
-from edftools.report.format import ci, num, pvalue, sci
+from edftools.report.format import ci, num, pvalue, readable_formula, sci
+from edftools.stats import Margin, PlanResult, StepResult
+from edftools.stats.verdicts import INCONCLUSIVE
 
 BEST_K = 32
 
 
 @dataclass(frozen=True)
 class RefineOptions:
-    """Settings of a refinement analysis (all shown in the report's footnote)."""
+    """Settings of a refinement analysis (all shown in the report's footnotes)."""
 
     chain: tuple[str, ...] = DEFAULT_CHAIN
     normalize: str = "flops"
     bins: int = measure.DEFAULT_BINS
-    margin: float = 0.05
+    margin: Margin = field(default_factory=Margin)
     alpha: float = 0.05
     error_column: str = DEFAULT_ERROR_COLUMN
     sweep: str | None = None
@@ -41,7 +45,13 @@ class RefineOptions:
 
 @dataclass(frozen=True)
 class RefineRow:
-    """One row of the refinement table (the first space of the chain has no test)."""
+    """One row of the refinement table (the first space of the chain has no test).
+
+    ``d_better``/``d_worse``: one-sided KS D+ = sup(F_R − F_P), D− = sup(F_P − F_R);
+    ``loss``: the largest loss in the margin's unit; ``p_*``: raw p-values; ``p_*_adj``: after
+    Shaffer–Holm over the chain; ``n_needed``: models per space that would decide an
+    inconclusive step (``stats.plan``).
+    """
 
     space: str
     parent: str | None
@@ -60,39 +70,44 @@ class RefineRow:
     best_of_k: float
     best_of_k_low: float
     best_of_k_high: float
-    ks_d: float | None = None
-    p_value: float | None = None
-    p_holm: float | None = None
-    gain: float | None = None
-    deficit: float | None = None
-    deficit_upper: float | None = None
+    d_better: float | None = None
+    d_worse: float | None = None
+    loss: float | None = None
+    p_better: float | None = None
+    p_worse: float | None = None
+    p_no_loss: float | None = None
+    p_better_adj: float | None = None
+    p_worse_adj: float | None = None
+    p_no_loss_adj: float | None = None
+    n_perm: int | None = None
+    borderline: bool = False
     verdict: str = "baseline"
+    note: str = ""
     n_needed: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (NaN → None)."""
-        out = asdict(self)
-        return {k: _finite_or_none(v) for k, v in out.items()}
+        return {k: _finite_or_none(v) for k, v in asdict(self).items()}
 
 
 @dataclass(frozen=True, eq=False)
 class RefineResult:
-    """The table rows, the options, and what the figures need."""
+    """The table rows, the options, the step results, and what the figures need."""
 
     rows: tuple[RefineRow, ...]
     options: RefineOptions
     frame: pd.DataFrame
     samples: tuple[measure.SpaceSample, ...]
     summaries: tuple[Any, ...] = field(repr=False)
+    steps: tuple[StepResult, ...] = field(repr=False, default=())
+    plans: tuple[PlanResult | None, ...] = field(repr=False, default=())
 
 
 def static_table() -> dict[str, dict[str, Any]]:
     """The static half of the table, by space name, from ``edftools.spaces.space_table()``."""
     from edftools.spaces import space_table
 
-    table = space_table()
-    records = table.to_dict("records") if hasattr(table, "to_dict") else list(table)
-    return {str(r["name"]): dict(r) for r in records}
+    return {str(r["name"]): dict(r) for r in space_table()}
 
 
 def _seed(seed: int, *keys: int) -> np.random.SeedSequence:
@@ -102,10 +117,9 @@ def _seed(seed: int, *keys: int) -> np.random.SeedSequence:
 def refine(runs: pd.DataFrame, options: RefineOptions | None = None) -> RefineResult:
     """Run the chain of restriction tests on a runs frame (from ``Store.runs_frame``).
 
-    Per step i (parent P = chain[i−1], restricted R = chain[i]): D = sup|F_R − F_P| with
-    p-value (``measure.step_test``), Holm-adjusted over all steps; the verdict from
-    :func:`edftools.report.verdict.step_verdict`; for an inconclusive step the models per
-    space that detect a sup-norm difference of max(margin, D) with power 0.8 at level α/m.
+    Per step i (parent P = chain[i−1], restricted R = chain[i]) the verdict of
+    :func:`edftools.stats.family_test` over the whole chain; for an inconclusive step the
+    models per space that would decide it (:func:`measure.models_needed`).
     """
     opts = options or RefineOptions()
     if len(opts.chain) < 2:
@@ -115,11 +129,14 @@ def refine(runs: pd.DataFrame, options: RefineOptions | None = None) -> RefineRe
     summaries = [
         measure.summarize(s, _seed(opts.seed, 1, i), opts.n_boot) for i, s in enumerate(samples)
     ]
-    tests = [
-        measure.step_test(samples[i - 1], samples[i], _seed(opts.seed, 2, i), opts.n_boot)
-        for i in range(1, len(samples))
+    pairs = [(samples[i - 1], samples[i]) for i in range(1, len(samples))]
+    steps = measure.verdicts(pairs, opts.margin, opts.alpha, _seed(opts.seed, 2))
+    plans: list[PlanResult | None] = [
+        measure.models_needed(p, opts.margin, opts.alpha, len(steps), opts.seed + i)
+        if step.verdict == INCONCLUSIVE
+        else None
+        for i, ((p, _), step) in enumerate(zip(pairs, steps, strict=True))
     ]
-    p_holm, rejected = verdict.holm([t.p_value for t in tests], opts.alpha)
     static = static_table()
     rows = []
     for i, (sample, summ) in enumerate(zip(samples, summaries, strict=True)):
@@ -145,25 +162,31 @@ def refine(runs: pd.DataFrame, options: RefineOptions | None = None) -> RefineRe
             "best_of_k_high": best.high,
         }
         if i:
-            t = tests[i - 1]
-            word = verdict.step_verdict(
-                bool(rejected[i - 1]), t.gain, t.deficit, t.deficit_upper, opts.margin
-            )
-            needed = None
-            if word == verdict.INCONCLUSIVE:
-                needed = measure.models_needed(t, opts.margin, opts.alpha / len(tests))
-            row.update(
-                ks_d=t.ks_d,
-                p_value=t.p_value,
-                p_holm=float(p_holm[i - 1]),
-                gain=t.gain,
-                deficit=t.deficit,
-                deficit_upper=t.deficit_upper,
-                verdict=word,
-                n_needed=needed,
-            )
+            row.update(step_fields(steps[i - 1], plans[i - 1]))
         rows.append(RefineRow(**row))
-    return RefineResult(tuple(rows), opts, frame, tuple(samples), tuple(summaries))
+    return RefineResult(
+        tuple(rows), opts, frame, tuple(samples), tuple(summaries), tuple(steps), tuple(plans)
+    )
+
+
+def step_fields(step: StepResult, plan: PlanResult | None) -> dict[str, Any]:
+    """The row fields of one step's result (and its plan when inconclusive)."""
+    return {
+        "d_better": step.better,
+        "d_worse": step.worse,
+        "loss": step.loss,
+        "p_better": step.p_better,
+        "p_worse": step.p_worse,
+        "p_no_loss": step.p_no_loss,
+        "p_better_adj": step.adjusted[0],
+        "p_worse_adj": step.adjusted[1],
+        "p_no_loss_adj": step.adjusted[2],
+        "n_perm": step.n_perm,
+        "borderline": step.borderline,
+        "verdict": step.verdict,
+        "note": step.note,
+        "n_needed": None if plan is None else plan.n,
+    }
 
 
 def _finite_or_none(value: Any) -> Any:
@@ -178,30 +201,43 @@ def _float_or_none(value: Any) -> float | None:
     return None if value is None or value != value else float(value)
 
 
-HEADERS: tuple[str, ...] = (
-    "space",
-    "restriction",
-    "dim",
-    "combinations",
-    "total (paper)",
-    "exact total",
-    "n",
-    "min error",
-    "mean error",
-    "median error [95% CI]",
-    "KS D (p; Holm p)",
-    f"best of {BEST_K} [95% CI]",
-    "verdict",
-)
+def headers(margin: Margin) -> tuple[str, ...]:
+    """The table's column headers (the loss column names the margin's unit)."""
+    unit = "pp" if margin.unit == "pp" else "EDF"
+    return (
+        "space",
+        "restriction",
+        "dim",
+        "combinations",
+        "total (paper)",
+        "exact total",
+        "n",
+        "min error",
+        "mean error",
+        "median error [95% CI]",
+        f"best of {BEST_K} [95% CI]",
+        "better: KS D+ (adj. p)",
+        "worse: KS D− (adj. p)",
+        f"largest loss, {unit} (no-loss adj. p)",
+        "verdict",
+    )
 
 
-def verdict_text(row: RefineRow) -> str:
-    """The verdict cell: the word, plus the models per space needed when inconclusive."""
-    if row.verdict == verdict.INCONCLUSIVE and row.n_needed:
-        return f"inconclusive (n ≈ {row.n_needed:,} per space)"
+def verdict_text(row: RefineRow, margin: Margin) -> str:
+    """The verdict cell: the word, qualified when borderline, inconclusive or noted."""
     if row.verdict == "baseline":
         return "—"
-    return row.verdict
+    word = row.verdict
+    if row.verdict == INCONCLUSIVE:
+        need = (
+            f"n ≈ {row.n_needed:,} per space"
+            if row.n_needed
+            else "more than 20,000 models per space"
+        )
+        word = f"inconclusive ({row.note + '; ' if row.note else ''}{need})"
+    if row.borderline:
+        word += " (borderline: a p-value within Monte-Carlo error of its threshold)"
+    return word
 
 
 def restriction_step(restriction: str, parent_restriction: str | None) -> str:
@@ -218,47 +254,65 @@ def restriction_step(restriction: str, parent_restriction: str | None) -> str:
     return restriction
 
 
-def table_cells(rows: Sequence[RefineRow]) -> list[list[str]]:
+def table_cells(rows: Sequence[RefineRow], margin: Margin) -> list[list[str]]:
     """The table's rows as formatted strings (shared by Markdown and HTML)."""
     out = []
     for i, r in enumerate(rows):
         parent = rows[i - 1].restriction if i else None
-        test = "—"
-        if r.ks_d is not None:
-            test = f"{num(r.ks_d, 3)} ({pvalue(r.p_value)}; Holm {pvalue(r.p_holm)})"
+        tests = ["—", "—", "—"]
+        if r.d_better is not None:
+            digits = 2 if margin.unit == "pp" else 3
+            tests = [
+                f"{num(r.d_better, 3)} ({pvalue(r.p_better_adj)})",
+                f"{num(r.d_worse, 3)} ({pvalue(r.p_worse_adj)})",
+                f"{num(r.loss, digits)} ({pvalue(r.p_no_loss_adj)})",
+            ]
         out.append(
             [
                 r.space,
-                restriction_step(r.restriction, parent),
+                readable_formula(restriction_step(r.restriction, parent)),
                 "—" if r.dim is None else str(r.dim),
-                r.combinations or "—",
+                readable_formula(r.combinations) or "—",
                 sci(r.paper_total),
                 sci(r.exact_total, digits=3),
                 str(r.n),
                 num(r.min_error),
                 num(r.mean_error),
                 f"{num(r.median_error)} {ci(r.median_low, r.median_high)}",
-                test,
                 f"{num(r.best_of_k)} {ci(r.best_of_k_low, r.best_of_k_high)}",
-                verdict_text(r),
+                *tests,
+                verdict_text(r, margin),
             ]
         )
     return out
 
 
 def footnotes(result: RefineResult) -> list[str]:
-    """The table's footnotes: error column, normalization, test, Holm, margin, seeds."""
+    """The table's footnotes: error column, normalization, tests, multiplicity, margin, seeds."""
     o = result.options
     m = max(0, len(result.rows) - 1)
     rule = result.samples[0].rule
     if rule is None:
         norm = "plain EDFs (no complexity normalization)"
+        ks = "one-sided KS tests (scipy.stats.ks_2samp)"
     else:
         lo, hi = rule.range
         norm = (
             f"EDFs normalized by {o.normalize}: {o.bins} linear bins over ({lo:.4g}, {hi:.4g}), "
             "the range every space covers; each bin carries mass 1/K (NDS)"
         )
+        ks = (
+            "one-sided KS tests with permutation p-values, the space labels permuted within "
+            "each complexity bin (exact under equal error distributions within bins)"
+        )
+    unit = (
+        f"{o.margin.value:g} error points at every quantile level in "
+        f"[{o.margin.q_range[0]:g}, {o.margin.q_range[1]:g}] of the normalized EDF "
+        "(largest loss = max over those levels of Q_restricted − Q_parent)"
+        if o.margin.unit == "pp"
+        else f"{o.margin.value:g} of EDF mass at every error (largest loss = sup of "
+        "F_parent − F_restricted)"
+    )
     return [
         "restriction, dim, combinations, total (paper), exact total: the spaces at the paper's "
         "full size (ImageNet, 4 stages; `edftools spaces`); every other column is measured on "
@@ -272,17 +326,27 @@ def footnotes(result: RefineResult) -> list[str]:
         )
         + ", %); n = models inside the normalization range.",
         norm + ".",
-        "KS D: two-sample Kolmogorov–Smirnov statistic sup|F_restricted − F_parent| between each "
-        "space and the one above it; p-values Holm-adjusted over the "
-        f"{m} steps of the chain (family-wise error ≤ α = {o.alpha:g}).",
-        f"Verdicts: improves = Holm-significant and the restricted EDF lies above its parent's; "
-        f"no loss = the bootstrap 95% upper bound of sup_e(F_parent − F_restricted) is below the "
-        f"margin {o.margin:g}; worse = Holm-significant deficit; inconclusive = neither, with the "
-        "models per space that would settle it if the observed difference were the truth: the "
-        f"fewer of those that detect D with power 0.8 at level α/{m} and those that bring the "
-        "deficit bound below the margin.",
-        f"CIs: percentile bootstrap ({o.n_boot} resamples, seed {o.seed}); best of {BEST_K} = "
-        f"expected lowest error of {BEST_K} models drawn at random (NDS random-search curve).",
+        f'Tests per step: better = {ks} of "nowhere better" (D+ = sup(F_restricted − '
+        f'F_parent)); worse = the same of "nowhere worse" (D− = sup(F_parent − '
+        f"F_restricted)); no loss = an intersection–union z-test that the restricted space "
+        f"loses less than the margin, {unit}.",
+        f"Error control: the 3 hypotheses of each of the {m} steps ({3 * m} in all) go through "
+        "one Holm step-down with Shaffer's logical limit (at most 2 per step can be true), so "
+        f"the probability of any false better, worse or no-loss claim in the table is ≤ "
+        f"α = {o.alpha:g}. Adjusted p-values are shown.",
+        "Verdicts: improves = better somewhere, worse nowhere, and no loss beyond the margin; "
+        "no loss = no loss beyond the margin, neither better nor worse; worse = worse "
+        "somewhere, better nowhere; mixed = better somewhere and worse elsewhere (crossing "
+        "EDFs); inconclusive = none of these, with the models per space that would decide the "
+        "step with probability 0.8 (no loss if the spaces are equal, improves if the "
+        "restricted space is better by the margin), simulated from the parent space as a "
+        "pilot by `edftools plan`, never from the observed difference.",
+        f"Monte Carlo: at least 999 permutations per step, 4× more (up to 19,999) while a "
+        f"p-value is within 3 Monte-Carlo standard errors of its threshold (borderline if "
+        f"still so); CIs: percentile "
+        f"bootstrap ({o.n_boot} resamples, normalization weights recomputed in each, seed "
+        f"{o.seed}); best of {BEST_K} = expected lowest error of {BEST_K} models drawn at "
+        "random (NDS random-search curve).",
     ]
 
 
@@ -290,7 +354,10 @@ def to_markdown(result: RefineResult) -> str:
     """The refinement table as Markdown with its footnotes."""
     from edftools.report.htmldoc import md_table
 
-    lines = ["## Refinement table", "", md_table(HEADERS, table_cells(result.rows)), ""]
+    table = md_table(
+        headers(result.options.margin), table_cells(result.rows, result.options.margin)
+    )
+    lines = ["## Refinement table", "", table, ""]
     lines += [f"{i}. {md_text(t)}" for i, t in enumerate(footnotes(result), 1)]
     return "\n".join(lines) + "\n"
 
@@ -302,5 +369,5 @@ def md_text(text: str) -> str:
 
 def to_json(result: RefineResult) -> list[dict[str, Any]]:
     """The rows as JSON objects (keys include space, restriction, dim, paper_total,
-    exact_total, n, min_error, mean_error, ks_d, p_value, verdict)."""
+    exact_total, n, min_error, mean_error, d_better, d_worse, loss, p_*, verdict)."""
     return [r.to_json() for r in result.rows]

@@ -11,11 +11,11 @@ import pandas as pd
 
 from edftools.report import figures, htmldoc, measure
 from edftools.report.data import growth
-from edftools.report.refine import HEADERS, RefineResult, footnotes, table_cells
+from edftools.report.refine import RefineResult, footnotes, headers, table_cells
 
 #: Models per space whose e_fit is computed (a seeded subsample: the fit is a grid search,
 #: ~15 ms per model batched).
-EFIT_MAX_PER_SPACE = 150
+EFIT_MAX_PER_SPACE = 60
 EFIT_SPACES: tuple[str, ...] = ("AnyNetX_C", "AnyNetX_D", "AnyNetX_E")
 
 
@@ -48,27 +48,33 @@ TIED: dict[str, TiedParameter] = {
 }
 
 
-#: EDF panels end where both EDFs have reached this level (the long tail of failed models
-#: would otherwise squeeze the informative low-error region into a corner).
-EDF_PANEL_TOP = 0.95
+#: EDF panels show errors up to this quantile of the pooled models of the two spaces, where the
+#: decision lies (the long tail of failed models would squeeze it into a corner); the full range
+#: is in the second figure.
+EDF_PANEL_TOP = 0.9
 
 
-def _error_at(grid: np.ndarray, edf: np.ndarray, level: float) -> float:
-    """The first grid error where the EDF reaches ``level`` (the grid's end if it never does)."""
-    reached = np.flatnonzero(edf >= level)
-    return float(grid[reached[0]] if reached.size else grid[-1])
-
-
-def edf_panels(result: RefineResult) -> list[figures.Panel]:
-    """One panel per step: the parent's and the restricted space's (normalized) EDFs with
-    pointwise 95% bootstrap bands on a common grid, shown up to the error where both EDFs
-    reach :data:`EDF_PANEL_TOP`."""
+def edf_bands(result: RefineResult) -> tuple[np.ndarray, list]:
+    """The common error grid and each space's pointwise 95% band of its normalized EDF."""
     samples = result.samples
     grid = measure.error_grid(samples)
     seed = result.options.seed
     bands = [
         measure.band(s, grid, np.random.SeedSequence([seed, 3, i])) for i, s in enumerate(samples)
     ]
+    return grid, bands
+
+
+def edf_panels(
+    result: RefineResult, grid: np.ndarray, bands: list, full_range: bool = False
+) -> list[figures.Panel]:
+    """One panel per step: the parent's and the restricted space's (normalized) EDFs with
+    pointwise 95% bootstrap bands (:func:`edf_bands`), titled with the step's verdict and
+    margin, shown up to the pooled :data:`EDF_PANEL_TOP` quantile (or the full range); where
+    both one-sided tests found a difference (mixed), the errors where the EDFs cross are
+    marked."""
+    samples = result.samples
+    margin = result.options.margin
     panels = []
     for i in range(1, len(samples)):
         row = result.rows[i]
@@ -76,9 +82,18 @@ def edf_panels(result: RefineResult) -> list[figures.Panel]:
             figures.Curve(samples[j].name, grid, bands[j].estimate, bands[j].lower, bands[j].upper)
             for j in (i - 1, i)
         )
-        reached = [_error_at(grid, c.y, EDF_PANEL_TOP) for c in curves]
-        title = f"{samples[i - 1].name} → {samples[i].name}: {row.verdict}"
-        panels.append(figures.Panel(title, curves, xlim=(float(grid[0]), max(reached))))
+        pooled = np.concatenate([samples[j].stratified.errors for j in (i - 1, i)])
+        top = float(grid[-1]) if full_range else float(np.quantile(pooled, EDF_PANEL_TOP))
+        crossings: tuple[float, ...] = ()
+        if row.verdict == "mixed":
+            diff = curves[1].y - curves[0].y
+            sign = np.sign(diff)
+            flips = np.flatnonzero((sign[1:] != sign[:-1]) & (sign[1:] != 0) & (sign[:-1] != 0))
+            crossings = tuple(float(grid[k + 1]) for k in flips)
+        title = (
+            f"{samples[i - 1].name} → {samples[i].name}: {row.verdict}\nmargin {margin.describe()}"
+        )
+        panels.append(figures.Panel(title, curves, xlim=(float(grid[0]), top), markers=crossings))
     return panels
 
 
@@ -98,9 +113,7 @@ def good_range_panels(result: RefineResult) -> list[figures.RangePanel]:
         ok = np.isfinite(values)
         if ok.sum() < 4:
             continue
-        gr = measure.good_range(
-            values[ok], errors[ok], np.random.SeedSequence([result.options.seed, 4, i])
-        )
+        gr = measure.good_range(values[ok], errors[ok])
         panels.append(
             figures.RangePanel(
                 title=f"{space}: {tied.label}",
@@ -149,25 +162,34 @@ def efit_frame(result: RefineResult) -> pd.DataFrame:
 def render(result: RefineResult) -> str:
     """The complete self-contained HTML report."""
     o = result.options
+    grid, bands = edf_bands(result)
     blocks = [
         htmldoc.paragraph(
             f"Chain {' → '.join(s.name for s in result.samples)}; error column "
-            f"{o.error_column}; normalization {o.normalize} ({o.bins} bins); margin {o.margin:g}; "
+            f"{o.error_column}; normalization {o.normalize} ({o.bins} bins); margin "
+            f"{o.margin.describe()}; "
             f"seed {o.seed}."
         ),
         htmldoc.heading("Refinement table"),
         htmldoc.table(
-            HEADERS,
-            table_cells(result.rows),
+            headers(o.margin),
+            table_cells(result.rows, o.margin),
             table_id="refinement-table",
-            verdict_column=len(HEADERS) - 1,
+            verdict_column=len(headers(o.margin)) - 1,
         ),
         htmldoc.bullet_list(footnotes(result)),
         htmldoc.heading("EDFs along the chain"),
         htmldoc.figure(
-            figures.to_png(figures.panels_figure(edf_panels(result))),
+            figures.to_png(figures.panels_figure(edf_panels(result, grid, bands))),
             "Normalized error EDFs of each space and its parent, with pointwise 95% bootstrap "
-            "bands (normalization weights recomputed in every resample).",
+            "bands (normalization weights recomputed in every resample), up to the pooled "
+            f"{EDF_PANEL_TOP:g} quantile of the two spaces' errors, where the decision lies; "
+            "dotted lines mark where the EDFs of a mixed step cross.",
+        ),
+        htmldoc.heading("EDFs along the chain, full error range"),
+        htmldoc.figure(
+            figures.to_png(figures.panels_figure(edf_panels(result, grid, bands, True))),
+            "The same EDFs over every error, failed-to-train models included.",
         ),
     ]
     ranges = good_range_panels(result)

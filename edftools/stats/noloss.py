@@ -116,7 +116,7 @@ def largest_loss(parent: Stratified, restricted: Stratified, margin: Margin) -> 
 
 def no_loss_test(parent: Stratified, restricted: Stratified, margin: Margin) -> NoLossTest:
     """Intersection–union z-test of "the restricted space loses less than the margin"."""
-    from scipy.stats import norm
+    from scipy.special import ndtr
 
     if margin.unit == "pp":
         lo, hi = quantiles(parent, np.asarray(margin.q_range))
@@ -131,7 +131,7 @@ def no_loss_test(parent: Stratified, restricted: Stratified, margin: Margin) -> 
     j = int(np.argmin(z))
     return NoLossTest(
         loss=largest_loss(parent, restricted, margin),
-        pvalue=float(norm.sf(z[j])),
+        pvalue=float(ndtr(-z[j])),
         z_min=float(z[j]),
         weakest=float(x[j]),
         margin=margin,

@@ -11,8 +11,9 @@ step-down procedure with Shaffer's divisors t_j = min(2m, 3m − j + 1)
 
 Monte-Carlo control: permutation p-values start from ``n_perm`` permutations; while one lies
 within 3 Monte-Carlo standard errors of its own critical value, its step gets 4× more
-permutations, up to ``max_perm``. A step still that close at ``max_perm`` is flagged
-``borderline`` (its verdict could change with the permutation seed).
+permutations, up to ``max_perm`` (and a budget of :data:`WORK_BUDGET` cell draws for all
+the extra permutations together). A step still that close is flagged ``borderline`` (its
+verdict could change with the permutation seed).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ from edftools.stats.verdicts import step_verdict, verdict_note
 DEFAULT_N_PERM = 999
 DEFAULT_MAX_PERM = 19_999
 MC_Z = 3.0
+#: Extra permutations for Monte-Carlo control stop after this many hypergeometric cell draws
+#: (about 2 s here): small studies get up to ``max_perm``, NDS-size ones are flagged sooner.
+WORK_BUDGET = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -107,9 +111,12 @@ class _Pair:
         else:
             self.ks = scipy_pair_test(parent.errors, restricted.errors)
 
-    def extend(self, n_more: int) -> None:
-        if self.null is not None:
-            self.null.extend(n_more, self.rng)
+    def extend(self, n_more: int) -> int:
+        """Draw ``n_more`` permutations; returns their cost in cell draws."""
+        if self.null is None:
+            return 0
+        self.null.extend(n_more, self.rng)
+        return n_more * self.null.cells_per_draw
 
     @property
     def test(self) -> PairTest:
@@ -151,16 +158,16 @@ def family_test(
     for pair in state:
         pair.extend(n_perm)
     divisors = step_divisors(len(state))
-    drawn = n_perm
+    drawn, work = n_perm, 0
     while True:
         p = np.array([pair.pvalues() for pair in state]).ravel()
         se = np.array([pair.mc_se() for pair in state]).ravel()
         close = (se > 0) & (np.abs(p - thresholds(p, divisors, alpha)) < MC_Z * se)
-        if not close.any() or drawn >= max_perm:
+        if not close.any() or drawn >= max_perm or work >= WORK_BUDGET:
             break
         more = min(max_perm, 4 * (drawn + 1) - 1) - drawn
         for i in np.unique(np.flatnonzero(close) // 3):
-            state[i].extend(more)
+            work += state[i].extend(more)
         drawn += more
     _, adjusted = step_down(p, divisors, alpha)
     results = []

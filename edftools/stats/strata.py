@@ -154,5 +154,8 @@ def stratify_together(
     if complexities is None:
         return [unstratified(e, f"{n} errors") for e, n in zip(errors, names, strict=True)]
     comps = [as_sample(c, f"{n} complexity") for c, n in zip(complexities, names, strict=True)]
+    for e, c, n in zip(errors, comps, names, strict=True):
+        if np.size(e) != c.size:
+            raise StatsInputError(f"{n}: {c.size} complexities for {np.size(e)} errors")
     rule = Normalization(bins, common_range(comps), log=log)
     return [stratify(e, c, rule, n) for e, c, n in zip(errors, comps, names, strict=True)]

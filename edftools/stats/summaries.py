@@ -28,7 +28,7 @@ from edftools.stats.resample import Categories, categorize, original_edf, resamp
 from edftools.stats.strata import Stratified, stratify, unstratified
 
 DEFAULT_BEST_OF: tuple[int, ...] = tuple(range(1, 65))
-_SUMMARY_CELLS = 1024
+_SUMMARY_CELLS = 256
 _TINY = 1e-20
 _CHUNK_ENTRIES = 2_000_000
 
@@ -212,8 +212,9 @@ def summarize_stratified(
     """:func:`summarize` of a stratified sample, weights recomputed in every resample.
 
     The point estimates are exact. The resamples are exact draws too when the sample has at
-    most 2,048 distinct errors; above that, errors are grouped into 1,024 quantile cells, each
-    represented by its largest error (a resolution of 1/1,024 of the sample).
+    most 2,048 distinct errors; above that, errors are grouped into 256 quantile cells, each
+    represented by its largest error (a resolution of 1/256 of the sample, well inside the
+    intervals of a sample that large).
     """
     e = sample.errors
     points = np.unique(e)

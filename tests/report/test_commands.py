@@ -76,7 +76,7 @@ def test_compare_markdown_json_and_html(store: Path, tmp_path: Path, capsys) -> 
     )
     data = json.loads(out)
     assert code == 0 and {s["space"] for s in data["spaces"]} == {"AnyNetX_A", "AnyNetX_D"}
-    assert data["tests"][0]["p_value"] < 0.05
+    assert data["tests"][0]["p_two_sided"] < 0.05
 
 
 @pytest.mark.parametrize(

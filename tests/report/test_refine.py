@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 from report_synthetic import synthetic_runs
-from statsmodels.stats.multitest import multipletests
 
 from edftools.errors import StoreError
 from edftools.report import refine as R
+from edftools.stats import Margin
 
 JSON_KEYS = {
     "space",
@@ -21,8 +21,12 @@ JSON_KEYS = {
     "n",
     "min_error",
     "mean_error",
-    "ks_d",
-    "p_value",
+    "d_better",
+    "d_worse",
+    "loss",
+    "p_better_adj",
+    "p_worse_adj",
+    "p_no_loss_adj",
     "verdict",
 }
 
@@ -37,29 +41,34 @@ def test_identical_spaces_give_no_loss_and_shifts_give_direction() -> None:
     res = _refine(
         {"AnyNetX_A": 0.0, "AnyNetX_B": 0.0, "AnyNetX_C": -6.0, "AnyNetX_D": 0.0},
         n=1500,
-        margin=0.1,
+        margin=Margin(2.0),
         normalize="none",
     )
     verdicts = [r.verdict for r in res.rows]
     assert verdicts == ["baseline", "no loss", "improves", "worse"]
     b = res.rows[1]
-    assert b.deficit_upper < 0.1 and b.p_value > 0.01
+    assert b.loss < 2.0 and b.p_no_loss_adj < 0.05 and b.p_better_adj > 0.05
 
 
-def test_tiny_n_is_inconclusive_with_a_recommended_n() -> None:
+def test_tiny_n_is_inconclusive_with_a_planned_n() -> None:
     res = _refine({"AnyNetX_A": 0.0, "AnyNetX_B": -1.0}, n=12, normalize="none")
     row = res.rows[1]
     assert row.verdict == "inconclusive"
     assert row.n_needed is not None and row.n_needed > 12
-    assert f"{row.n_needed:,} per space" in R.table_cells(res.rows)[1][-1]
+    assert res.plans[0] is not None and res.plans[0].n == row.n_needed
+    assert f"{row.n_needed:,} per space" in R.table_cells(res.rows, res.options.margin)[1][-1]
 
 
-def test_holm_is_applied_over_the_chain() -> None:
+def test_the_family_is_every_hypothesis_of_the_chain() -> None:
+    from edftools.stats import step_down
+    from edftools.stats.multiplicity import step_divisors
+
     res = _refine({"AnyNetX_A": 0.0, "AnyNetX_B": -2.0, "AnyNetX_C": -2.0, "RegNetX": -5.0}, n=80)
-    raw = [r.p_value for r in res.rows[1:]]
-    expected = multipletests(raw, method="holm")[1]
-    np.testing.assert_allclose([r.p_holm for r in res.rows[1:]], expected)
-    assert "Holm-adjusted over the 3 steps" in R.to_markdown(res)
+    raw = [p for r in res.rows[1:] for p in (r.p_better, r.p_worse, r.p_no_loss)]
+    expected = step_down(raw, step_divisors(3))[1]
+    got = [p for r in res.rows[1:] for p in (r.p_better_adj, r.p_worse_adj, r.p_no_loss_adj)]
+    np.testing.assert_allclose(got, expected)
+    assert "the 3 hypotheses of each of the 3 steps (9 in all)" in R.to_markdown(res)
 
 
 def test_json_rows_have_the_keys_and_are_json() -> None:
@@ -68,7 +77,7 @@ def test_json_rows_have_the_keys_and_are_json() -> None:
     assert [r["space"] for r in rows] == ["AnyNetX_A", "AnyNetX_B"]
     for r in rows:
         assert set(r) >= JSON_KEYS
-    assert rows[0]["ks_d"] is None and rows[1]["ks_d"] > 0
+    assert rows[0]["d_better"] is None and rows[1]["d_better"] > 0
 
 
 def test_normalized_refine_is_deterministic() -> None:

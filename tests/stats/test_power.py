@@ -1,11 +1,11 @@
-"""Power of the KS test: asymptotic bound, simulation against scipy, models to settle."""
+"""Power of one KS test: asymptotic bound, simulation against scipy."""
 
 import numpy as np
 import pytest
 from scipy import stats
 
 from edftools.errors import StatsInputError
-from edftools.stats import models_to_settle, power
+from edftools.stats import power
 
 
 def test_asymptotic_solves_its_own_formula():
@@ -29,14 +29,6 @@ def test_asymptotic_is_a_lower_bound_and_simulation_matches_scipy():
     sim = power(n=n, delta=delta, method="simulation", n_sim=2000, seed=1).power
     assert abs(sim - scipy_power) < 0.06  # SE of the difference ≈ 2.2 pp
     assert power(n=n, delta=delta).power <= sim + 0.02
-
-
-def test_models_to_settle():
-    plan = models_to_settle(0.079, observed_deficit=0.02, margin=0.1)
-    assert plan.n_detect == power(delta=0.079).n
-    q = np.sqrt(np.log(20) / 2)
-    assert plan.n_equivalence == int(np.ceil(2 * (q / 0.08) ** 2))
-    assert models_to_settle(0.2, margin=0.1).n_equivalence is None
 
 
 @pytest.mark.parametrize(
