@@ -40,10 +40,15 @@ def holm(pvalues: Sequence[float], alpha: float = 0.05) -> tuple[np.ndarray, np.
     return reject, adjusted
 
 
+def shaffer_divisor(steps: int, rejected: int) -> int:
+    """t = min(2m, 3m − r): the most hypotheses of m steps that can still be true once r are
+    rejected (false)."""
+    return max(1, min(2 * steps, 3 * steps - rejected))
+
+
 def step_divisors(steps: int) -> np.ndarray:
     """Shaffer's t_j = min(2m, 3m − j + 1), j = 1 … 3m, for m steps of three hypotheses."""
-    j = np.arange(1, 3 * steps + 1)
-    return np.minimum(2 * steps, 3 * steps - j + 1)
+    return np.array([shaffer_divisor(steps, j - 1) for j in range(1, 3 * steps + 1)])
 
 
 def step_down(
@@ -62,11 +67,3 @@ def step_down(
     adjusted = np.empty_like(p)
     adjusted[order] = adjusted_sorted
     return adjusted <= check_level(alpha, "alpha"), adjusted
-
-
-def thresholds(pvalues: np.ndarray, divisors: np.ndarray, alpha: float) -> np.ndarray:
-    """Each hypothesis' own critical value α / t at its current rank (for Monte-Carlo control)."""
-    order = np.argsort(pvalues, kind="stable")
-    out = np.empty(pvalues.size)
-    out[order] = alpha / np.asarray(divisors, dtype=float)
-    return out

@@ -198,7 +198,7 @@ def _powers(pilot: _Pilot, n: int, level: float, n_sim: int, seed: Any) -> tuple
     from scipy.special import ndtri
 
     rng = np.random.default_rng(np.random.SeedSequence([*_entropy(seed), n]))
-    null_b, null_w, _ = _statistics(pilot, n, max(4 * n_sim, 2000), rng, 0.0)
+    null_b, null_w, _ = _statistics(pilot, n, max(4 * n_sim, 1500), rng, 0.0)
     crit_b = np.quantile(null_b, 1.0 - level, method="higher")
     crit_w = np.quantile(null_w, 1.0 - level, method="higher")
     z_crit = -ndtri(level)

@@ -18,7 +18,7 @@ verdict could change with the permutation seed).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,11 +26,18 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import check_count, check_level
-from edftools.stats.multiplicity import step_divisors, step_down, thresholds
+from edftools.stats.multiplicity import shaffer_divisor, step_divisors, step_down
 from edftools.stats.noloss import Margin, NoLossTest, no_loss_test
 from edftools.stats.pairtest import PairTest, WithinBinPermutation, scipy_pair_test
 from edftools.stats.strata import Stratified, stratify_together
-from edftools.stats.verdicts import step_verdict, verdict_note
+from edftools.stats.verdicts import (
+    IMPROVES,
+    MIXED,
+    NO_LOSS,
+    WORSE,
+    step_verdict,
+    verdict_note,
+)
 
 DEFAULT_N_PERM = 999
 DEFAULT_MAX_PERM = 19_999
@@ -81,7 +88,11 @@ class StepResult:
     @property
     def decisions(self) -> tuple[bool, bool, bool]:
         """(better, worse, no loss) after multiplicity control."""
-        return tuple(bool(p <= self.alpha) for p in self.adjusted)  # type: ignore[return-value]
+        return (
+            self.verdict in (IMPROVES, MIXED),
+            self.verdict in (WORSE, MIXED),
+            self.verdict in (IMPROVES, NO_LOSS),
+        )
 
     def __repr__(self) -> str:
         unit = "pp" if self.margin.unit == "pp" else ""
@@ -131,6 +142,57 @@ class _Pair:
         return t.mc_se_better, t.mc_se_worse, 0.0
 
 
+def decide(
+    state: Sequence[_Pair | None],
+    level: Callable[[int, int, int], float],
+    rejected: np.ndarray | None = None,
+    drawn: int = DEFAULT_N_PERM,
+    max_perm: int = DEFAULT_MAX_PERM,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sequentially rejective decisions over steps × (better, worse, no loss).
+
+    ``level(i, h, r)`` is the critical value of hypothesis h of step i once r hypotheses of
+    the family are rejected (non-decreasing in r); ``rejected`` holds hypotheses rejected
+    before (earlier looks); ``None`` steps are not tested. A hypothesis is rejected when its
+    p-value is ≤ its level at the current count, repeated until nothing changes (for
+    level = α / (number of hypotheses left) this is Holm's step-down). Permutation counts grow
+    (4×, to ``max_perm`` and :data:`WORK_BUDGET`) for a p-value within 3 Monte-Carlo SE of the
+    level that decides it. Returns (rejected, borderline per step, level per hypothesis).
+    """
+    m = len(state)
+    before = np.zeros((m, 3), dtype=bool) if rejected is None else rejected.copy()
+    active = np.array([pair is not None for pair in state])
+    work = 0
+    while True:
+        p = np.ones((m, 3))
+        se = np.zeros((m, 3))
+        for i, pair in enumerate(state):
+            if pair is not None:
+                p[i], se[i] = pair.pvalues(), pair.mc_se()
+        now = before.copy()
+        changed = True
+        while changed:
+            count = int(now.sum())
+            hits = [
+                (i, h)
+                for i in np.flatnonzero(active)
+                for h in range(3)
+                if not now[i, h] and p[i, h] <= level(i, h, count)
+            ]
+            changed = bool(hits)
+            for i, h in hits:
+                now[i, h] = True
+        total = int(now.sum())
+        own = np.array([[level(i, h, total - int(now[i, h])) for h in range(3)] for i in range(m)])
+        close = active[:, None] & ~before & (se > 0) & (np.abs(p - own) < MC_Z * se)
+        if not close.any() or drawn >= max_perm or work >= WORK_BUDGET:
+            return now, close.any(axis=1), own
+        more = min(max_perm, 4 * (drawn + 1) - 1) - drawn
+        for i in np.flatnonzero(close.any(axis=1)):
+            work += state[i].extend(more)  # type: ignore[union-attr]
+        drawn += more
+
+
 def family_test(
     pairs: Sequence[tuple[Stratified, Stratified]],
     margin: Margin | None = None,
@@ -142,8 +204,8 @@ def family_test(
     """Verdicts of several (parent, restricted) pairs with the family-wise error ≤ α.
 
     See the module docstring: 3 hypotheses per pair, one step-down over all of them with
-    Shaffer's divisors, permutation counts grown where a p-value is within Monte-Carlo error
-    of its critical value.
+    Shaffer's divisors (level α / t(r), t(r) = min(2m, 3m − r) after r rejections),
+    permutation counts grown where a p-value is within Monte-Carlo error of its level.
     """
     if not pairs:
         raise StatsInputError("give at least one (parent, restricted) pair")
@@ -151,52 +213,70 @@ def family_test(
     alpha = check_level(alpha, "alpha")
     n_perm = check_count(n_perm, "n_perm")
     max_perm = max(n_perm, check_count(max_perm, "max_perm"))
-    seeds = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    state = [
-        _Pair(p, r, margin, s) for (p, r), s in zip(pairs, seeds.spawn(len(pairs)), strict=True)
+    state = start_pairs(pairs, margin, seed, n_perm)
+    m = len(state)
+    rejected, borderline, _ = decide(
+        state, lambda i, h, r: alpha / shaffer_divisor(m, r), None, n_perm, max_perm
+    )
+    p = np.array([pair.pvalues() for pair in state]).ravel()
+    _, adjusted = step_down(p, step_divisors(m), alpha)
+    return [
+        step_result(pair, margin, alpha, rejected[i], borderline[i], adjusted[3 * i : 3 * i + 3])
+        for i, pair in enumerate(state)
     ]
-    for pair in state:
-        pair.extend(n_perm)
-    divisors = step_divisors(len(state))
-    drawn, work = n_perm, 0
-    while True:
-        p = np.array([pair.pvalues() for pair in state]).ravel()
-        se = np.array([pair.mc_se() for pair in state]).ravel()
-        close = (se > 0) & (np.abs(p - thresholds(p, divisors, alpha)) < MC_Z * se)
-        if not close.any() or drawn >= max_perm or work >= WORK_BUDGET:
-            break
-        more = min(max_perm, 4 * (drawn + 1) - 1) - drawn
-        for i in np.unique(np.flatnonzero(close) // 3):
-            work += state[i].extend(more)
-        drawn += more
-    _, adjusted = step_down(p, divisors, alpha)
-    results = []
-    for i, pair in enumerate(state):
-        adj = tuple(float(a) for a in adjusted[3 * i : 3 * i + 3])
-        better, worse, no_loss = (a <= alpha for a in adj)
-        t = pair.test
-        results.append(
-            StepResult(
-                verdict=step_verdict(better, worse, no_loss),
-                margin=margin,
-                better=t.better,
-                worse=t.worse,
-                loss=pair.noloss.loss,
-                p_better=t.p_better,
-                p_worse=t.p_worse,
-                p_no_loss=pair.noloss.pvalue,
-                p_two_sided=t.p_two_sided,
-                adjusted=adj,  # type: ignore[arg-type]
-                alpha=alpha,
-                n_parent=pair.parent.n,
-                n_restricted=pair.restricted.n,
-                n_perm=t.n_perm,
-                borderline=bool(close[3 * i : 3 * i + 3].any()),
-                method=t.method,
-                note=verdict_note(better, worse, no_loss),
-            )
-        )
-    return results
+
+
+def start_pairs(
+    pairs: Sequence[tuple[Stratified, Stratified] | None],
+    margin: Margin,
+    seed: Any,
+    n_perm: int = DEFAULT_N_PERM,
+) -> list[_Pair | None]:
+    """The statistics of each pair (``None`` stays ``None``), first ``n_perm`` permutations
+    drawn, each pair with its own seed spawned from ``seed``."""
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    out: list[_Pair | None] = []
+    for pair, child in zip(pairs, root.spawn(len(pairs)), strict=True):
+        if pair is None:
+            out.append(None)
+            continue
+        state = _Pair(pair[0], pair[1], margin, child)
+        state.extend(n_perm)
+        out.append(state)
+    return out
+
+
+def step_result(
+    pair: _Pair,
+    margin: Margin,
+    alpha: float,
+    rejected: np.ndarray,
+    borderline: bool,
+    adjusted: Sequence[float] | None = None,
+) -> StepResult:
+    """The :class:`StepResult` of one pair from its decisions (better, worse, no loss)."""
+    better, worse, no_loss = (bool(x) for x in rejected)
+    t = pair.test
+    adj = tuple(float(a) for a in adjusted) if adjusted is not None else (np.nan,) * 3
+    return StepResult(
+        verdict=step_verdict(better, worse, no_loss),
+        margin=margin,
+        better=t.better,
+        worse=t.worse,
+        loss=pair.noloss.loss,
+        p_better=t.p_better,
+        p_worse=t.p_worse,
+        p_no_loss=pair.noloss.pvalue,
+        p_two_sided=t.p_two_sided,
+        adjusted=adj,  # type: ignore[arg-type]
+        alpha=alpha,
+        n_parent=pair.parent.n,
+        n_restricted=pair.restricted.n,
+        n_perm=t.n_perm,
+        borderline=bool(borderline),
+        method=t.method,
+        note=verdict_note(better, worse, no_loss),
+    )
 
 
 def chain_test(

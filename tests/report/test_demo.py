@@ -49,3 +49,27 @@ def test_committed_refinement_table_regenerates_from_reference(tmp_path: Path) -
 
     runs = load_reference(tmp_path / "ref.duckdb", reference)
     assert refinement_markdown_file(refine(runs, RefineOptions())) == committed.read_text()
+
+
+def test_shipped_verdicts_do_not_depend_on_the_permutation_seed() -> None:
+    """The reference chain's verdicts under 4 permutation seeds: equal to seed 0's, or the
+    step is flagged borderline (``benchmarks/bench_verdict_seeds.py`` runs 20 seeds)."""
+    import numpy as np
+    import pandas as pd
+
+    from edftools.report import measure
+    from edftools.report.data import DEFAULT_CHAIN, select_runs
+    from edftools.stats import Margin
+
+    runs = pd.concat(
+        pd.read_parquet(f) for f in sorted((REPO / "data/reference").glob("*.parquet"))
+    )
+    frame, names = select_runs(runs, DEFAULT_CHAIN)
+    samples = measure.build_samples(frame, names)
+    pairs = [(samples[i - 1], samples[i]) for i in range(1, len(samples))]
+    runs_by_seed = [
+        measure.verdicts(pairs, Margin(), 0.05, np.random.SeedSequence([s, 2])) for s in range(4)
+    ]
+    for steps in runs_by_seed[1:]:
+        for first, other in zip(runs_by_seed[0], steps, strict=True):
+            assert first.verdict == other.verdict or first.borderline or other.borderline

@@ -1,0 +1,255 @@
+"""Group-sequential refinement: test the chain after every look, stop each step once decided.
+
+A sequential study trains models in rounds (looks) of ``look_every`` models per active space,
+up to ``max_n`` per space. After each look every undecided step is tested again on all its
+models so far. A step is decided, and frozen, when its verdict is "improves", "worse" or
+"mixed", or when it is "no loss" *and* a gain of the margin is excluded too (the no-loss test
+with the spaces' roles swapped, at level α·(g(t) − g(t')) per look, so a step that gains the
+margin is stopped as "no loss" with probability ≤ α over all its looks: a futility rule for
+"improves"; it never adds a claim, so it takes no share of the family's α). At ``max_n``
+every step is final. A space stops
+receiving models once every step it takes part in is decided.
+
+Error control over all steps *and* all looks (the family of the 3m hypotheses of m steps, see
+:mod:`edftools.stats.step`): each hypothesis spends its level over its looks with a
+Lan–DeMets spending function of the step's information fraction t = n / max_n
+(n = the smaller of the two spaces' model counts),
+
+    O'Brien–Fleming type:  g(t) = 2·(1 − Φ(z_{1−α/2} / √t)) / α      (little early, most late)
+    Pocock type:           g(t) = ln(1 + (e − 1)·t)                   (evenly)
+
+and at a look where its step has moved from fraction t' to t, hypothesis h of step i is
+rejected when
+
+    p_{i,h} ≤ α · (g(t) − g(t')) / min(2m, 3m − r),
+
+r = the hypotheses of the family rejected so far (earlier looks included): Shaffer–Holm
+recycling, as in the fixed design (:func:`edftools.stats.family_test`), with each hypothesis'
+level split over its looks by the spending increments. Rejections are final. Validity: until
+the first false rejection only false hypotheses are rejected, so r ≤ 3m − |T| and every true
+hypothesis is tested at ≤ α·Δg/|T| (|T| = the true ones, ≤ 2m); summing over its looks
+(Σ Δg ≤ 1) and over T gives P(any false rejection) ≤ α — for the superiority (better, worse)
+and the equivalence (no loss) hypotheses alike, whatever the correlation between looks
+(Bonferroni over looks: conservative, and needs no model of it). With a single look at
+t = 1 this is exactly the fixed design.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from edftools.errors import StatsInputError
+from edftools.stats._checks import check_count, check_level
+from edftools.stats.multiplicity import shaffer_divisor
+from edftools.stats.noloss import Margin, no_loss_test
+from edftools.stats.step import (
+    DEFAULT_MAX_PERM,
+    DEFAULT_N_PERM,
+    StepResult,
+    decide,
+    start_pairs,
+    step_result,
+)
+from edftools.stats.strata import Stratified
+from edftools.stats.verdicts import IMPROVES, INCONCLUSIVE, MIXED, NO_LOSS, WORSE
+
+Spending = Literal["obrien-fleming", "pocock"]
+SPENDING: tuple[str, ...] = ("obrien-fleming", "pocock")
+
+
+def spending_fraction(t: float, alpha: float, kind: Spending = "obrien-fleming") -> float:
+    """g(t): the share of a hypothesis' level spent by information fraction t (g(1) = 1)."""
+    t = min(max(float(t), 0.0), 1.0)
+    if t == 0.0:
+        return 0.0
+    if kind == "pocock":
+        return math.log1p((math.e - 1.0) * t)
+    from scipy.special import ndtr, ndtri
+
+    z = ndtri(1.0 - alpha / 2.0)
+    return min(1.0, float(2.0 * (1.0 - ndtr(z / math.sqrt(t)))) / alpha)
+
+
+@dataclass(frozen=True)
+class SequentialDesign:
+    """Looks every ``look_every`` models per active space, up to ``max_n`` per space,
+    family-wise error ``alpha`` spent with the ``spending`` function."""
+
+    look_every: int = 50
+    max_n: int = 500
+    alpha: float = 0.05
+    spending: Spending = "obrien-fleming"
+
+    def __post_init__(self) -> None:
+        check_count(self.look_every, "look_every")
+        check_count(self.max_n, "max_n")
+        if self.max_n < self.look_every:
+            raise StatsInputError(
+                f"max_n ({self.max_n}) must be at least look_every ({self.look_every})"
+            )
+        check_level(self.alpha, "alpha")
+        if self.spending not in SPENDING:
+            raise StatsInputError(f"spending must be one of {SPENDING}, got {self.spending!r}")
+
+    @property
+    def looks(self) -> tuple[int, ...]:
+        """The model counts per space at which the chain is tested."""
+        ks = range(1, math.ceil(self.max_n / self.look_every) + 1)
+        return tuple(min(self.max_n, k * self.look_every) for k in ks)
+
+    def spent(self, n: int) -> float:
+        """g(n / max_n)."""
+        return spending_fraction(n / self.max_n, self.alpha, self.spending)
+
+
+@dataclass(frozen=True)
+class LookRecord:
+    """One step at one look: counts, statistics, the levels used, the decisions so far."""
+
+    look: int
+    step: int
+    n_parent: int
+    n_restricted: int
+    fraction: float
+    result: StepResult
+    levels: tuple[float, float, float]
+    rejected: tuple[bool, bool, bool]
+    decided: bool
+
+    @property
+    def verdict(self) -> str:
+        """The step's verdict at this look."""
+        return self.result.verdict
+
+
+@dataclass
+class SequentialChain:
+    """The decisions of a sequential study so far; :meth:`look` tests the next look.
+
+    ``steps`` = m (the family is all 3m hypotheses); ``history`` holds every look's records.
+    """
+
+    steps: int
+    design: SequentialDesign
+    margin: Margin = field(default_factory=Margin)
+    seed: int = 0
+    n_perm: int = DEFAULT_N_PERM
+    max_perm: int = DEFAULT_MAX_PERM
+    rejected: np.ndarray = field(init=False)
+    spent: np.ndarray = field(init=False)
+    decided: list[bool] = field(init=False)
+    verdicts: list[str] = field(init=False)
+    history: list[LookRecord] = field(init=False, default_factory=list)
+    looks_done: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        check_count(self.steps, "steps")
+        self.rejected = np.zeros((self.steps, 3), dtype=bool)
+        self.spent = np.zeros(self.steps)
+        self.decided = [False] * self.steps
+        self.verdicts = [INCONCLUSIVE] * self.steps
+
+    @property
+    def active(self) -> list[int]:
+        """The steps still undecided."""
+        return [i for i, d in enumerate(self.decided) if not d]
+
+    @property
+    def finished(self) -> bool:
+        """Every step is decided."""
+        return all(self.decided)
+
+    def look(self, pairs: Sequence[tuple[Stratified, Stratified] | None]) -> list[LookRecord]:
+        """Test the undecided steps on their models so far (``pairs[i]`` for step i; ``None``
+        or a decided step is skipped) and record the look."""
+        if len(pairs) != self.steps:
+            raise StatsInputError(f"give one pair (or None) per step: {self.steps} steps")
+        self.looks_done += 1
+        use = [p if not self.decided[i] else None for i, p in enumerate(pairs)]
+        seed = np.random.SeedSequence([self.seed, self.looks_done])
+        state = start_pairs(use, self.margin, seed, self.n_perm)
+        now = np.zeros(self.steps)
+        for i, pair in enumerate(use):
+            if pair is not None:
+                now[i] = self.design.spent(min(pair[0].n, pair[1].n))
+        increment = np.maximum(now - self.spent, 0.0)
+        alpha, m = self.design.alpha, self.steps
+
+        def level(i: int, h: int, r: int) -> float:
+            return alpha * increment[i] / shaffer_divisor(m, r)
+
+        rejected, borderline, levels = decide(
+            state, level, self.rejected, self.n_perm, self.max_perm
+        )
+        self.rejected = rejected
+        records = []
+        for i, pair in enumerate(state):
+            if pair is None:
+                continue
+            self.spent[i] = now[i]
+            result = step_result(pair, self.margin, alpha, rejected[i], borderline[i])
+            self.verdicts[i] = result.verdict
+            futility = alpha * increment[i]
+            self.decided[i] = self._final(result, futility, now[i] >= 1.0, pair)
+            records.append(
+                LookRecord(
+                    look=self.looks_done,
+                    step=i,
+                    n_parent=pair.parent.n,
+                    n_restricted=pair.restricted.n,
+                    fraction=min(pair.parent.n, pair.restricted.n) / self.design.max_n,
+                    result=result,
+                    levels=tuple(float(x) for x in levels[i]),  # type: ignore[arg-type]
+                    rejected=tuple(bool(x) for x in rejected[i]),  # type: ignore[arg-type]
+                    decided=self.decided[i],
+                )
+            )
+        self.history.extend(records)
+        return records
+
+    def _final(self, result: StepResult, level: float, last: bool, pair: Any) -> bool:
+        """Whether a step's verdict is final (see the module docstring)."""
+        if last or result.verdict in (IMPROVES, WORSE, MIXED):
+            return True
+        if result.verdict != NO_LOSS:
+            return False
+        gain = no_loss_test(pair.restricted, pair.parent, self.margin)
+        return gain.pvalue <= level
+
+    def spaces_needed(self) -> set[int]:
+        """Indices of the chain's spaces that take part in an undecided step (step i joins
+        spaces i and i + 1)."""
+        return {j for i in self.active for j in (i, i + 1)}
+
+
+def simulate_chain(
+    draw: Any,
+    steps: int,
+    design: SequentialDesign,
+    margin: Margin | None = None,
+    seed: int = 0,
+    n_perm: int = DEFAULT_N_PERM,
+) -> tuple[SequentialChain, list[int]]:
+    """Run a sequential study of a chain of ``steps + 1`` spaces on simulated models.
+
+    ``draw(space, n)`` returns that space's first n models as a :class:`Stratified` sample
+    (the same models for the same n: a study adds models, it never redraws them). Returns
+    the chain (its verdicts and history) and the models used per space.
+    """
+    chain = SequentialChain(steps, design, margin or Margin(), seed, n_perm, n_perm)
+    counts = [0] * (steps + 1)
+    for n in design.looks:
+        needed = chain.spaces_needed()
+        for j in needed:
+            counts[j] = n
+        samples = [draw(j, counts[j]) if counts[j] else None for j in range(steps + 1)]
+        pairs = [(samples[i], samples[i + 1]) if i in chain.active else None for i in range(steps)]
+        chain.look(pairs)  # type: ignore[arg-type]
+        if chain.finished:
+            break
+    return chain, counts
