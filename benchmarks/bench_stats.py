@@ -5,6 +5,10 @@
    (vectorized, percentile) vs a plain resampling loop.
 2. Good range: 10,000 repetitions on 100,000 models (25% draws) — edftools.good_range
    (seeded bootstrap, and the exact closed form) vs a pycls-style loop.
+3. Within-bin permutation test of the one-sided KS statistics: 10,000 models per space,
+   8 complexity bins, 999 permutations — edftools.pair_test (multivariate-hypergeometric
+   counts per error cell) vs a plain loop that shuffles the labels within bins and recomputes
+   the weighted statistics (same p-values up to Monte-Carlo error).
 
 Run: .venv/bin/python benchmarks/bench_stats.py [--quick]
 """
@@ -17,7 +21,7 @@ import time
 import numpy as np
 from scipy import stats
 
-from edftools.stats import edf_band, good_range
+from edftools.stats import edf_band, good_range, pair_test, stratify_together
 
 QUICK = "--quick" in sys.argv
 
@@ -109,10 +113,55 @@ def bench_good_range(n=100_000, n_boot=10_000, sample=0.25):
     print(f"  ratio loop/bootstrap {t_loop / t_fast:6.1f}x, loop/exact {t_loop / t_exact:6.1f}x")
 
 
+def naive_within_bin_permutation(parent, restricted, n_perm, rng):
+    """(p_better, p_worse) by shuffling the labels within each bin, one permutation at a time."""
+    e = np.r_[parent.errors, restricted.errors]
+    s = np.r_[parent.strata, restricted.strata]
+    is_p = np.r_[np.ones(parent.n, bool), np.zeros(restricted.n, bool)]
+    order = np.argsort(e, kind="stable")
+    e, s, is_p = e[order], s[order], is_p[order]
+    pi = parent.pi
+    n_p = np.bincount(s[is_p], minlength=pi.size)
+    n_r = np.bincount(s[~is_p], minlength=pi.size)
+    last = np.r_[np.flatnonzero(e[1:] != e[:-1]), e.size - 1]
+    bins = [np.flatnonzero(s == k) for k in range(pi.size)]
+
+    def stats_of(labels):
+        w = np.where(labels, pi[s] / n_p[s], -pi[s] / n_r[s])
+        diff = -np.cumsum(w)[last]  # F_R − F_P at every distinct error
+        return diff.max(), (-diff).max()
+
+    up, down = stats_of(is_p)
+    hits = np.zeros(2)
+    for _ in range(n_perm):
+        labels = is_p.copy()
+        for idx in bins:
+            labels[idx] = rng.permutation(labels[idx])
+        u, d = stats_of(labels)
+        hits += [u >= up - 1e-12, d >= down - 1e-12]
+    return (1 + hits) / (1 + n_perm)
+
+
+def bench_pair_test(n=10_000, n_perm=999):
+    rng = np.random.default_rng(2)
+    p, r = rng.normal(30, 3, n), rng.normal(29.95, 3, n)
+    parent, restricted = stratify_together([p, r], [rng.random(n), rng.random(n) ** 1.5], 8)
+    t_ours, ours = timed(lambda: pair_test(parent, restricted, n_perm=n_perm, seed=0))
+    t_loop, loop = timed(lambda: naive_within_bin_permutation(parent, restricted, n_perm, rng))
+    print(f"within-bin permutation KS: {n:,} models per space, 8 bins, {n_perm} permutations")
+    print(
+        f"  edftools.pair_test       {t_ours:8.3f} s   p = {ours.p_better:.3f}, {ours.p_worse:.3f}"
+    )
+    print(f"  plain shuffle loop       {t_loop:8.3f} s   p = {loop[0]:.3f}, {loop[1]:.3f}")
+    print(f"  ratio loop/ours {t_loop / t_ours:6.1f}x")
+
+
 if __name__ == "__main__":
     if QUICK:
         bench_band(n=20_000, n_boot=200)
         bench_good_range(n=20_000, n_boot=1000)
+        bench_pair_test(n=2000, n_perm=199)
     else:
         bench_band()
         bench_good_range()
+        bench_pair_test()
