@@ -66,9 +66,13 @@ def to_png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def _grid(n: int, ncols: int, width: float = 4.0, height: float = 3.2) -> tuple[Figure, list]:
+def _grid(
+    n: int, ncols: int, width: float = 4.0, height: float = 3.2, title_lines: int = 1
+) -> tuple[Figure, list]:
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
+    extra = 0.18 * (title_lines - 1)  # inches per additional title line
+    height += extra
     # fixed margins: constrained/tight layout costs more than drawing the figure itself
     fig = Figure(figsize=(width * ncols, height * nrows))
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
@@ -76,9 +80,9 @@ def _grid(n: int, ncols: int, width: float = 4.0, height: float = 3.2) -> tuple[
         left=0.7 / (width * ncols),
         right=1 - 0.15 / (width * ncols),
         bottom=0.55 / (height * nrows),
-        top=1 - 0.35 / (height * nrows),
+        top=1 - (0.35 + extra) / (height * nrows),
         wspace=0.3,
-        hspace=0.45,
+        hspace=0.45 + extra / 2,
     )
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -121,8 +125,9 @@ def panels_figure(panels: Sequence[Panel], ncols: int = 3, log_x: bool = False) 
     """A grid of panels (EDFs with bands, best-of-k curves, ...), one color per label."""
     labels = list(dict.fromkeys(c.label for p in panels for c in p.curves))
     colors = dict(zip(labels, sns.color_palette(PALETTE, max(len(labels), 1)), strict=False))
+    lines = max((p.title.count("\n") + 1 for p in panels), default=1)
     with _style():
-        fig, axes = _grid(len(panels), ncols)
+        fig, axes = _grid(len(panels), ncols, title_lines=lines)
         for ax, panel in zip(axes, panels, strict=True):
             _draw_curves(ax, panel, colors)
             if log_x:
