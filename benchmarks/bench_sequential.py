@@ -24,7 +24,7 @@ import numpy as np
 
 from edftools.stats import Margin, family_test, stratify_together
 from edftools.stats.scenarios import _base
-from edftools.stats.sequential import SequentialDesign, simulate_chain
+from edftools.stats.sequential import SequentialDesign, chain_steps, simulate_study
 
 MAX_N = 600
 TRUTH = ("no loss", "improves", "worse")
@@ -54,8 +54,8 @@ def sequential(shifts, reps, normalized, seed):
     verdicts, used = [], []
     for rep in range(reps):
         models = spaces(shifts, np.random.default_rng([seed, rep]), normalized)
-        chain, counts = simulate_chain(
-            drawer(models, normalized), len(shifts) - 1, design, Margin(), seed=rep, n_perm=199
+        chain, counts = simulate_study(
+            drawer(models, normalized), chain_steps(len(shifts)), design, Margin(), rep, 199
         )
         verdicts.append(tuple(chain.verdicts))
         used.append(sum(counts))

@@ -262,3 +262,45 @@ def efit_figure(frame: pd.DataFrame) -> Figure:
         right.set_title("error vs e_fit")
         right.set_ylabel("error (%)")
     return fig
+
+
+@dataclass(frozen=True)
+class HistoryPanel:
+    """One step of a sequential study: p-values and their levels against the models per space.
+
+    ``p`` and ``level`` map a hypothesis label to one value per look (NaN where the step was
+    not tested); ``decided_at`` is the n at which the verdict was reached (None: not yet).
+    """
+
+    title: str
+    n: np.ndarray
+    p: dict[str, np.ndarray]
+    level: dict[str, np.ndarray]
+    decided_at: float | None = None
+
+
+def history_figure(panels: Sequence[HistoryPanel], ncols: int = 3) -> Figure:
+    """Per step: each hypothesis' p-value (dots and line) and its rejection level (dashed
+    steps) against n on log axes; a hypothesis is rejected at the first look where its dot
+    is on or below its level. A dotted vertical line marks the n of the final verdict."""
+    labels = list(dict.fromkeys(k for p in panels for k in p.p))
+    colors = dict(zip(labels, sns.color_palette(PALETTE, max(len(labels), 1)), strict=False))
+    lines = max((p.title.count("\n") + 1 for p in panels), default=1)
+    with _style():
+        fig, axes = _grid(len(panels), ncols, title_lines=lines)
+        for ax, panel in zip(axes, panels, strict=True):
+            for label in panel.p:
+                color = colors[label]
+                y = np.clip(panel.p[label], 1e-8, 1.0)
+                ax.plot(panel.n, y, marker="o", markersize=3, color=color, label=f"p {label}")
+                lv = np.clip(panel.level[label], 1e-8, 1.0)
+                ax.step(panel.n, lv, where="mid", linestyle="--", color=color, linewidth=1.0)
+            if panel.decided_at is not None:
+                ax.axvline(panel.decided_at, color="0.3", linestyle=":", linewidth=1.0)
+            ax.set_yscale("log")
+            ax.set_ylim(1e-8, 1.5)
+            ax.set_title(panel.title)
+            ax.set_xlabel("models per space")
+            ax.set_ylabel("p-value (dashed: level)")
+            ax.legend(loc="lower left", fontsize=7)
+    return fig

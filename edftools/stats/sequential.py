@@ -131,10 +131,13 @@ class LookRecord:
 class SequentialChain:
     """The decisions of a sequential study so far; :meth:`look` tests the next look.
 
-    ``steps`` = m (the family is all 3m hypotheses); ``history`` holds every look's records.
+    ``steps`` = the (parent, restricted) space indices of each step — a chain
+    A → B → C is ((0, 1), (1, 2)); several steps may share a parent (RegNetX and RegNetY
+    beside each other after AnyNetX_E). The family is all 3m hypotheses of the m steps;
+    ``history`` holds every look's records.
     """
 
-    steps: int
+    steps: tuple[tuple[int, int], ...]
     design: SequentialDesign
     margin: Margin = field(default_factory=Margin)
     seed: int = 0
@@ -148,11 +151,14 @@ class SequentialChain:
     looks_done: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
-        check_count(self.steps, "steps")
-        self.rejected = np.zeros((self.steps, 3), dtype=bool)
-        self.spent = np.zeros(self.steps)
-        self.decided = [False] * self.steps
-        self.verdicts = [INCONCLUSIVE] * self.steps
+        self.steps = tuple((int(a), int(b)) for a, b in self.steps)
+        if not self.steps:
+            raise StatsInputError("a sequential study needs at least one step")
+        m = len(self.steps)
+        self.rejected = np.zeros((m, 3), dtype=bool)
+        self.spent = np.zeros(m)
+        self.decided = [False] * m
+        self.verdicts = [INCONCLUSIVE] * m
 
     @property
     def active(self) -> list[int]:
@@ -167,18 +173,18 @@ class SequentialChain:
     def look(self, pairs: Sequence[tuple[Stratified, Stratified] | None]) -> list[LookRecord]:
         """Test the undecided steps on their models so far (``pairs[i]`` for step i; ``None``
         or a decided step is skipped) and record the look."""
-        if len(pairs) != self.steps:
-            raise StatsInputError(f"give one pair (or None) per step: {self.steps} steps")
+        if len(pairs) != len(self.steps):
+            raise StatsInputError(f"give one pair (or None) per step: {len(self.steps)} steps")
         self.looks_done += 1
         use = [p if not self.decided[i] else None for i, p in enumerate(pairs)]
         seed = np.random.SeedSequence([self.seed, self.looks_done])
         state = start_pairs(use, self.margin, seed, self.n_perm)
-        now = np.zeros(self.steps)
+        now = np.zeros(len(self.steps))
         for i, pair in enumerate(use):
             if pair is not None:
                 now[i] = self.design.spent(min(pair[0].n, pair[1].n))
         increment = np.maximum(now - self.spent, 0.0)
-        alpha, m = self.design.alpha, self.steps
+        alpha, m = self.design.alpha, len(self.steps)
 
         def level(i: int, h: int, r: int) -> float:
             return alpha * increment[i] / shaffer_divisor(m, r)
@@ -222,34 +228,39 @@ class SequentialChain:
         return gain.pvalue <= level
 
     def spaces_needed(self) -> set[int]:
-        """Indices of the chain's spaces that take part in an undecided step (step i joins
-        spaces i and i + 1)."""
-        return {j for i in self.active for j in (i, i + 1)}
+        """Indices of the spaces that take part in an undecided step."""
+        return {j for i in self.active for j in self.steps[i]}
 
 
-def simulate_chain(
+def chain_steps(spaces: int) -> tuple[tuple[int, int], ...]:
+    """The steps of a linear chain of ``spaces`` spaces: (0, 1), (1, 2), …"""
+    return tuple((i, i + 1) for i in range(spaces - 1))
+
+
+def simulate_study(
     draw: Any,
-    steps: int,
+    steps: Sequence[tuple[int, int]],
     design: SequentialDesign,
     margin: Margin | None = None,
     seed: int = 0,
     n_perm: int = DEFAULT_N_PERM,
 ) -> tuple[SequentialChain, list[int]]:
-    """Run a sequential study of a chain of ``steps + 1`` spaces on simulated models.
+    """Run a sequential study on simulated models (no training).
 
     ``draw(space, n)`` returns that space's first n models as a :class:`Stratified` sample
     (the same models for the same n: a study adds models, it never redraws them). Returns
     the chain (its verdicts and history) and the models used per space.
     """
-    chain = SequentialChain(steps, design, margin or Margin(), seed, n_perm, n_perm)
-    counts = [0] * (steps + 1)
+    chain = SequentialChain(tuple(steps), design, margin or Margin(), seed, n_perm, n_perm)
+    counts = [0] * (1 + max(j for step in chain.steps for j in step))
     for n in design.looks:
-        needed = chain.spaces_needed()
-        for j in needed:
+        for j in chain.spaces_needed():
             counts[j] = n
-        samples = [draw(j, counts[j]) if counts[j] else None for j in range(steps + 1)]
-        pairs = [(samples[i], samples[i + 1]) if i in chain.active else None for i in range(steps)]
-        chain.look(pairs)  # type: ignore[arg-type]
+        pairs = [
+            (draw(a, counts[a]), draw(b, counts[b])) if i in chain.active else None
+            for i, (a, b) in enumerate(chain.steps)
+        ]
+        chain.look(pairs)
         if chain.finished:
             break
     return chain, counts
