@@ -51,6 +51,26 @@ from edftools.commands.report import ERROR_HELP, STORE_HELP, make_margin
     help=ERROR_HELP,
 )
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--sequential",
+    is_flag=True,
+    help="Simulate a sequential study (sweep --until-decided) of --steps steps instead.",
+)
+@click.option("--look-every", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--max-n", type=click.IntRange(min=1), default=600, show_default=True)
+@click.option(
+    "--spending",
+    type=click.Choice(("obrien-fleming", "pocock")),
+    default="obrien-fleming",
+    show_default=True,
+)
+@click.option(
+    "--simulations",
+    type=click.IntRange(min=10),
+    default=100,
+    show_default=True,
+    help="Simulated studies (--sequential).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 def plan_cmd(
     pilot: str,
@@ -67,6 +87,11 @@ def plan_cmd(
     steps: int,
     error_column: str,
     seed: int,
+    sequential: bool,
+    look_every: int,
+    max_n: int,
+    spending: str,
+    simulations: int,
     as_json: bool,
 ) -> None:
     """Models per space for a step to end "no loss" if the spaces are equal and "improves"
@@ -80,6 +105,16 @@ def plan_cmd(
     frame, names = select_runs(_runs(store_path, sweep), [pilot], error_column, sweep)
     (sample,) = build_samples(frame, names, normalize, bins)
     complexity = None if sample.complexity is None else sample.complexity[sample.used]
+    if sequential:
+        from edftools.stats import SequentialDesign
+
+        design = SequentialDesign(look_every, max_n, alpha, spending)  # type: ignore[arg-type]
+        margin_ = make_margin(margin, margin_unit, margin_range)
+        report = simulate_sequential_plan(
+            sample.stratified, steps, design, margin_, effect, simulations, seed
+        )
+        click.echo(json.dumps(report, indent=2) if as_json else format_sequential(report))
+        return
     result = plan(
         sample.stratified.errors,
         pilot_complexity=complexity,
@@ -121,6 +156,66 @@ def plan_cmd(
     click.echo("simulated: n, P(no loss | equal), P(improves | better)")
     for n, a, b in result.curve:
         click.echo(f"  {n:>7,}  {a:.3f}  {b:.3f}")
+
+
+def simulate_sequential_plan(
+    pilot, steps: int, design, margin, effect: float | None, simulations: int, seed: int
+) -> dict:
+    """Simulated sequential studies of a chain of ``steps`` steps whose spaces follow the
+    pilot: all equal, and each better than its parent by ``effect`` (default: the margin)."""
+    import numpy as np
+
+    from edftools.stats.sequential import chain_steps, pilot_study
+
+    effect = effect if effect is not None else (margin.value if margin.unit == "pp" else 1.0)
+    out: dict = {
+        "pilot_n": pilot.n,
+        "steps": steps,
+        "look_every": design.look_every,
+        "max_n": design.max_n,
+        "spending": design.spending,
+        "alpha": design.alpha,
+        "margin": margin.describe(),
+        "effect": effect,
+        "simulations": simulations,
+    }
+    for label, word, shift in (("equal", "no loss", 0.0), ("improving", "improves", -effect)):
+        used, right, false = [], 0, 0
+        for rep in range(simulations):
+            shifts = [shift * j for j in range(steps + 1)]
+            chain, counts = pilot_study(
+                pilot, chain_steps(steps + 1), shifts, design, margin, [seed, rep]
+            )
+            used.append(float(np.mean(counts)))
+            right += all(v == word for v in chain.verdicts)
+            if label == "equal":
+                false += any(v in ("improves", "worse", "mixed") for v in chain.verdicts)
+        out[label] = {
+            "expected_models_per_space": float(np.mean(used)),
+            f"p_all_{word.replace(' ', '_')}": right / simulations,
+        }
+        if label == "equal":
+            out[label]["p_any_false_claim"] = false / simulations
+    return out
+
+
+def format_sequential(r: dict) -> str:
+    """The sequential plan as text."""
+    equal, better = r["equal"], r["improving"]
+    return "\n".join(
+        [
+            f"sequential study of {r['steps']} step(s) from a pilot of {r['pilot_n']} models: "
+            f"looks every {r['look_every']} up to {r['max_n']} per space, {r['spending']} "
+            f"spending, alpha {r['alpha']:g}, margin {r['margin']}; "
+            f"{r['simulations']} simulated studies each",
+            f"  all spaces equal:  E[models per space] {equal['expected_models_per_space']:.0f}, "
+            f"P(every step no loss) {equal['p_all_no_loss']:.2f}, "
+            f"P(any false claim) {equal['p_any_false_claim']:.3f}",
+            f"  each better by {r['effect']:g} pp: E[models per space] "
+            f"{better['expected_models_per_space']:.0f}, "
+            f"P(every step improves) {better['p_all_improves']:.2f}",
+        ]
+    )
 
 
 def _n(value: int | None) -> str:

@@ -28,6 +28,7 @@ from edftools.stats.normalize import Normalization, normalize_weights
 from edftools.stats.pairtest import PairTest, ks_statistic, pair_test
 from edftools.stats.plan import PlanResult, plan
 from edftools.stats.power import PowerResult, power
+from edftools.stats.sequential import SequentialChain, SequentialDesign
 from edftools.stats.step import StepResult, chain_test, family_test, step_test
 from edftools.stats.strata import Stratified, stratify_together, unstratified
 from edftools.stats.summaries import (
@@ -59,6 +60,8 @@ __all__ = [
     "PlanResult",
     "PowerResult",
     "SampleSummary",
+    "SequentialChain",
+    "SequentialDesign",
     "StepResult",
     "Stratified",
     "TrendResult",

@@ -55,7 +55,7 @@ from edftools.stats.step import (
     start_pairs,
     step_result,
 )
-from edftools.stats.strata import Stratified
+from edftools.stats.strata import Stratified, unstratified
 from edftools.stats.verdicts import IMPROVES, INCONCLUSIVE, MIXED, NO_LOSS, WORSE
 
 Spending = Literal["obrien-fleming", "pocock"]
@@ -232,6 +232,37 @@ class SequentialChain:
         return {j for i in self.active for j in self.steps[i]}
 
 
+def pilot_study(
+    pilot: Stratified,
+    steps: Sequence[tuple[int, int]],
+    shifts: Sequence[float],
+    design: SequentialDesign,
+    margin: Margin | None = None,
+    seed: int = 0,
+    n_perm: int = 199,
+) -> tuple[SequentialChain, list[int]]:
+    """A simulated sequential study whose spaces are the pilot's law (:func:`pilot_atoms`)
+    with their errors moved by ``shifts[j]`` error points (negative: better).
+
+    The simulated spaces share the pilot's complexity distribution, so their EDFs are tested
+    plain (scipy's KS, exact p-values at any level) — what the normalized permutation test's
+    power approaches then — which keeps a study of many looks fast.
+    """
+    from edftools.stats.plan import pilot_atoms
+
+    values, strata, probs = pilot_atoms(pilot)
+    rng = np.random.default_rng(seed)
+    drawn = {}
+    for j, shift in enumerate(shifts):
+        idx = rng.choice(values.size, size=design.max_n, p=probs / probs.sum())
+        drawn[j] = (values[idx] + shift, strata[idx])
+
+    def draw(j: int, n: int) -> Stratified:
+        return unstratified(drawn[j][0][:n])
+
+    return simulate_study(draw, steps, design, margin, seed, n_perm)
+
+
 def chain_steps(spaces: int) -> tuple[tuple[int, int], ...]:
     """The steps of a linear chain of ``spaces`` spaces: (0, 1), (1, 2), …"""
     return tuple((i, i + 1) for i in range(spaces - 1))
@@ -248,16 +279,20 @@ def simulate_study(
     """Run a sequential study on simulated models (no training).
 
     ``draw(space, n)`` returns that space's first n models as a :class:`Stratified` sample
-    (the same models for the same n: a study adds models, it never redraws them). Returns
-    the chain (its verdicts and history) and the models used per space.
+    (the same models for the same n: a study adds models, it never redraws them), or None
+    when they cannot be tested yet (a complexity bin without models). Returns the chain (its
+    verdicts and history) and the models used per space.
     """
     chain = SequentialChain(tuple(steps), design, margin or Margin(), seed, n_perm, n_perm)
     counts = [0] * (1 + max(j for step in chain.steps for j in step))
     for n in design.looks:
         for j in chain.spaces_needed():
             counts[j] = n
+        samples = {j: draw(j, counts[j]) for j in chain.spaces_needed()}
         pairs = [
-            (draw(a, counts[a]), draw(b, counts[b])) if i in chain.active else None
+            (samples[a], samples[b])
+            if i in chain.active and samples[a] is not None and samples[b] is not None
+            else None
             for i, (a, b) in enumerate(chain.steps)
         ]
         chain.look(pairs)
