@@ -12,7 +12,7 @@ parent space as a pilot (never from the observed difference).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from edftools.errors import StoreError
 from edftools.report import measure
 from edftools.report.data import DEFAULT_CHAIN, DEFAULT_ERROR_COLUMN, select_runs
 from edftools.report.format import ci, num, pvalue, readable_formula, sci
+from edftools.report.history import StepHistory, design_of, step_histories
 from edftools.stats import Margin, PlanResult, StepResult
 from edftools.stats.verdicts import INCONCLUSIVE
 
@@ -50,7 +51,9 @@ class RefineRow:
     ``d_better``/``d_worse``: one-sided KS D+ = sup(F_R − F_P), D− = sup(F_P − F_R);
     ``loss``: the largest loss in the margin's unit; ``p_*``: raw p-values; ``p_*_adj``: after
     Shaffer–Holm over the chain; ``n_needed``: models per space that would decide an
-    inconclusive step (``stats.plan``).
+    inconclusive step (``stats.plan``). From a sequential sweep: ``levels`` are the rejection
+    levels of the step's last look, ``decided_at`` the models per space of the deciding look
+    (None while undecided), and the adjusted p-values are None.
     """
 
     space: str
@@ -84,6 +87,8 @@ class RefineRow:
     verdict: str = "baseline"
     note: str = ""
     n_needed: int | None = None
+    levels: tuple[float, float, float] | None = None
+    decided_at: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (NaN → None)."""
@@ -101,6 +106,13 @@ class RefineResult:
     summaries: tuple[Any, ...] = field(repr=False)
     steps: tuple[StepResult, ...] = field(repr=False, default=())
     plans: tuple[PlanResult | None, ...] = field(repr=False, default=())
+    histories: tuple[StepHistory, ...] = field(repr=False, default=())
+    design: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    @property
+    def sequential(self) -> bool:
+        """Whether the verdicts come from a sequential sweep's looks."""
+        return bool(self.histories)
 
 
 def static_table() -> dict[str, dict[str, Any]]:
@@ -114,28 +126,44 @@ def _seed(seed: int, *keys: int) -> np.random.SeedSequence:
     return np.random.SeedSequence([int(seed), *keys])
 
 
-def refine(runs: pd.DataFrame, options: RefineOptions | None = None) -> RefineResult:
+def refine(
+    runs: pd.DataFrame, options: RefineOptions | None = None, looks: pd.DataFrame | None = None
+) -> RefineResult:
     """Run the chain of restriction tests on a runs frame (from ``Store.runs_frame``).
 
     Per step i (parent P = chain[i−1], restricted R = chain[i]) the verdict of
-    :func:`edftools.stats.family_test` over the whole chain; for an inconclusive step the
-    models per space that would decide it (:func:`measure.models_needed`).
+    :func:`edftools.stats.family_test` over the whole chain — or, when ``looks`` (a sequential
+    sweep's ``looks`` table) covers every step of the chain, the sequential verdicts of its
+    final looks (with their design's margin); for an inconclusive step the models per space
+    that would decide it (:func:`measure.models_needed`).
     """
     opts = options or RefineOptions()
     if len(opts.chain) < 2:
         raise StoreError("a refinement chain needs at least two spaces")
     frame, names = select_runs(runs, opts.chain, opts.error_column, opts.sweep)
+    histories: list[StepHistory] = []
+    design: dict[str, Any] = {}
+    if looks is not None and len(looks):
+        found = step_histories(looks, names)
+        wanted = [(names[i - 1], names[i]) for i in range(1, len(names))]
+        if all(w in found for w in wanted):
+            histories = [found[w] for w in wanted]
+            design = design_of(looks)
+            opts = replace(opts, margin=Margin(**design["margin"]), alpha=design["alpha"])
     samples = measure.build_samples(frame, names, opts.normalize, opts.bins)
     summaries = [
         measure.summarize(s, _seed(opts.seed, 1, i), opts.n_boot) for i, s in enumerate(samples)
     ]
     pairs = [(samples[i - 1], samples[i]) for i in range(1, len(samples))]
-    steps = measure.verdicts(pairs, opts.margin, opts.alpha, _seed(opts.seed, 2))
+    steps = (
+        [] if histories else measure.verdicts(pairs, opts.margin, opts.alpha, _seed(opts.seed, 2))
+    )
+    verdicts = [str(h.final["verdict"]) for h in histories] or [s.verdict for s in steps]
     plans: list[PlanResult | None] = [
-        measure.models_needed(p, opts.margin, opts.alpha, len(steps), opts.seed + i)
-        if step.verdict == INCONCLUSIVE
+        measure.models_needed(p, opts.margin, opts.alpha, len(pairs), opts.seed + i)
+        if word == INCONCLUSIVE
         else None
-        for i, ((p, _), step) in enumerate(zip(pairs, steps, strict=True))
+        for i, ((p, _), word) in enumerate(zip(pairs, verdicts, strict=True))
     ]
     static = static_table()
     rows = []
@@ -161,11 +189,21 @@ def refine(runs: pd.DataFrame, options: RefineOptions | None = None) -> RefineRe
             "best_of_k_low": best.low,
             "best_of_k_high": best.high,
         }
-        if i:
+        if i and histories:
+            row.update(history_fields(histories[i - 1], plans[i - 1]))
+        elif i:
             row.update(step_fields(steps[i - 1], plans[i - 1]))
         rows.append(RefineRow(**row))
     return RefineResult(
-        tuple(rows), opts, frame, tuple(samples), tuple(summaries), tuple(steps), tuple(plans)
+        tuple(rows),
+        opts,
+        frame,
+        tuple(samples),
+        tuple(summaries),
+        tuple(steps),
+        tuple(plans),
+        tuple(histories),
+        design,
     )
 
 
@@ -189,6 +227,27 @@ def step_fields(step: StepResult, plan: PlanResult | None) -> dict[str, Any]:
     }
 
 
+def history_fields(history: StepHistory, plan: PlanResult | None) -> dict[str, Any]:
+    """The row fields of a sequential step: its final look, the levels used there, the n at
+    which it was decided (and the plan's n when it never was)."""
+    f = history.final
+    return {
+        "d_better": float(f["d_better"]),
+        "d_worse": float(f["d_worse"]),
+        "loss": float(f["loss"]),
+        "p_better": float(f["p_better"]),
+        "p_worse": float(f["p_worse"]),
+        "p_no_loss": float(f["p_no_loss"]),
+        "n_perm": int(f["n_perm"]),
+        "borderline": bool(f["borderline"]),
+        "verdict": str(f["verdict"]),
+        "note": "",
+        "n_needed": None if plan is None else plan.n,
+        "levels": (float(f["level_better"]), float(f["level_worse"]), float(f["level_no_loss"])),
+        "decided_at": history.n if history.decided else None,
+    }
+
+
 def _finite_or_none(value: Any) -> Any:
     return None if isinstance(value, float) and not np.isfinite(value) else value
 
@@ -201,9 +260,11 @@ def _float_or_none(value: Any) -> float | None:
     return None if value is None or value != value else float(value)
 
 
-def headers(margin: Margin) -> tuple[str, ...]:
-    """The table's column headers (the loss column names the margin's unit)."""
+def headers(margin: Margin, sequential: bool = False) -> tuple[str, ...]:
+    """The table's column headers (the loss column names the margin's unit; a sequential
+    table shows raw p-values against their look's levels)."""
     unit = "pp" if margin.unit == "pp" else "EDF"
+    p = "p vs level" if sequential else "adj. p"
     return (
         "space",
         "restriction",
@@ -216,9 +277,9 @@ def headers(margin: Margin) -> tuple[str, ...]:
         "mean error",
         "median error [95% CI]",
         f"best of {BEST_K} [95% CI]",
-        "better: KS D+ (adj. p)",
-        "worse: KS D− (adj. p)",
-        f"largest loss, {unit} (no-loss adj. p)",
+        f"better: KS D+ ({p})",
+        f"worse: KS D− ({p})",
+        f"largest loss, {unit} (no-loss {p})",
         "verdict",
     )
 
@@ -228,6 +289,8 @@ def verdict_text(row: RefineRow, margin: Margin) -> str:
     if row.verdict == "baseline":
         return "—"
     word = row.verdict
+    if row.decided_at is not None:
+        word += f" (decided at n = {row.decided_at:,})"
     if row.verdict == INCONCLUSIVE:
         need = (
             f"n ≈ {row.n_needed:,} per space"
@@ -262,10 +325,17 @@ def table_cells(rows: Sequence[RefineRow], margin: Margin) -> list[list[str]]:
         tests = ["—", "—", "—"]
         if r.d_better is not None:
             digits = 2 if margin.unit == "pp" else 3
+            if r.levels is not None:  # sequential: the raw p-value against its look's level
+                ps = [
+                    f"{pvalue(p)} vs {lv:.2g}"
+                    for p, lv in zip((r.p_better, r.p_worse, r.p_no_loss), r.levels, strict=True)
+                ]
+            else:
+                ps = [pvalue(p) for p in (r.p_better_adj, r.p_worse_adj, r.p_no_loss_adj)]
             tests = [
-                f"{num(r.d_better, 3)} ({pvalue(r.p_better_adj)})",
-                f"{num(r.d_worse, 3)} ({pvalue(r.p_worse_adj)})",
-                f"{num(r.loss, digits)} ({pvalue(r.p_no_loss_adj)})",
+                f"{num(r.d_better, 3)} ({ps[0]})",
+                f"{num(r.d_worse, 3)} ({ps[1]})",
+                f"{num(r.loss, digits)} ({ps[2]})",
             ]
         out.append(
             [
@@ -313,7 +383,7 @@ def footnotes(result: RefineResult) -> list[str]:
         else f"{o.margin.value:g} of EDF mass at every error (largest loss = sup of "
         "F_parent − F_restricted)"
     )
-    return [
+    notes = [
         "restriction, dim, combinations, total (paper), exact total: the spaces at the paper's "
         "full size (ImageNet, 4 stages; `edftools spaces`); every other column is measured on "
         "the stored runs, which may come from scaled versions of the spaces (the sweep's recipe "
@@ -348,6 +418,21 @@ def footnotes(result: RefineResult) -> list[str]:
         f"{o.seed}); best of {BEST_K} = expected lowest error of {BEST_K} models drawn at "
         "random (NDS random-search curve).",
     ]
+    if result.sequential:
+        d = result.design
+        notes[4] = (
+            f"Sequential sweep (`--until-decided`): looks every {d['look_every']} models per "
+            f"active space up to {d['max_n']}; after each look every undecided step is tested "
+            f"on all its models; each of the {3 * m} hypotheses spends its share of α = "
+            f"{o.alpha:g} over the looks with a Lan–DeMets {d['spending']} spending function "
+            "(Shaffer–Holm recycling as in the fixed design, Bonferroni over looks), so the "
+            "probability of any false claim over all steps and all looks is ≤ α. A step is "
+            "decided at the first look where it is improves, worse or mixed, or no loss with a "
+            "gain of the margin excluded; its space stops receiving models once all its steps "
+            "are decided. p-values are shown against the level of the step's last look; the "
+            "HTML report draws every look."
+        )
+    return notes
 
 
 def to_markdown(result: RefineResult) -> str:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from edftools.report import figures, htmldoc, measure
 from edftools.report.data import growth
+from edftools.report.history import history_panels
 from edftools.report.refine import RefineResult, footnotes, headers, table_cells
 
 #: Models per space whose e_fit is computed (a seeded subsample: the fit is a grid search,
@@ -172,10 +173,10 @@ def render(result: RefineResult) -> str:
         ),
         htmldoc.heading("Refinement table"),
         htmldoc.table(
-            headers(o.margin),
+            headers(o.margin, result.sequential),
             table_cells(result.rows, o.margin),
             table_id="refinement-table",
-            verdict_column=len(headers(o.margin)) - 1,
+            verdict_column=len(headers(o.margin, result.sequential)) - 1,
         ),
         htmldoc.bullet_list(footnotes(result)),
         htmldoc.heading("EDFs along the chain"),
@@ -192,6 +193,17 @@ def render(result: RefineResult) -> str:
             "The same EDFs over every error, failed-to-train models included.",
         ),
     ]
+    if result.sequential:
+        blocks += [
+            htmldoc.heading("Sequential history"),
+            htmldoc.figure(
+                figures.to_png(figures.history_figure(history_panels(result.histories))),
+                "Each step's p-values at every look (dots) against the level that rejects them "
+                "there (dashed, the spending function's increment over the Shaffer–Holm "
+                "divisor); the dotted line marks the models per space where the verdict was "
+                "reached.",
+            ),
+        ]
     ranges = good_range_panels(result)
     if ranges:
         blocks += [

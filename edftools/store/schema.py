@@ -47,7 +47,18 @@ Examples::
     SELECT space, error FROM ok_runs WHERE sweep = 'digits-anynet' AND flops < 2e6;
     SELECT epoch, avg(test_error) FROM run_epochs WHERE space = 'RegNetX' GROUP BY ALL;
 
-Migrations: v1 creates the three tables; v2 adds ``runs.source`` and the views.
+``looks`` — one row per step per look of a sequential sweep (``sweep --until-decided``),
+primary key ``(sweep, look, step)``
+    ``parent``, ``restricted`` VARCHAR (the step's spaces); ``n_parent``, ``n_restricted``
+    INTEGER (models used at that look); ``fraction`` DOUBLE (information n / max_n);
+    ``d_better``, ``d_worse``, ``loss``, ``p_better``, ``p_worse``, ``p_no_loss`` DOUBLE (the
+    step's statistics and raw p-values); ``level_*`` DOUBLE (the rejection levels used at that
+    look); ``rejected_*`` BOOLEAN (decisions so far); ``n_perm`` INTEGER; ``borderline``,
+    ``decided`` BOOLEAN; ``verdict`` VARCHAR; ``design`` VARCHAR (JSON: look_every, max_n,
+    alpha, spending, margin); ``created_at`` TIMESTAMP.
+
+Migrations: v1 creates the three tables; v2 adds ``runs.source`` and the views; v3 adds
+``looks``.
 """
 
 from __future__ import annotations
@@ -56,7 +67,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MAX_STAGES = 5
 
 # Per-stage column prefixes and the NetConfig stage field each one flattens.
@@ -190,8 +201,46 @@ def _migrate_v2(con: Any) -> None:
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
 
+LOOK_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("sweep", "str"),
+    ("look", "int"),
+    ("step", "int"),
+    ("parent", "str"),
+    ("restricted", "str"),
+    ("n_parent", "int"),
+    ("n_restricted", "int"),
+    ("fraction", "float"),
+    ("d_better", "float"),
+    ("d_worse", "float"),
+    ("loss", "float"),
+    ("p_better", "float"),
+    ("p_worse", "float"),
+    ("p_no_loss", "float"),
+    ("level_better", "float"),
+    ("level_worse", "float"),
+    ("level_no_loss", "float"),
+    ("rejected_better", "bool"),
+    ("rejected_worse", "bool"),
+    ("rejected_no_loss", "bool"),
+    ("n_perm", "int"),
+    ("borderline", "bool"),
+    ("verdict", "str"),
+    ("decided", "bool"),
+    ("design", "str"),
+    ("created_at", "ts"),
+)
+LOOK_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in LOOK_COLUMNS)
+
+
+def _migrate_looks(con: Any) -> None:
+    """The ``looks`` table: every look of a sequential sweep (``sweep --until-decided``)."""
+    types = {**_SQL_TYPES, "bool": "BOOLEAN", "ts": "TIMESTAMP"}
+    cols = ",\n    ".join(f"{name} {types[kind]}" for name, kind in LOOK_COLUMNS)
+    con.execute(f"CREATE TABLE looks (\n    {cols},\n    PRIMARY KEY (sweep, look, step)\n)")
+
+
 # Ordered migrations: MIGRATIONS[k] upgrades a store from version k to version k + 1.
-MIGRATIONS: tuple[Callable[[Any], None], ...] = (_migrate_v1, _migrate_v2)
+MIGRATIONS: tuple[Callable[[Any], None], ...] = (_migrate_v1, _migrate_v2, _migrate_looks)
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 

@@ -1,0 +1,87 @@
+"""The ``looks`` table: the history of a sequential sweep, one row per step per look.
+
+A sequential sweep (``edftools sweep RECIPE --until-decided``) recomputes every look from the
+runs in the store after each round and replaces its rows here in one transaction, so the table
+always matches the runs. ``refine`` reads it to report the sequential verdicts and draw each
+step's p-values against its rejection levels.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from edftools.errors import StoreError
+from edftools.store.schema import LOOK_COLUMN_NAMES, utc_now
+
+
+def look_rows(
+    sweep: str,
+    records: Sequence[Any],
+    spaces: Sequence[tuple[str, str]],
+    design: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Rows of the ``looks`` table from :class:`~edftools.stats.sequential.LookRecord`s;
+    ``spaces[i]`` = (parent, restricted) names of step i; ``design`` is stored as JSON."""
+    now = utc_now()
+    text = json.dumps(design, sort_keys=True)
+    rows = []
+    for r in records:
+        res = r.result
+        rows.append(
+            {
+                "sweep": sweep,
+                "look": r.look,
+                "step": r.step,
+                "parent": spaces[r.step][0],
+                "restricted": spaces[r.step][1],
+                "n_parent": r.n_parent,
+                "n_restricted": r.n_restricted,
+                "fraction": r.fraction,
+                "d_better": res.better,
+                "d_worse": res.worse,
+                "loss": res.loss,
+                "p_better": res.p_better,
+                "p_worse": res.p_worse,
+                "p_no_loss": res.p_no_loss,
+                "level_better": r.levels[0],
+                "level_worse": r.levels[1],
+                "level_no_loss": r.levels[2],
+                "rejected_better": r.rejected[0],
+                "rejected_worse": r.rejected[1],
+                "rejected_no_loss": r.rejected[2],
+                "n_perm": res.n_perm,
+                "borderline": res.borderline,
+                "verdict": res.verdict,
+                "decided": r.decided,
+                "design": text,
+                "created_at": now,
+            }
+        )
+    return rows
+
+
+def replace_looks(store: Any, sweep: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Replace the ``looks`` rows of ``sweep`` with ``rows``, in one transaction."""
+    frame = pd.DataFrame(list(rows), columns=list(LOOK_COLUMN_NAMES))
+    with store.transaction() as con:
+        con.execute("DELETE FROM looks WHERE sweep = ?", [sweep])
+        if len(frame):
+            con.register("new_looks", frame)
+            cols = ", ".join(LOOK_COLUMN_NAMES)
+            con.execute(f"INSERT INTO looks ({cols}) SELECT {cols} FROM new_looks")
+            con.unregister("new_looks")
+
+
+def looks_frame(store: Any, sweep: str | None = None) -> pd.DataFrame:
+    """The ``looks`` rows (of ``sweep``, or all), ordered by sweep, look and step."""
+    frame = store.query(
+        "SELECT * FROM looks WHERE (? IS NULL OR sweep = ?) ORDER BY sweep, look, step",
+        [sweep, sweep],
+    )
+    if sweep is not None and frame.empty:
+        raise StoreError(f"sweep {sweep!r} has no looks (it was not run with --until-decided)")
+    return frame
