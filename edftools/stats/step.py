@@ -157,7 +157,9 @@ def decide(
     p-value is ≤ its level at the current count, repeated until nothing changes (for
     level = α / (number of hypotheses left) this is Holm's step-down). Permutation counts grow
     (4×, to ``max_perm`` and :data:`WORK_BUDGET`) for a p-value within 3 Monte-Carlo SE of the
-    level that decides it. Returns (rejected, borderline per step, level per hypothesis).
+    level that decides it (unless that level is below 1/(1 + ``max_perm``), which no
+    permutation p-value can reach). Returns (rejected, borderline per step, level per
+    hypothesis).
     """
     m = len(state)
     before = np.zeros((m, 3), dtype=bool) if rejected is None else rejected.copy()
@@ -184,7 +186,10 @@ def decide(
                 now[i, h] = True
         total = int(now.sum())
         own = np.array([[level(i, h, total - int(now[i, h])) for h in range(3)] for i in range(m)])
-        close = active[:, None] & ~before & (se > 0) & (np.abs(p - own) < MC_Z * se)
+        # a level below 1/(1 + max_perm) cannot be reached by a permutation p-value at all:
+        # no more permutations are drawn for it, and its hypothesis is simply not rejected
+        reachable = own >= 1.0 / (1 + max_perm)
+        close = active[:, None] & ~before & (se > 0) & reachable & (np.abs(p - own) < MC_Z * se)
         if not close.any() or drawn >= max_perm or work >= WORK_BUDGET:
             return now, close.any(axis=1), own
         more = min(max_perm, 4 * (drawn + 1) - 1) - drawn
