@@ -5,14 +5,21 @@ Every function takes numbers already computed (by :mod:`edftools.stats` through
 into PNG bytes for embedding. No global style is changed: each figure is drawn inside a
 ``seaborn.axes_style`` / ``rc_context`` block, and figures are plain ``Figure`` objects (no
 pyplot figure manager), so nothing leaks between reports.
+
+Any string a user supplies (space and sweep names, parameters) is drawn as plain text: the
+style turns matplotlib's mathtext off (``text.parse_math``), so a ``$`` in a name is a dollar
+sign, not a formula; fonts that can draw CJK and other scripts are used as fallbacks when the
+machine has them, and a glyph no installed font has is drawn as a box without a warning.
 """
 
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 
 import matplotlib
 
@@ -22,6 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
@@ -52,16 +60,63 @@ class Panel:
     xlim: tuple[float, float] | None = None
 
 
+#: Fonts with wide Unicode coverage (CJK, Hangul, ...), tried in order after the default font
+#: for characters it lacks; only those installed on the machine are used.
+FALLBACK_FONTS: tuple[str, ...] = (
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK KR",
+    "Source Han Sans",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Droid Sans Fallback",
+    "AR PL UMing CN",
+    "Microsoft YaHei",
+    "SimHei",
+    "Hiragino Sans",
+    "Apple SD Gothic Neo",
+    "Malgun Gothic",
+    "Arial Unicode MS",
+    "Noto Sans",
+)
+_MISSING_GLYPH = r"Glyph \d+ .* missing from (current )?font"
+
+
+@cache
+def _font_family() -> tuple[str, ...]:
+    """``DejaVu Sans`` then the installed :data:`FALLBACK_FONTS` (matplotlib falls back per
+    glyph along this list). Naming an absent font would log a warning per figure."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return ("DejaVu Sans", *(f for f in FALLBACK_FONTS if f in installed))
+
+
 @contextmanager
 def _style() -> Iterator[None]:
-    with sns.axes_style("whitegrid"), plt.rc_context({"font.size": 9, "axes.titlesize": 10}):
+    """The reports' style: whitegrid, small fonts, user text as plain text, font fallbacks."""
+    rc = {
+        "font.size": 9,
+        "axes.titlesize": 10,
+        "text.parse_math": False,
+        "font.family": list(_font_family()),
+    }
+    with (
+        sns.axes_style("whitegrid"),
+        plt.rc_context(rc),
+        warnings.catch_warnings(),
+    ):
+        warnings.filterwarnings("ignore", message=_MISSING_GLYPH, category=UserWarning)
         yield
 
 
 def to_png(fig: Figure) -> bytes:
-    """PNG bytes of ``fig`` (fixed DPI, no software/date metadata, so output is reproducible)."""
+    """PNG bytes of ``fig`` (fixed DPI, no software/date metadata, so output is reproducible).
+
+    Drawn in the reports' style, so text created while drawing (tick labels) follows it too.
+    """
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    with _style():
+        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return buf.getvalue()
 
 
