@@ -24,6 +24,12 @@ def _common(func):
         click.option("--store", "store_path", default=None, help=STORE_HELP),
         click.option("--sweep", default=None, help="Only runs of this sweep."),
         click.option(
+            "--dataset",
+            default=None,
+            help="Only runs on this dataset (runs of several datasets or image resolutions "
+            "are refused: their errors cannot be compared).",
+        ),
+        click.option(
             "--normalize",
             type=click.Choice(("flops", "params", "none")),
             default="flops",
@@ -90,6 +96,7 @@ def refine_cmd(
     out_dir: str,
     store_path: str | None,
     sweep: str | None,
+    dataset: str | None,
     normalize: str,
     bins: int,
     margin: float,
@@ -113,6 +120,7 @@ def refine_cmd(
         margin=margin,
         error_column=error_column,
         sweep=sweep,
+        dataset=dataset,
         seed=seed,
     )
     result = refine(_runs(store_path, sweep), options)
@@ -146,6 +154,7 @@ def compare_cmd(
     params: str,
     store_path: str | None,
     sweep: str | None,
+    dataset: str | None,
     normalize: str,
     bins: int,
     margin: float,
@@ -167,6 +176,7 @@ def compare_cmd(
         margin=margin,
         error_column=error_column,
         sweep=sweep,
+        dataset=dataset,
         seed=seed,
         params=tuple(parse_names(params)),
     )

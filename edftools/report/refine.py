@@ -35,6 +35,7 @@ class RefineOptions:
     alpha: float = 0.05
     error_column: str = DEFAULT_ERROR_COLUMN
     sweep: str | None = None
+    dataset: str | None = None
     seed: int = 0
     n_boot: int = 1000
 
@@ -110,7 +111,7 @@ def refine(runs: pd.DataFrame, options: RefineOptions | None = None) -> RefineRe
     opts = options or RefineOptions()
     if len(opts.chain) < 2:
         raise StoreError("a refinement chain needs at least two spaces")
-    frame, names = select_runs(runs, opts.chain, opts.error_column, opts.sweep)
+    frame, names = select_runs(runs, opts.chain, opts.error_column, opts.sweep, opts.dataset)
     samples = measure.build_samples(frame, names, opts.normalize, opts.bins)
     summaries = [
         measure.summarize(s, _seed(opts.seed, 1, i), opts.n_boot) for i, s in enumerate(samples)
