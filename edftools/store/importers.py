@@ -43,6 +43,8 @@ from edftools.store.store import Store, open_store
 
 IMPORT_FORMATS: tuple[str, ...] = ("pycls", "csv", "parquet")
 EXPORT_FORMATS: tuple[str, ...] = ("parquet", "csv")
+#: File suffix -> export format, when ``--format`` is not given.
+EXPORT_SUFFIXES: dict[str, str] = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 EPOCH_LOG = "epoch_log"
 _SUFFIXES = {".json": "pycls", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -280,9 +282,18 @@ def export_runs(
     Returns the number of runs written.
     """
     out = Path(out)
-    fmt = fmt or {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}.get(out.suffix.lower())
+    if fmt is None:
+        fmt = EXPORT_SUFFIXES.get(out.suffix.lower())
+        if fmt is None:
+            suffixes = ", ".join(EXPORT_SUFFIXES)
+            raise StoreError(
+                f"cannot tell the export format of {out.name!r} from its suffix; choose one with "
+                f"--format ({', '.join(EXPORT_FORMATS)}) or name the file {suffixes}"
+            )
     if fmt not in EXPORT_FORMATS:
-        raise StoreError(f"unknown export format {fmt!r}; known: {', '.join(EXPORT_FORMATS)}")
+        raise StoreError(
+            f"unknown export format {fmt!r}; choose one of: {', '.join(EXPORT_FORMATS)}"
+        )
     count_sql = "SELECT count(*) FROM runs WHERE ? IS NULL OR sweep = ?"
     n = int(store.fetch(count_sql, [sweep, sweep])[1][0][0])
     if n == 0:
