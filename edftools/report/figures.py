@@ -31,7 +31,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter, ScalarFormatter
+from matplotlib.ticker import FuncFormatter, Locator, LogLocator, MaxNLocator, NullFormatter
 
 DPI = 90
 PALETTE = "tab10"
@@ -160,12 +160,38 @@ def _draw_curves(ax, panel: Panel, colors: dict[str, tuple]) -> None:
     ax.legend(loc="best", fontsize=8, frameon=True)
 
 
+#: Extra tick positions per power of the base when an axis spans too few powers to label.
+_LOG_SUBS: dict[int, tuple[float, ...]] = {10: (1.0, 2.0, 5.0), 2: (1.0, 1.5)}
+_MIN_TICKS = 3
+
+
+def number_label(x: float, _pos: int | None = None) -> str:
+    """A short plain tick label: ``64``, ``0.5``, ``250K``, ``1.5M``, ``2G`` (no 10^x)."""
+    for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g}{suffix}"
+    return f"{x:.3g}"
+
+
+def _log_locator(lo: float, hi: float, base: int) -> Locator:
+    """Ticks for a log axis over ``[lo, hi]``: the powers of ``base`` when at least
+    :data:`_MIN_TICKS` fall inside; else powers times :data:`_LOG_SUBS` (1, 2, 5 × 10^k); else
+    (a range narrower than that) evenly spaced round numbers."""
+    for subs in ((1.0,), _LOG_SUBS.get(base, (1.0,))):
+        locator = LogLocator(base=base, subs=subs)
+        ticks = np.asarray(locator.tick_values(lo, hi))
+        if np.count_nonzero((ticks >= lo) & (ticks <= hi)) >= _MIN_TICKS:
+            return locator
+    return MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10])
+
+
 def _log_axis(ax, base: int) -> None:
-    """Log x axis with plain-number tick labels (2, 4, 8 or 1e6-style), not 10^x."""
+    """Log x axis (call after plotting: the ticks suit the data's range) with plain-number
+    labels (2, 4, 8 or 2M, 4M), at least three of them however narrow the range."""
     ax.set_xscale("log", base=base)
-    fmt = ScalarFormatter()
-    fmt.set_scientific(base == 10)
-    ax.xaxis.set_major_formatter(fmt)
+    lo, hi = ax.get_xlim()
+    ax.xaxis.set_major_locator(_log_locator(lo, hi, base))
+    ax.xaxis.set_major_formatter(FuncFormatter(number_label))
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 

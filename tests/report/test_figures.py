@@ -60,3 +60,39 @@ def test_the_style_does_not_leak_into_global_matplotlib_state() -> None:
     curve = figures.Curve("a", np.array([1.0, 2.0]), np.array([0.2, 0.9]))
     figures.to_png(figures.panels_figure([figures.Panel("t", (curve,))]))
     assert (mpl.rcParams["text.parse_math"], list(mpl.rcParams["font.family"])) == before
+
+
+def _visible_tick_labels(fig) -> list[str]:
+    figures.to_png(fig)  # draw, as the report does
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    locs = [x for x in ax.xaxis.get_majorticklocs() if lo <= x <= hi]
+    return [t for t in ax.xaxis.get_major_formatter().format_ticks(locs) if t]
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi"),
+    [(1e6, 4e6), (3.1e6, 3.4e6), (2e5, 5e6), (1e5, 1e9), (360e6, 400e6)],
+)
+def test_trend_plots_label_their_log_x_axis(lo: float, hi: float) -> None:
+    rng = np.random.default_rng(0)
+    x = np.exp(rng.uniform(np.log(lo), np.log(hi), 50))
+    fit_x = np.linspace(x.min(), x.max(), 10)
+    panel = figures.TrendPanel(
+        "w0 vs flops", "flops", "w0", x, rng.uniform(8, 64, 50), x < np.median(x), fit_x, fit_x
+    )
+    labels = _visible_tick_labels(figures.trend_figure([panel]))
+    assert len(labels) >= 3, labels
+    assert all("$" not in t and "^" not in t for t in labels)
+
+
+def test_log2_axes_label_narrow_ranges_too() -> None:
+    panel = figures.RangePanel(
+        "w0", "w0", np.array([8.0, 12.0, 16.0, 24.0]), np.ones(4), 9.0, 14.0, 12.0, log_x=True
+    )
+    assert len(_visible_tick_labels(figures.good_range_figure([panel]))) >= 3
+
+
+def test_number_labels() -> None:
+    got = [figures.number_label(v) for v in (2, 0.5, 64, 1500, 2.5e6, 4e6, 3e9, 1.25e12)]
+    assert got == ["2", "0.5", "64", "1.5K", "2.5M", "4M", "3G", "1.25T"]
