@@ -41,3 +41,21 @@ def test_import_is_lazy_and_unknown_names_fail() -> None:
         "assert 'torch' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_help_and_readme_show_every_command_and_the_api() -> None:
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from edftools.cli import COMMANDS, cli
+
+    text = CliRunner().invoke(cli, ["--help"]).output
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for name in COMMANDS:
+        assert f"  {name} " in text, name
+        assert f"edftools {name}" in readme, name
+    for name in edftools.__all__:
+        if not name.startswith("_"):
+            assert f"edftools.{name}" in text, name
+            assert f"`{name}(" in readme, name
