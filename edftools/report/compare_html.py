@@ -17,7 +17,7 @@ from edftools.report.compare import (
     pair_cells,
     space_cells,
 )
-from edftools.report.data import COMPLEXITY_COLUMNS
+from edftools.spaces.complexity import METRICS
 
 #: Parameter names accepted by ``--params`` that are not plain columns.
 PARAM_ALIASES: dict[str, str] = {"d": "depth"}
@@ -152,7 +152,7 @@ def render(result: ComparisonResult) -> str:
     wframe = _weighted_frame(result)
     comp = [
         c
-        for c in COMPLEXITY_COLUMNS
+        for c in METRICS
         if c in wframe.columns and pd.to_numeric(wframe[c], errors="coerce").notna().all()
     ]
     if o.normalize != "none":

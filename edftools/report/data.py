@@ -24,7 +24,6 @@ DEFAULT_ERROR_COLUMN = "error"
 
 #: Complexity measures that can normalize EDFs (``none`` = plain, unweighted EDFs).
 NORMALIZE_CHOICES: tuple[str, ...] = ("flops", "params", "none")
-COMPLEXITY_COLUMNS: tuple[str, ...] = ("flops", "params", "acts")
 
 #: The paper's refinement chain, A -> B -> C -> D -> E -> RegNetX.
 DEFAULT_CHAIN: tuple[str, ...] = (

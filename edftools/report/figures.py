@@ -33,6 +33,8 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, Locator, LogLocator, MaxNLocator, NullFormatter
 
+from edftools.spaces.restrictions import format_number
+
 DPI = 90
 PALETTE = "tab10"
 
@@ -165,14 +167,6 @@ _LOG_SUBS: dict[int, tuple[float, ...]] = {10: (1.0, 2.0, 5.0), 2: (1.0, 1.5)}
 _MIN_TICKS = 3
 
 
-def number_label(x: float, _pos: int | None = None) -> str:
-    """A short plain tick label: ``64``, ``0.5``, ``250K``, ``1.5M``, ``2G`` (no 10^x)."""
-    for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if abs(x) >= scale:
-            return f"{x / scale:.3g}{suffix}"
-    return f"{x:.3g}"
-
-
 def _log_locator(lo: float, hi: float, base: int) -> Locator:
     """Ticks for a log axis over ``[lo, hi]``: the powers of ``base`` when at least
     :data:`_MIN_TICKS` fall inside; else powers times :data:`_LOG_SUBS` (1, 2, 5 × 10^k); else
@@ -191,7 +185,7 @@ def _log_axis(ax, base: int) -> None:
     ax.set_xscale("log", base=base)
     lo, hi = ax.get_xlim()
     ax.xaxis.set_major_locator(_log_locator(lo, hi, base))
-    ax.xaxis.set_major_formatter(FuncFormatter(number_label))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: format_number(x)))
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 

@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from edftools.errors import StoreError
+from edftools.spaces.complexity import METRICS
 from edftools.store import schema
 from edftools.store.connection import one_line
 from edftools.store.pycls import pycls_job_row
 from edftools.store.rows import (
-    COMPLEXITY_COLUMNS,
     RUN_KINDS,
     ImportBatch,
     content_run_id,
@@ -171,7 +171,7 @@ def _read_table(
     required = [c for c in ("space", "error") if c not in columns and not (c == "space" and space)]
     if required:
         raise StoreError(f"{path.name}: missing required column {required[0]!r}")
-    if not any(c in columns for c in COMPLEXITY_COLUMNS):
+    if not any(c in columns for c in METRICS):
         raise StoreError(f"{path.name}: needs one complexity column: flops, params or acts")
     if table.num_rows == 0:
         raise StoreError(f"{path.name}: the table has no rows")

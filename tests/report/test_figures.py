@@ -91,8 +91,3 @@ def test_log2_axes_label_narrow_ranges_too() -> None:
         "w0", "w0", np.array([8.0, 12.0, 16.0, 24.0]), np.ones(4), 9.0, 14.0, 12.0, log_x=True
     )
     assert len(_visible_tick_labels(figures.good_range_figure([panel]))) >= 3
-
-
-def test_number_labels() -> None:
-    got = [figures.number_label(v) for v in (2, 0.5, 64, 1500, 2.5e6, 4e6, 3e9, 1.25e12)]
-    assert got == ["2", "0.5", "64", "1.5K", "2.5M", "4M", "3G", "1.25T"]
