@@ -157,16 +157,3 @@ def regnet_config(
         in_channels=in_channels,
         extra=tuple(extra) or params,
     )
-
-
-_FIT_NAMES = ("RegNetFit", "fit_regnet", "fit_regnet_batch")
-
-
-def __getattr__(name: str):
-    """``fit_regnet``, ``fit_regnet_batch`` and ``RegNetFit`` live in ``regnet_fit`` (which
-    imports this module's generator); they load on first use."""
-    if name in _FIT_NAMES:
-        from edftools.spaces import regnet_fit
-
-        return getattr(regnet_fit, name)
-    raise AttributeError(f"module 'edftools.spaces.regnet' has no attribute {name!r}")
