@@ -8,16 +8,17 @@ never imports torch)::
 
     import edftools
     res = edftools.edf(errors, weights)
+
+The subpackages (``edftools.spaces``, ``edftools.stats``, ``edftools.store``,
+``edftools.report``) also load on first attribute access; ``edftools.train`` and
+``edftools.models`` import torch.
 """
-
-from __future__ import annotations
-
-import importlib
-from typing import Any
 
 __version__ = "0.1.0"
 
-_STATS_EXPORTS = (
+#: The public API: functions of :mod:`edftools.stats` re-exported here (to add one, append its
+#: name; it must be a public name of ``edftools.stats``).
+_API: tuple[str, ...] = (
     "edf",
     "normalize_weights",
     "edf_band",
@@ -30,10 +31,23 @@ _STATS_EXPORTS = (
     "power",
 )
 
-__all__ = ["__version__", *_STATS_EXPORTS]
+#: Subpackages reachable as attributes (``edftools.spaces.get_space``), imported on first use.
+_SUBPACKAGES: tuple[str, ...] = ("errors", "report", "spaces", "stats", "store")
+
+__all__ = ["__version__", *_API]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _STATS_EXPORTS:
+def __getattr__(name: str) -> object:
+    """Load an :data:`_API` function from :mod:`edftools.stats`, or a subpackage, on first use."""
+    import importlib
+
+    if name in _API:
         return getattr(importlib.import_module("edftools.stats"), name)
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"edftools.{name}")
     raise AttributeError(f"module 'edftools' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public names: the API functions, the subpackages, ``__version__``."""
+    return sorted({*_API, *_SUBPACKAGES, "__version__"})

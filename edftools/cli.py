@@ -12,6 +12,7 @@ import sys
 
 import click
 
+import edftools
 from edftools.errors import EdftoolsError
 
 # command name -> ("module:attribute" of a click command, one-line help)
@@ -23,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sql": ("edftools.commands.store:sql_cmd", "Run SQL on the result store."),
     "import": ("edftools.commands.store:import_cmd", "Import pycls sweeps, CSV or Parquet."),
     "export": ("edftools.commands.store:export_cmd", "Export runs to Parquet or CSV."),
+    "info": ("edftools.commands.info:info_cmd", "Summarize what a store holds."),
     "refine": ("edftools.commands.report:refine_cmd", "Sequential restriction testing."),
     "compare": ("edftools.commands.report:compare_cmd", "Compare the EDFs of spaces."),
     "plan": ("edftools.commands.plan:plan_cmd", "Models per space that decide a step."),
@@ -51,10 +53,26 @@ class LazyGroup(click.Group):
             raise click.ClickException(f"command {name!r} is not available: {exc}") from None
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+API_EPILOG = (
+    "Python API (import edftools; no torch): "
+    + ", ".join(f"edftools.{name}" for name in edftools.__all__ if not name.startswith("_"))
+    + "; design spaces in edftools.spaces (get_space, regnet_config, complexity, fit_regnet), "
+    "the store in edftools.store (open_store). Every user error: one line on stderr, exit 2."
+)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=API_EPILOG,
+)
 @click.version_option(package_name="edftools")
 def cli() -> None:
-    """edftools: sample, train, store and compare neural network design spaces."""
+    """edftools: sample, train, store and compare neural network design spaces.
+
+    Run `edftools COMMAND --help` for a command's options; `edftools demo` writes the
+    reference reports without training.
+    """
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,8 +21,8 @@ from types import MappingProxyType
 from typing import Any
 
 from edftools.errors import RecipeError
+from edftools.spaces.complexity import METRICS as BAND_METRICS
 
-BAND_METRICS: tuple[str, ...] = ("flops", "params", "acts")
 _SUFFIX = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
 _NUMBER_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([KMGBT]?)\s*$", re.I)
 

@@ -24,6 +24,12 @@ def _common(func):
         click.option("--store", "store_path", default=None, help=STORE_HELP),
         click.option("--sweep", default=None, help="Only runs of this sweep."),
         click.option(
+            "--dataset",
+            default=None,
+            help="Only runs on this dataset (runs of several datasets or image resolutions "
+            "are refused: their errors cannot be compared).",
+        ),
+        click.option(
             "--normalize",
             type=click.Choice(("flops", "params", "none")),
             default="flops",
@@ -123,6 +129,7 @@ def refine_cmd(
     out_dir: str,
     store_path: str | None,
     sweep: str | None,
+    dataset: str | None,
     normalize: str,
     bins: int,
     margin: float | None,
@@ -151,6 +158,7 @@ def refine_cmd(
         alpha=alpha,
         error_column=error_column,
         sweep=sweep,
+        dataset=dataset,
         seed=seed,
     )
     result = refine(_runs(store_path, sweep), options)
@@ -184,6 +192,7 @@ def compare_cmd(
     params: str,
     store_path: str | None,
     sweep: str | None,
+    dataset: str | None,
     normalize: str,
     bins: int,
     margin: float | None,
@@ -209,6 +218,7 @@ def compare_cmd(
         alpha=alpha,
         error_column=error_column,
         sweep=sweep,
+        dataset=dataset,
         seed=seed,
         params=tuple(parse_names(params)),
     )

@@ -94,10 +94,27 @@ def format_json(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 FORMATTERS = {"table": format_table, "csv": format_csv, "json": format_json}
 
 
+STATEMENT_HEADER_WIDTH = 100
+
+
+def statement_header(index: int, total: int, statement: str) -> str:
+    """``-- statement 2 of 3: SELECT ...`` (the statement on one line, cut to a readable width)."""
+    if len(statement) > STATEMENT_HEADER_WIDTH:
+        statement = statement[: STATEMENT_HEADER_WIDTH - 1] + "…"
+    return f"-- statement {index} of {total}: {statement}"
+
+
 @click.command("sql")
 @click.argument("query")
 @click.option("--store", "store_path", default=None, help=STORE_HELP)
-@click.option("--format", "fmt", type=click.Choice(SQL_FORMATS), default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(SQL_FORMATS),
+    default="table",
+    show_default=True,
+    help="table: aligned text; csv and json take a single statement.",
+)
 @click.option(
     "--timeout",
     type=float,
@@ -110,13 +127,33 @@ def sql_cmd(query: str, store_path: str | None, fmt: str, timeout: float) -> Non
 
     Tables: sweeps, runs, epochs; views: ok_runs, space_summary, run_epochs, sweep_progress,
     bad_runs. Example: edftools sql "SELECT * FROM space_summary ORDER BY median_error"
+
+    Several statements separated by ';' run in order, and every result is printed under a
+    header line "-- statement i of n: ..." (table format only: csv and json output one
+    result, so they refuse several statements). An empty query is an error.
     """
+    from edftools.errors import StoreError
+    from edftools.store.connection import run_statements, split_statements
     from edftools.store.store import open_store
 
     store = open_store(store_path, read_only=True, lock_timeout=timeout, lazy=True)
-    columns, rows = store.fetch(query)
-    if columns:
-        click.echo(FORMATTERS[fmt](columns, rows))
+    with store.connect() as con:
+        statements = split_statements(con, query)
+        if len(statements) > 1 and fmt != "table":
+            raise StoreError(
+                f"--format {fmt} prints one result, but the query has {len(statements)} "
+                "statements; run them one at a time or use --format table"
+            )
+        results = run_statements(con, statements)
+    if len(results) == 1:
+        if results[0].columns:
+            click.echo(FORMATTERS[fmt](results[0].columns, results[0].rows))
+        return
+    blocks = []
+    for i, res in enumerate(results, start=1):
+        body = format_table(res.columns, res.rows) if res.columns else "(no result)"
+        blocks.append(statement_header(i, len(results), res.statement) + "\n" + body)
+    click.echo("\n\n".join(blocks))
 
 
 @click.command("import")

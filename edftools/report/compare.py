@@ -40,6 +40,7 @@ class CompareOptions:
     alpha: float = 0.05
     error_column: str = DEFAULT_ERROR_COLUMN
     sweep: str | None = None
+    dataset: str | None = None
     seed: int = 0
     n_boot: int = 1000
     params: tuple[str, ...] = DEFAULT_PARAMS
@@ -122,7 +123,9 @@ def compare_spaces(runs: pd.DataFrame, options: CompareOptions) -> ComparisonRes
     """Summaries of each space and the verdict of every pair (one family: FWER ≤ α)."""
     if not options.spaces:
         raise StoreError("name at least one space to compare")
-    frame, names = select_runs(runs, options.spaces, options.error_column, options.sweep)
+    frame, names = select_runs(
+        runs, options.spaces, options.error_column, options.sweep, options.dataset
+    )
     samples = measure.build_samples(frame, names, options.normalize, options.bins)
     summaries = [
         measure.summarize(s, np.random.SeedSequence([options.seed, 1, i]), options.n_boot)

@@ -17,8 +17,8 @@ from edftools.report.compare import (
     pair_cells,
     space_cells,
 )
-from edftools.report.data import COMPLEXITY_COLUMNS
 from edftools.report.refine_html import EDF_PANEL_TOP
+from edftools.spaces.complexity import METRICS
 
 #: Parameter names accepted by ``--params`` that are not plain columns.
 PARAM_ALIASES: dict[str, str] = {"d": "depth"}
@@ -160,7 +160,7 @@ def render(result: ComparisonResult) -> str:
     wframe = _weighted_frame(result)
     comp = [
         c
-        for c in COMPLEXITY_COLUMNS
+        for c in METRICS
         if c in wframe.columns and pd.to_numeric(wframe[c], errors="coerce").notna().all()
     ]
     if o.normalize != "none":

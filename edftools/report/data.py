@@ -24,7 +24,6 @@ DEFAULT_ERROR_COLUMN = "error"
 
 #: Complexity measures that can normalize EDFs (``none`` = plain, unweighted EDFs).
 NORMALIZE_CHOICES: tuple[str, ...] = ("flops", "params", "none")
-COMPLEXITY_COLUMNS: tuple[str, ...] = ("flops", "params", "acts")
 
 #: The paper's refinement chain, A -> B -> C -> D -> E -> RegNetX.
 DEFAULT_CHAIN: tuple[str, ...] = (
@@ -68,12 +67,15 @@ def select_runs(
     spaces: Sequence[str],
     error_column: str = DEFAULT_ERROR_COLUMN,
     sweep: str | None = None,
+    dataset: str | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Rows of ``runs`` for ``spaces`` (resolved names, in the given order) with a finite error.
 
-    Returns the selected frame (a copy with a float ``err`` column holding ``error_column``)
-    and the resolved space names. Raises :class:`StoreError` for an unknown space, an unknown
-    error column, or a space that has no usable run.
+    ``sweep`` and ``dataset`` keep only that sweep's / dataset's runs. Returns the selected
+    frame (a copy with a float ``err`` column holding ``error_column``) and the resolved space
+    names. Raises :class:`StoreError` for an unknown space, an unknown error column, a space
+    that has no usable run, or runs that come from more than one dataset or image resolution
+    (their errors are not comparable: see :func:`check_one_dataset`).
     """
     if error_column not in ERROR_COLUMNS:
         raise StoreError(f"unknown error column {error_column!r}; choose one of {ERROR_COLUMNS}")
@@ -85,6 +87,8 @@ def select_runs(
             raise StoreError(f"sweep {sweep!r} has no runs with status ok")
     if "status" in runs.columns:
         runs = runs[runs["status"] == "ok"]
+    if dataset is not None:
+        runs = _of_dataset(runs, dataset)
     if error_column not in runs.columns:
         raise StoreError(f"the runs have no {error_column!r} column")
     known = sorted(str(s) for s in runs["space"].dropna().unique())
@@ -97,7 +101,68 @@ def select_runs(
     for name in resolved:
         if not (frame["space"] == name).any():
             raise StoreError(f"space {name!r} has no run with a finite {error_column!r}")
+    check_one_dataset(frame, sweep_given=sweep is not None, dataset_given=dataset is not None)
     return frame.reset_index(drop=True), resolved
+
+
+def _of_dataset(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """The runs whose ``dataset`` is ``dataset`` (exact, else case-insensitive)."""
+    if "dataset" not in runs.columns:
+        raise StoreError("the runs have no 'dataset' column to select from")
+    names = runs["dataset"].dropna().astype(str)
+    match = names == dataset
+    if not match.any():
+        match = names.str.lower() == dataset.lower()
+    if not match.any():
+        shown = ", ".join(sorted(set(names))) or "none recorded"
+        raise StoreError(f"no runs with status ok of dataset {dataset!r} (datasets: {shown})")
+    return runs.loc[match[match].index]
+
+
+def _data_label(dataset: object, resolution: object) -> str:
+    name = "unknown dataset" if pd.isna(dataset) else str(dataset)
+    return name if pd.isna(resolution) else f"{name} at {int(resolution)} px"
+
+
+def check_one_dataset(
+    frame: pd.DataFrame, sweep_given: bool = False, dataset_given: bool = False
+) -> None:
+    """Refuse runs that come from several (dataset, resolution) pairs, in one line.
+
+    Error rates on different data (ImageNet and a digits proxy, or one dataset at two image
+    sizes) are different quantities: pooling them in one space's EDF, or comparing spaces
+    measured on different data, answers no question. A missing dataset or resolution counts
+    as a value of its own. The message lists the pairs with their spaces and run counts and
+    says how to select one (``--dataset``, ``--sweep``).
+    """
+    keys = [c for c in ("dataset", "resolution") if c in frame.columns]
+    if not keys or frame.empty:
+        return
+    counts = frame.groupby([*keys, "space"], dropna=False, sort=False).size()
+    groups: dict[str, dict[str, int]] = {}
+    for key, n in counts.items():
+        values = dict(zip([*keys, "space"], key, strict=True))
+        label = _data_label(values.get("dataset"), values.get("resolution"))
+        groups.setdefault(label, {})[str(values["space"])] = int(n)
+    if len(groups) <= 1:
+        return
+    parts = [
+        f"{label} ({', '.join(f'{s}: {n}' for s, n in per_space.items())})"
+        for label, per_space in sorted(groups.items())
+    ]
+    datasets = sorted({str(d) for d in frame["dataset"].dropna()}) if "dataset" in keys else []
+    hints = []
+    if not dataset_given and len(datasets) > 1:
+        hints.append(f"--dataset ({', '.join(datasets)})")
+    if not sweep_given and "sweep" in frame.columns:
+        sweeps = sorted(str(s) for s in frame["sweep"].dropna().unique())
+        if len(sweeps) > 1:
+            hints.append(f"--sweep ({', '.join(sweeps)})")
+    how = " or ".join(hints) if hints else "a sweep or an import of one dataset and resolution"
+    raise StoreError(
+        f"the runs come from {len(groups)} different datasets/resolutions, whose errors cannot "
+        f"be pooled or compared: {'; '.join(parts)}; select one with {how}"
+    )
 
 
 def stage_matrix(frame: pd.DataFrame, prefix: str) -> np.ndarray:

@@ -5,14 +5,21 @@ Every function takes numbers already computed (by :mod:`edftools.stats` through
 into PNG bytes for embedding. No global style is changed: each figure is drawn inside a
 ``seaborn.axes_style`` / ``rc_context`` block, and figures are plain ``Figure`` objects (no
 pyplot figure manager), so nothing leaks between reports.
+
+Any string a user supplies (space and sweep names, parameters) is drawn as plain text: the
+style turns matplotlib's mathtext off (``text.parse_math``), so a ``$`` in a name is a dollar
+sign, not a formula; fonts that can draw CJK and other scripts are used as fallbacks when the
+machine has them, and a glyph no installed font has is drawn as a box without a warning.
 """
 
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 
 import matplotlib
 
@@ -22,8 +29,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib import font_manager
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter, ScalarFormatter
+from matplotlib.ticker import FuncFormatter, Locator, LogLocator, MaxNLocator, NullFormatter
+
+from edftools.spaces.restrictions import format_number
 
 DPI = 90
 PALETTE = "tab10"
@@ -53,16 +63,63 @@ class Panel:
     markers: tuple[float, ...] = ()
 
 
+#: Fonts with wide Unicode coverage (CJK, Hangul, ...), tried in order after the default font
+#: for characters it lacks; only those installed on the machine are used.
+FALLBACK_FONTS: tuple[str, ...] = (
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK KR",
+    "Source Han Sans",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Droid Sans Fallback",
+    "AR PL UMing CN",
+    "Microsoft YaHei",
+    "SimHei",
+    "Hiragino Sans",
+    "Apple SD Gothic Neo",
+    "Malgun Gothic",
+    "Arial Unicode MS",
+    "Noto Sans",
+)
+_MISSING_GLYPH = r"Glyph \d+ .* missing from (current )?font"
+
+
+@cache
+def _font_family() -> tuple[str, ...]:
+    """``DejaVu Sans`` then the installed :data:`FALLBACK_FONTS` (matplotlib falls back per
+    glyph along this list). Naming an absent font would log a warning per figure."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return ("DejaVu Sans", *(f for f in FALLBACK_FONTS if f in installed))
+
+
 @contextmanager
 def _style() -> Iterator[None]:
-    with sns.axes_style("whitegrid"), plt.rc_context({"font.size": 9, "axes.titlesize": 10}):
+    """The reports' style: whitegrid, small fonts, user text as plain text, font fallbacks."""
+    rc = {
+        "font.size": 9,
+        "axes.titlesize": 10,
+        "text.parse_math": False,
+        "font.family": list(_font_family()),
+    }
+    with (
+        sns.axes_style("whitegrid"),
+        plt.rc_context(rc),
+        warnings.catch_warnings(),
+    ):
+        warnings.filterwarnings("ignore", message=_MISSING_GLYPH, category=UserWarning)
         yield
 
 
 def to_png(fig: Figure) -> bytes:
-    """PNG bytes of ``fig`` (fixed DPI, no software/date metadata, so output is reproducible)."""
+    """PNG bytes of ``fig`` (fixed DPI, no software/date metadata, so output is reproducible).
+
+    Drawn in the reports' style, so text created while drawing (tick labels) follows it too.
+    """
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    with _style():
+        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return buf.getvalue()
 
 
@@ -112,12 +169,30 @@ def _draw_curves(ax, panel: Panel, colors: dict[str, tuple]) -> None:
     ax.legend(loc="best", fontsize=8, frameon=True)
 
 
+#: Extra tick positions per power of the base when an axis spans too few powers to label.
+_LOG_SUBS: dict[int, tuple[float, ...]] = {10: (1.0, 2.0, 5.0), 2: (1.0, 1.5)}
+_MIN_TICKS = 3
+
+
+def _log_locator(lo: float, hi: float, base: int) -> Locator:
+    """Ticks for a log axis over ``[lo, hi]``: the powers of ``base`` when at least
+    :data:`_MIN_TICKS` fall inside; else powers times :data:`_LOG_SUBS` (1, 2, 5 × 10^k); else
+    (a range narrower than that) evenly spaced round numbers."""
+    for subs in ((1.0,), _LOG_SUBS.get(base, (1.0,))):
+        locator = LogLocator(base=base, subs=subs)
+        ticks = np.asarray(locator.tick_values(lo, hi))
+        if np.count_nonzero((ticks >= lo) & (ticks <= hi)) >= _MIN_TICKS:
+            return locator
+    return MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10])
+
+
 def _log_axis(ax, base: int) -> None:
-    """Log x axis with plain-number tick labels (2, 4, 8 or 1e6-style), not 10^x."""
+    """Log x axis (call after plotting: the ticks suit the data's range) with plain-number
+    labels (2, 4, 8 or 2M, 4M), at least three of them however narrow the range."""
     ax.set_xscale("log", base=base)
-    fmt = ScalarFormatter()
-    fmt.set_scientific(base == 10)
-    ax.xaxis.set_major_formatter(fmt)
+    lo, hi = ax.get_xlim()
+    ax.xaxis.set_major_locator(_log_locator(lo, hi, base))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: format_number(x)))
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 

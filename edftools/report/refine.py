@@ -40,6 +40,7 @@ class RefineOptions:
     alpha: float = 0.05
     error_column: str = DEFAULT_ERROR_COLUMN
     sweep: str | None = None
+    dataset: str | None = None
     seed: int = 0
     n_boot: int = 1000
 
@@ -140,7 +141,7 @@ def refine(
     opts = options or RefineOptions()
     if len(opts.chain) < 2:
         raise StoreError("a refinement chain needs at least two spaces")
-    frame, names = select_runs(runs, opts.chain, opts.error_column, opts.sweep)
+    frame, names = select_runs(runs, opts.chain, opts.error_column, opts.sweep, opts.dataset)
     histories: list[StepHistory] = []
     design: dict[str, Any] = {}
     if looks is not None and len(looks):

@@ -1,8 +1,10 @@
 """Design spaces: network configs, exact complexity, RegNet generation, sampling and counts.
 
-Imports only numpy and the standard library (no torch, no scipy): ``edftools sample`` must
-start fast, so the counts (``space_table``) and the RegNet fit (``fit_regnet``,
-``fit_regnet_batch``, ``RegNetFit``) load on first use.
+Imports only numpy and the standard library (no torch, scipy or pandas): ``edftools sample``
+must start fast. Every import of the package is at module top and its modules form an acyclic
+graph (``tests/spaces/test_import_graph.py``), bottom up: config, params, sampling; complexity,
+regnet; restrictions, regnet_fit, regnet_count; definition (a space's data); band_sampler,
+naive (the samplers); space (``Space`` = definition + sampling); catalog; count.
 """
 
 from edftools.spaces.catalog import get_space, list_spaces, space_from_dict
@@ -14,7 +16,9 @@ from edftools.spaces.complexity import (
     complexity_of_configs,
 )
 from edftools.spaces.config import NetConfig, StageConfig, adjust_group_compatibility
+from edftools.spaces.count import space_table
 from edftools.spaces.regnet import generate_regnet, regnet_config
+from edftools.spaces.regnet_fit import RegNetFit, fit_regnet, fit_regnet_batch
 from edftools.spaces.restrictions import Band, Fixed, Monotone, Range, Shared
 from edftools.spaces.space import ParamSpec, SampleBatch, Space
 
@@ -45,19 +49,3 @@ __all__ = [
     "space_from_dict",
     "space_table",
 ]
-
-_LAZY = {
-    "space_table": "edftools.spaces.count",
-    "RegNetFit": "edftools.spaces.regnet_fit",
-    "fit_regnet": "edftools.spaces.regnet_fit",
-    "fit_regnet_batch": "edftools.spaces.regnet_fit",
-}
-
-
-def __getattr__(name: str):
-    """Load the counting and fitting modules on first use (PEP 562)."""
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'edftools.spaces' has no attribute {name!r}")

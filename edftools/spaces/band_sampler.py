@@ -15,14 +15,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from edftools.errors import SpaceError
 from edftools.spaces.complexity import METRICS, ComplexityBatch, complexity_batch
 from edftools.spaces.config import NetConfig, StageConfig
-from edftools.spaces.params import DISTS, FAMILY_PARAMS
+from edftools.spaces.definition import SpaceDefinition
+from edftools.spaces.params import DISTS, FAMILY_PARAMS, plain_value
 from edftools.spaces.regnet import QUANTUM, block_widths_batch, stage_index
 from edftools.spaces.restrictions import Band, format_number
 from edftools.spaces.sampling import (
@@ -31,9 +32,6 @@ from edftools.spaces.sampling import (
     draw_sequence,
     regnet_stages,
 )
-
-if TYPE_CHECKING:
-    from edftools.spaces.space import Space
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ class SampleBatch:
 
 
 def draw_batch(
-    space: Space, rng: np.random.Generator, n: int, dist: str | None
+    space: SpaceDefinition, rng: np.random.Generator, n: int, dist: str | None
 ) -> dict[str, np.ndarray]:
     """One batch of ``n`` raw draws plus final stage arrays, complexity and a keep mask.
 
@@ -95,7 +93,7 @@ def draw_batch(
 
 
 def sample_batch(
-    space: Space,
+    space: SpaceDefinition,
     n: int,
     seed: int = 0,
     bands: Mapping[str, tuple[float, float]] | None = None,
@@ -158,7 +156,7 @@ def cannot_finish(found: int, n: int, drawn: int, max_draws: int) -> bool:
     return drawn + (n - found) / optimistic_rate > max_draws
 
 
-def complexity_bounds(space: Space) -> tuple[ComplexityBatch, ComplexityBatch]:
+def complexity_bounds(space: SpaceDefinition) -> tuple[ComplexityBatch, ComplexityBatch]:
     """Complexity of corner networks bracketing every member of ``space``: ``(low, high)``.
 
     Up to compatibility rounding and projection shortcuts. AnyNet: all stages at minimal depth
@@ -198,7 +196,7 @@ def _depth_vertices(total: float, num_stages: int) -> np.ndarray:
     return 1 + extra * np.eye(num_stages, dtype=np.int64)
 
 
-def _corners(space: Space, d, w, b: float, g: int, pick=np.max) -> ComplexityBatch:
+def _corners(space: SpaceDefinition, d, w, b: float, g: int, pick=np.max) -> ComplexityBatch:
     """Complexity of corner networks (rows of ``d``, ``w``), reduced over rows by ``pick``."""
     d, w = np.asarray(d, dtype=np.int64), np.asarray(w, dtype=np.int64)
     wa, ga = adjust_compatibility_batch(w, np.full(w.shape, b), np.full(w.shape, int(g)))
@@ -206,7 +204,7 @@ def _corners(space: Space, d, w, b: float, g: int, pick=np.max) -> ComplexityBat
     return ComplexityBatch(*(np.array([pick(cx[m])], dtype=np.int64) for m in METRICS))
 
 
-def check_reachable(space: Space, band_list: list[Band]) -> None:
+def check_reachable(space: SpaceDefinition, band_list: list[Band]) -> None:
     """Raise :class:`SpaceError` for a band far (1.5x) outside :func:`complexity_bounds`."""
     if not band_list:
         return
@@ -220,7 +218,7 @@ def check_reachable(space: Space, band_list: list[Band]) -> None:
 
 
 def _short_error(
-    space: Space,
+    space: SpaceDefinition,
     band_list: list[Band],
     found: int,
     n: int,
@@ -254,7 +252,7 @@ def _span(lo: float, hi: float) -> str:
     return f"{format_number(lo)} to {format_number(hi)}"
 
 
-def assemble(space: Space, parts: list[dict[str, Any]], drawn: int) -> SampleBatch:
+def assemble(space: SpaceDefinition, parts: list[dict[str, Any]], drawn: int) -> SampleBatch:
     """Concatenate kept rows (from :func:`draw_batch`) into a :class:`SampleBatch`.
 
     Each config's ``extra`` holds the space name and, for RegNet, the sampled
@@ -283,7 +281,7 @@ def assemble(space: Space, parts: list[dict[str, Any]], drawn: int) -> SampleBat
                 ("wa", float(raw["wa"][i])),
                 ("wm", float(raw["wm"][i])),
                 ("g", int(raw["group_width"][i])),
-                ("b", _clean(raw["bottleneck_ratio"][i])),
+                ("b", plain_value(raw["bottleneck_ratio"][i])),
             ]
         configs.append(NetConfig(stages=stages, extra=tuple(extra), **kw))
     return SampleBatch(configs, cat["flops"], cat["params"], cat["acts"], raw, drawn)
@@ -295,8 +293,3 @@ def _take(out: dict[str, Any], idx: np.ndarray) -> dict[str, Any]:
     for m in METRICS:
         part[m] = out["cx"][m][idx]
     return part
-
-
-def _clean(v: Any) -> float | int:
-    x = round(float(v), 6)
-    return int(x) if x.is_integer() else x

@@ -39,6 +39,7 @@ from edftools.spaces.regnet_count import (
     regnet_valid_total,
 )
 from edftools.spaces.sampling import adjust_compatibility_batch
+from edftools.spaces.sizes import CATALOG_SIZES
 from edftools.spaces.space import FAMILY_PARAMS, Space
 
 PAPER_VALUES_PER_CONTINUOUS = 64
@@ -193,8 +194,6 @@ def space_table(names: list[str] | None = None) -> list[dict[str, Any]]:
     exact_total, distinct_networks`` (+ ``paper_total_text``, ``exact_over_paper``,
     ``distinct_method``, ``distinct_stderr``) for the catalog spaces (or ``names``), with
     the shipped sizes of :mod:`edftools.spaces.sizes`."""
-    from edftools.spaces.sizes import CATALOG_SIZES
-
     return [space_row(CATALOG[n], CATALOG_SIZES.get(n)) for n in (names or list(CATALOG))]
 
 

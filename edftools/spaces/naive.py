@@ -9,28 +9,21 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from edftools.errors import ConfigError
 from edftools.spaces.complexity import complexity
 from edftools.spaces.config import NetConfig
+from edftools.spaces.definition import SpaceDefinition
+from edftools.spaces.params import plain_value
 from edftools.spaces.regnet import generate_regnet
 from edftools.spaces.restrictions import Band, Fixed, Monotone, Range, Shared
 from edftools.spaces.sampling import grid_pmf
 
-if TYPE_CHECKING:
-    from edftools.spaces.space import Space
-
-
-def _clean(v):
-    x = round(float(v), 6)
-    return int(x) if x.is_integer() else x
-
 
 def sample_naive(
-    space: Space,
+    space: SpaceDefinition,
     n: int,
     seed: int = 0,
     bands: Mapping[str, tuple[float, float]] | None = None,
@@ -57,7 +50,7 @@ def sample_naive(
         x = {}
         for name, (vals, cdf) in grids.items():
             idx = np.minimum(np.searchsorted(cdf, rng.random(size), side="right"), len(vals) - 1)
-            x[name] = [_clean(v) for v in vals[idx]]
+            x[name] = [plain_value(v) for v in vals[idx]]
         if not _naive_ok(space, x):
             continue
         try:
@@ -70,7 +63,7 @@ def sample_naive(
     return out, draws
 
 
-def _naive_ok(space: Space, x: dict[str, list]) -> bool:
+def _naive_ok(space: SpaceDefinition, x: dict[str, list]) -> bool:
     for r in space.restrictions:
         if isinstance(r, Band):
             continue
@@ -91,7 +84,7 @@ def _naive_ok(space: Space, x: dict[str, list]) -> bool:
     return True
 
 
-def _naive_config(space: Space, x: dict[str, list]) -> NetConfig:
+def _naive_config(space: SpaceDefinition, x: dict[str, list]) -> NetConfig:
     kw = space.net_kwargs()
     if space.family == "anynet":
         return NetConfig.from_stages(

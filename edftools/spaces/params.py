@@ -20,6 +20,16 @@ FAMILY_PARAMS: dict[str, tuple[str, ...]] = {
     "regnet": ("depth", "w0", "wa", "wm", "group_width", "bottleneck_ratio"),
 }
 DISTS = ("log_uniform", "uniform")
+#: Decimals a grid value keeps (grids like 0.1 steps are exact to this precision).
+VALUE_DECIMALS = 6
+
+
+def plain_value(v: float) -> int | float:
+    """A parameter value as a plain Python number: ``round(v, 6)``, an ``int`` when integral
+    (``2.0`` -> ``2``, ``0.30000000000000004`` -> ``0.3``), so configs and grids print and
+    hash the same whichever float arithmetic produced them."""
+    x = round(float(v), VALUE_DECIMALS)
+    return int(x) if x.is_integer() else x
 
 
 @dataclass(frozen=True)
@@ -31,8 +41,8 @@ class ParamSpec:
     log: bool = False
 
     def __post_init__(self) -> None:
-        arr = np.unique(np.round(np.asarray(self.values, dtype=np.float64), 6))
-        vals = tuple(int(x) if x.is_integer() else x for x in arr.tolist())
+        arr = np.unique(np.round(np.asarray(self.values, dtype=np.float64), VALUE_DECIMALS))
+        vals = tuple(plain_value(x) for x in arr.tolist())
         if not vals:
             raise SpaceError(f"parameter {self.name!r} has an empty grid")
         object.__setattr__(self, "values", vals)

@@ -38,15 +38,41 @@ class RegNetWidths:
         return len(self.widths)
 
 
+#: Sanity limits of a RegNet's parameters (far beyond any trainable network: pycls's deepest
+#: RegNet has 40 blocks and its widest stage 7392 channels). They keep the generator's numbers
+#: finite and its run time bounded.
+MAX_DEPTH = 1000
+MAX_WIDTH = 1_000_000
+
+
 def _check_params(w0: float, wa: float, wm: float, depth: int) -> None:
-    if isinstance(depth, bool) or int(depth) != depth or depth < 1:
-        raise ConfigError(f"RegNet depth must be an integer >= 1, got {depth!r}")
-    if not w0 > 0 or w0 % QUANTUM:
-        raise ConfigError(f"w0 must be a positive multiple of {QUANTUM}, got {w0!r}")
-    if not wa >= 0:
-        raise ConfigError(f"wa must be >= 0, got {wa!r}")
+    """Raise :class:`ConfigError` (one line) unless ``1 <= depth <= MAX_DEPTH`` is an integer,
+    ``w0`` is a positive multiple of 8, ``wa >= 0`` and ``wm > 1`` are finite, and every block
+    width ``w0 * wm^k_j`` stays within ``MAX_WIDTH`` channels."""
+    number = (int, float, np.number)
+    integral = isinstance(depth, number) and np.isfinite(depth) and int(depth) == depth
+    if isinstance(depth, bool) or not integral or not 1 <= depth <= MAX_DEPTH:
+        raise ConfigError(f"RegNet depth must be an integer in [1, {MAX_DEPTH}], got {depth!r}")
+    for name, value in (("w0", w0), ("wa", wa), ("wm", wm)):
+        if isinstance(value, bool) or not isinstance(value, number):
+            raise ConfigError(f"{name} must be a number, got {value!r}")
+        if not np.isfinite(value):
+            raise ConfigError(f"{name} must be finite, got {value!r}")
+    if not 0 < w0 <= MAX_WIDTH or w0 % QUANTUM:
+        raise ConfigError(
+            f"w0 must be a positive multiple of {QUANTUM} up to {MAX_WIDTH}, got {w0!r}"
+        )
+    if not 0 <= wa <= MAX_WIDTH:
+        raise ConfigError(f"wa must be in [0, {MAX_WIDTH}], got {wa!r}")
     if not wm > 1:
         raise ConfigError(f"wm must be > 1, got {wm!r}")
+    # the last block has the largest stage index; compare its width in log space (no overflow)
+    k_last = float(stage_index(depth - 1, float(w0), float(wa), float(wm)))
+    if np.log(w0) + k_last * np.log(wm) > np.log(MAX_WIDTH):
+        raise ConfigError(
+            f"RegNet (w0={w0:g}, wa={wa:g}, wm={wm:g}, depth={depth}) has blocks wider than "
+            f"{MAX_WIDTH} channels"
+        )
 
 
 def stage_index(j: Any, w0: Any, wa: Any, wm: Any) -> np.ndarray:
@@ -131,16 +157,3 @@ def regnet_config(
         in_channels=in_channels,
         extra=tuple(extra) or params,
     )
-
-
-_FIT_NAMES = ("RegNetFit", "fit_regnet", "fit_regnet_batch")
-
-
-def __getattr__(name: str):
-    """``fit_regnet``, ``fit_regnet_batch`` and ``RegNetFit`` live in ``regnet_fit`` (which
-    imports this module's generator); they load on first use."""
-    if name in _FIT_NAMES:
-        from edftools.spaces import regnet_fit
-
-        return getattr(regnet_fit, name)
-    raise AttributeError(f"module 'edftools.spaces.regnet' has no attribute {name!r}")

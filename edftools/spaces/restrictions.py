@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edftools.errors import SpaceError
+from edftools.spaces.complexity import METRICS
 
 ALIASES: dict[str, str] = {
     "d": "depth",
@@ -40,7 +41,6 @@ SYMBOL: dict[str, str] = {
     "wa": "wa",
     "wm": "wm",
 }
-METRICS = ("flops", "params", "acts")
 
 
 def canonical_param(name: str) -> str:
@@ -193,17 +193,6 @@ def restriction_from_dict(table: Mapping[str, Any]) -> Restriction:
     if kind == "range" and "lo" not in kwargs and "hi" not in kwargs:
         raise SpaceError("range restriction needs 'lo' and/or 'hi'")
     return KINDS[kind](**kwargs)
-
-
-def restriction_to_dict(r: Restriction) -> dict[str, Any]:
-    """Inverse of :func:`restriction_from_dict` (``None`` bounds omitted)."""
-    kind = next(k for k, cls in KINDS.items() if isinstance(r, cls))
-    out: dict[str, Any] = {"kind": kind}
-    for key in _FIELDS[kind]:
-        value = getattr(r, key)
-        if value is not None:
-            out[key] = value
-    return out
 
 
 def parse_band(text: str) -> tuple[float, float]:

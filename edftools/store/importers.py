@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from edftools.errors import StoreError
+from edftools.spaces.complexity import METRICS
 from edftools.store import schema
 from edftools.store.connection import one_line
 from edftools.store.pycls import pycls_job_row
 from edftools.store.rows import (
-    COMPLEXITY_COLUMNS,
     RUN_KINDS,
     ImportBatch,
     content_run_id,
@@ -43,6 +43,8 @@ from edftools.store.store import Store, open_store
 
 IMPORT_FORMATS: tuple[str, ...] = ("pycls", "csv", "parquet")
 EXPORT_FORMATS: tuple[str, ...] = ("parquet", "csv")
+#: File suffix -> export format, when ``--format`` is not given.
+EXPORT_SUFFIXES: dict[str, str] = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 EPOCH_LOG = "epoch_log"
 _SUFFIXES = {".json": "pycls", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -169,7 +171,7 @@ def _read_table(
     required = [c for c in ("space", "error") if c not in columns and not (c == "space" and space)]
     if required:
         raise StoreError(f"{path.name}: missing required column {required[0]!r}")
-    if not any(c in columns for c in COMPLEXITY_COLUMNS):
+    if not any(c in columns for c in METRICS):
         raise StoreError(f"{path.name}: needs one complexity column: flops, params or acts")
     if table.num_rows == 0:
         raise StoreError(f"{path.name}: the table has no rows")
@@ -280,9 +282,18 @@ def export_runs(
     Returns the number of runs written.
     """
     out = Path(out)
-    fmt = fmt or {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}.get(out.suffix.lower())
+    if fmt is None:
+        fmt = EXPORT_SUFFIXES.get(out.suffix.lower())
+        if fmt is None:
+            suffixes = ", ".join(EXPORT_SUFFIXES)
+            raise StoreError(
+                f"cannot tell the export format of {out.name!r} from its suffix; choose one with "
+                f"--format ({', '.join(EXPORT_FORMATS)}) or name the file {suffixes}"
+            )
     if fmt not in EXPORT_FORMATS:
-        raise StoreError(f"unknown export format {fmt!r}; known: {', '.join(EXPORT_FORMATS)}")
+        raise StoreError(
+            f"unknown export format {fmt!r}; choose one of: {', '.join(EXPORT_FORMATS)}"
+        )
     count_sql = "SELECT count(*) FROM runs WHERE ? IS NULL OR sweep = ?"
     n = int(store.fetch(count_sql, [sweep, sweep])[1][0][0])
     if n == 0:

@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from edftools.errors import ConfigError, StoreError
+from edftools.spaces.complexity import METRICS
 from edftools.spaces.config import NetConfig
 from edftools.store.rows import canonical_json
 
@@ -307,7 +308,7 @@ def pycls_job_row(job: Any, where: str) -> tuple[dict[str, Any], list[dict[str, 
     best_path = "test_epoch.min_top1_err" if "min_top1_err" in test else "test_epoch.top1_err"
     best_error = min(_series(test[best_path.split(".")[1]], best_path, where))
     row: dict[str, Any] = {"error": error, "best_error": best_error, "status": "ok"}
-    for key in ("flops", "params", "acts"):
+    for key in METRICS:
         if complexity.get(key) is not None:
             row[key] = _number(complexity[key], f"complexity.{key}", where, integer=True)
     config, note = translate_config(cfg, where)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from edftools.errors import ConfigError, StoreError
 from edftools.records import RUN_STATUSES
+from edftools.spaces.complexity import METRICS
 from edftools.spaces.config import NetConfig
 from edftools.store import schema
 from edftools.store.schema import (
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 RUN_KINDS: dict[str, str] = dict(RUN_COLUMNS)
 EPOCH_KINDS: dict[str, str] = dict(EPOCH_COLUMNS)
-COMPLEXITY_COLUMNS: tuple[str, ...] = ("flops", "params", "acts")
 CONFIG_COLUMNS: tuple[str, ...] = (
     "block_type",
     "stem_type",
@@ -199,7 +199,7 @@ def validate_run_row(row: Mapping[str, Any], where: str) -> dict[str, Any]:
         and out["best_error"] > out["error"] + ERROR_TOLERANCE
     ):
         raise _fail(where, "best_error", f"{out['best_error']} exceeds error {out['error']}")
-    if all(out[c] is None for c in COMPLEXITY_COLUMNS):
+    if all(out[c] is None for c in METRICS):
         raise _fail(where, "flops", "one of flops, params, acts is required")
     for name, kind in RUN_COLUMNS:
         if kind in ("int", "bigint") and name != "seed" and (out[name] or 0) < 0:

@@ -44,7 +44,7 @@ def test_efit_frame_is_the_batch_fit_of_each_models_block_widths(reference_dir, 
     from edftools.report.refine import RefineOptions, refine
     from edftools.report.refine_html import EFIT_SPACES, efit_frame
     from edftools.report.writers import load_reference
-    from edftools.spaces.regnet import fit_regnet
+    from edftools.spaces.regnet_fit import fit_regnet
 
     result = refine(load_reference(tmp_path / "e.duckdb", reference_dir), RefineOptions())
     frame = efit_frame(result)

@@ -147,8 +147,8 @@ def test_export_one_sweep_and_errors(filled_store: Path, tmp_path: Path, cli) ->
     store = open_store(filled_store, read_only=True)
     with pytest.raises(StoreError, match="no runs to export in sweep 'nope'"):
         export_runs(store, tmp_path / "x.csv", sweep="nope")
-    with pytest.raises(StoreError, match="unknown export format"):
-        export_runs(store, tmp_path / "x.txt")
+    with pytest.raises(StoreError, match="unknown export format 'xml'; choose one of: parquet"):
+        export_runs(store, tmp_path / "x.csv", "xml")
     assert export_runs(store, tmp_path / "sw.parquet", sweep="sw") == 5
     assert pq.read_table(tmp_path / "sw.parquet").num_rows == 5
     code, _, err = cli(
@@ -374,3 +374,16 @@ def test_epoch_log_metrics_are_strict_on_import(tmp_path: Path) -> None:
     path.write_text(head + 'A,10,5,"[{""epoch"": 1, ""test_error"": 12.5, ""lr"": null}]"\n')
     batch = load_import_file(path)
     assert batch.epochs[0]["test_error"] == 12.5 and batch.epochs[0]["lr"] is None
+
+
+def test_export_to_an_unknown_suffix_says_how_to_choose(filled_store: Path, tmp_path: Path, cli):
+    code, out, err = cli("export", "--out", str(tmp_path / "x.txt"), "--store", str(filled_store))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err == (
+        "edftools: cannot tell the export format of 'x.txt' from its suffix; choose one with "
+        "--format (parquet, csv) or name the file .parquet, .pq, .csv\n"
+    )
+    code, _, _ = cli(
+        "export", "--out", str(tmp_path / "x.txt"), "--format", "csv", "--store", str(filled_store)
+    )
+    assert code == 0 and (tmp_path / "x.txt").read_text().startswith("run_id,")

@@ -134,3 +134,56 @@ def test_import_edftools_store_is_torch_free() -> None:
         "assert 'pandas' not in sys.modules, 'pandas imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("query", ["", " ", ";", " ; ;", "/* only a comment */"])
+def test_empty_query_is_one_line_error(filled_store: Path, cli, query: str) -> None:
+    code, out, err = cli("sql", query, "--store", str(filled_store))
+    assert code == 2 and out == ""
+    assert err == "edftools: no SQL statement given (the query is empty or only comments)\n"
+
+
+def test_store_fetch_of_empty_sql_is_a_store_error(filled_store: Path) -> None:
+    from edftools.errors import StoreError
+
+    with pytest.raises(StoreError, match="no SQL statement"):
+        open_store(filled_store, read_only=True).fetch(" ; ")
+
+
+def test_several_statements_print_every_result_under_a_header(filled_store: Path, cli) -> None:
+    query = "SELECT 1 AS one; SELECT ';' AS semi,\n  2 AS two; SELECT count(*) AS n FROM runs;"
+    code, out, err = cli("sql", query, "--store", str(filled_store))
+    assert code == 0 and err == ""
+    blocks = out.rstrip("\n").split("\n\n")
+    assert len(blocks) == 3
+    headers = [b.splitlines()[0] for b in blocks]
+    assert headers == [
+        "-- statement 1 of 3: SELECT 1 AS one",
+        "-- statement 2 of 3: SELECT ';' AS semi, 2 AS two",
+        "-- statement 3 of 3: SELECT count(*) AS n FROM runs",
+    ]
+    assert blocks[0].splitlines()[1:] == ["one", "---", "  1", "(1 row)"]
+    assert blocks[1].splitlines()[3].split() == [";", "2"]
+    assert blocks[2].splitlines()[3].strip() == "5"
+
+
+def test_a_trailing_semicolon_is_one_statement(filled_store: Path, cli) -> None:
+    code, out, _ = cli("sql", "SELECT 7 AS x;", "--store", str(filled_store), "--format", "csv")
+    assert code == 0 and out.split() == ["x", "7"]
+
+
+def test_several_statements_in_csv_or_json_are_refused(filled_store: Path, cli) -> None:
+    for fmt in ("csv", "json"):
+        code, out, err = cli(
+            "sql", "SELECT 1; SELECT 2", "--store", str(filled_store), "--format", fmt
+        )
+        assert code == 2 and out == "" and err.count("\n") == 1
+        assert f"--format {fmt} prints one result" in err and "2 statements" in err
+
+
+def test_an_error_names_the_failing_statement(filled_store: Path, cli) -> None:
+    before = sha256(filled_store)
+    code, out, err = cli("sql", "SELECT 1; DELETE FROM runs", "--store", str(filled_store))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("edftools: SQL error in statement 2 of 2: ") and "read-only" in err
+    assert sha256(filled_store) == before
