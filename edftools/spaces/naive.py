@@ -18,7 +18,6 @@ from edftools.spaces.complexity import complexity
 from edftools.spaces.config import NetConfig
 from edftools.spaces.regnet import generate_regnet
 from edftools.spaces.restrictions import Band, Fixed, Monotone, Range, Shared
-from edftools.spaces.sampling import grid_pmf
 
 if TYPE_CHECKING:
     from edftools.spaces.space import Space
@@ -46,8 +45,7 @@ def sample_naive(
     band_list = space.bands(bands)
     grids = {}
     for p in space.params:
-        log = p.log and (dist or space.dist) == "log_uniform"
-        grids[p.name] = (np.asarray(p.values), np.cumsum(grid_pmf(np.asarray(p.values), log)))
+        grids[p.name] = (np.asarray(p.values), np.cumsum(space.base_pmf(p.name, dist)))
     S = space.num_stages
     out: list[NetConfig] = []
     draws = 0

@@ -190,17 +190,19 @@ def test_incompatible_group_width_raises() -> None:
         build_network(cfg)
 
 
-def test_zero_se_width_raises() -> None:
+def test_zero_se_width_drops_the_se() -> None:
     cfg = NetConfig(
-        stages=(StageConfig(1, 8, 1, 8, 1),),
+        stages=(StageConfig(2, 8, 1, 8, 1),),
         block_type="Y",
         stem_width=1,
         se_ratio=0.25,
         stem_type="small",
         resolution=8,
     )
-    with pytest.raises(ConfigError, match="SE width"):
-        build_network(cfg)
+    model = build_network(cfg)  # pycls: no SE where round(se_ratio * w_in) == 0
+    first, second = model.stages[0]
+    assert first.se is None and second.se is not None  # w_in 1 -> 0; w_in 8 -> 2
+    assert sum(p.numel() for p in model.parameters()) == complexity(cfg).params
 
 
 def test_not_a_config_raises() -> None:
