@@ -113,6 +113,7 @@ def _read_pycls(
     if not isinstance(jobs, list) or not jobs:
         raise StoreError(f"{path.name}: expected a non-empty JSON list of job records")
     runs, epochs, wheres, untranslated = [], [], [], {}
+    unfinished = {"failed": 0, "incomplete": 0}
     for index, job in enumerate(jobs):
         where = f"{path.name}: record {index}"
         row, epoch_rows, note = pycls_job_row(job, where)
@@ -126,11 +127,20 @@ def _read_pycls(
         runs.append(run)
         wheres.append(where)
         epochs.extend(validate_epoch_rows(run["run_id"], epoch_rows, where, strict=True))
+        if run["status"] in unfinished:
+            unfinished[run["status"]] += 1
     _check_unique(runs, wheres)
     notes = [
         f"{count} record(s) imported without a config: {why} has no NetConfig equivalent"
         for why, count in sorted(untranslated.items())
     ]
+    if unfinished["failed"]:
+        notes.append(f"{unfinished['failed']} job(s) logged no test epoch: stored as failed")
+    if unfinished["incomplete"]:
+        notes.append(
+            f"{unfinished['incomplete']} job(s) stopped before their last epoch: stored as "
+            "incomplete (not in ok_runs)"
+        )
     return runs, epochs, notes
 
 
