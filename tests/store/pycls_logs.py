@@ -38,16 +38,34 @@ def job_log(
         best_ema = min(best_ema, top1 - 0.5)
         tag = f"{e}/{max_epoch}"
         lines.append(
-            {"_type": "train_epoch", "epoch": tag, "loss": 4.0 / e, "top1_err": top1 + 5,
-             "top5_err": top1 / 3, "lr": 0.1 / e, "time_epoch": 30.0, "mem": 2000}
+            {
+                "_type": "train_epoch",
+                "epoch": tag,
+                "loss": 4.0 / e,
+                "top1_err": top1 + 5,
+                "top5_err": top1 / 3,
+                "lr": 0.1 / e,
+                "time_epoch": 30.0,
+                "mem": 2000,
+            }
         )
-        for kind, value, low in (("test_epoch", top1, best), ("test_ema_epoch", top1 - 0.5,
-                                                                best_ema)):
+        for kind, value, low in (
+            ("test_epoch", top1, best),
+            ("test_ema_epoch", top1 - 0.5, best_ema),
+        ):
             if kind == "test_ema_epoch" and not ema:
                 continue
             lines.append(
-                {"_type": kind, "epoch": tag, "top1_err": value, "top5_err": value / 3,
-                 "min_top1_err": low, "min_top5_err": low / 3, "time_epoch": 3.0, "mem": 900}
+                {
+                    "_type": kind,
+                    "epoch": tag,
+                    "top1_err": value,
+                    "top5_err": value / 3,
+                    "min_top1_err": low,
+                    "min_top5_err": low / 3,
+                    "time_epoch": 3.0,
+                    "mem": 900,
+                }
             )
     return ["[trainer.py: 42]: " + TAG + json.dumps(line, sort_keys=True) for line in lines]
 

@@ -12,9 +12,9 @@ import pytest
 from store_testlib import pycls_job, sha256
 
 from edftools.errors import StoreError
+from edftools.spaces import generate_regnet
 from edftools.spaces.config import NetConfig, adjust_group_compatibility
 from edftools.store import export_runs, import_file, load_import_file, open_store
-from edftools.spaces import generate_regnet
 
 # ---------------------------------------------------------------------------- pycls
 
