@@ -1,10 +1,11 @@
-"""Import pycls sweep files, CSV and Parquet tables into a store; export runs to CSV/Parquet.
+"""Import pycls sweep files, the NDS data release, CSV and Parquet tables; export runs.
 
 Import is all-or-nothing: :func:`load_import_file` reads and validates the whole file first
 (no store is touched, none is created), then :meth:`Store.write_batch` inserts every row in one
 transaction. A malformed file raises :class:`StoreError` naming the record and the field:
 ``record K`` is the 0-based index in a pycls JSON list, ``row K`` the 1-based data row of a
-table.
+table. The NDS release's format is :mod:`edftools.store.nds`; a ``.json`` file is read as NDS
+when it looks like it (``{top, mid}`` lists, or records with a ``net``), else as pycls.
 
 Tables (CSV/Parquet) need the columns ``space`` (or ``--space``), ``error`` and at least one of
 ``flops``, ``params``, ``acts``; every other ``runs`` column is optional, plus ``epoch_log`` (a
@@ -30,6 +31,7 @@ from typing import Any
 from edftools.errors import StoreError
 from edftools.store import schema
 from edftools.store.connection import one_line
+from edftools.store.nds import mismatch_notes, nds_job_row, nds_records
 from edftools.store.pycls import pycls_job_row
 from edftools.store.rows import (
     COMPLEXITY_COLUMNS,
@@ -41,20 +43,33 @@ from edftools.store.rows import (
 )
 from edftools.store.store import Store, open_store
 
-IMPORT_FORMATS: tuple[str, ...] = ("pycls", "csv", "parquet")
+IMPORT_FORMATS: tuple[str, ...] = ("pycls", "nds", "csv", "parquet")
 EXPORT_FORMATS: tuple[str, ...] = ("parquet", "csv")
 EPOCH_LOG = "epoch_log"
 _SUFFIXES = {".json": "pycls", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
-def infer_format(path: str | os.PathLike[str]) -> str:
-    """The import format implied by a file's suffix (.json → pycls, .csv, .parquet/.pq)."""
+def infer_format(path: str | os.PathLike[str], data: Any = None) -> str:
+    """The import format implied by a file's suffix (.json, .csv, .parquet/.pq).
+
+    A ``.json`` file is ``nds`` when ``data`` (its parsed content) looks like the NDS release
+    (``{"top", "mid"}`` lists, or records with a ``net``), else ``pycls``.
+    """
     fmt = _SUFFIXES.get(Path(path).suffix.lower())
     if fmt is None:
         raise StoreError(
             f"cannot tell the format of {path}; pass --format {'|'.join(IMPORT_FORMATS)}"
         )
+    if fmt == "pycls" and _looks_like_nds(data):
+        return "nds"
     return fmt
+
+
+def _looks_like_nds(data: Any) -> bool:
+    if isinstance(data, Mapping):
+        return bool(data) and set(data) <= {"top", "mid"}
+    first = data[0] if isinstance(data, list) and data else None
+    return isinstance(first, Mapping) and "net" in first and "cfg" not in first
 
 
 def load_import_file(
@@ -66,13 +81,18 @@ def load_import_file(
 ) -> ImportBatch:
     """Read and validate a whole import file into an :class:`ImportBatch` (nothing written)."""
     path = Path(path)
-    fmt = fmt or infer_format(path)
-    if fmt not in IMPORT_FORMATS:
+    if fmt is not None and fmt not in IMPORT_FORMATS:
         raise StoreError(f"unknown import format {fmt!r}; known: {', '.join(IMPORT_FORMATS)}")
+    if fmt is None:
+        infer_format(path)  # an unknown suffix fails before the file is read
     if not path.is_file():
         raise StoreError(f"no such file: {path}")
+    data = _read_json(path) if fmt in ("pycls", "nds") or path.suffix.lower() == ".json" else None
+    fmt = fmt or infer_format(path, data)
     if fmt == "pycls":
-        runs, epochs, notes = _read_pycls(path, space, sweep)
+        runs, epochs, notes = _read_pycls(path, data, space, sweep)
+    elif fmt == "nds":
+        runs, epochs, notes = _read_nds(path, data, space, sweep)
     else:
         runs, epochs, notes = _read_table(path, fmt, space, sweep)
     sweeps = {r["sweep"]: f"imported from {path.name} (format {fmt})" for r in runs}
@@ -103,13 +123,42 @@ def _check_unique(runs: list[dict[str, Any]], wheres: list[str]) -> None:
         first[run["run_id"]] = where.split(": ", 1)[-1]
 
 
-def _read_pycls(
-    path: Path, space: str | None, sweep: str | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+def _read_json(path: Path) -> Any:
     try:
-        jobs = json.loads(path.read_text())
+        return json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise StoreError(f"{path.name}: not a readable JSON file ({one_line(exc)})") from None
+
+
+def _read_nds(
+    path: Path, data: Any, space: str | None, sweep: str | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    runs, epochs, wheres, untranslated, mismatches = [], [], [], {}, []
+    space = space or path.stem
+    for where, job in nds_records(data, path.name):
+        row, epoch_rows, reason, mismatch = nds_job_row(job, where, space)
+        if reason:
+            untranslated[reason] = untranslated.get(reason, 0) + 1
+        if mismatch:
+            mismatches.append(f"{where}: {mismatch}")
+        row["space"] = space
+        row["sweep"] = sweep or path.stem
+        content = {"nds": job, "where": where, "space": row["space"], "sweep": row["sweep"]}
+        run = _finish_row(row, content, where, "nds")
+        runs.append(run)
+        wheres.append(where)
+        epochs.extend(validate_epoch_rows(run["run_id"], epoch_rows, where))
+    _check_unique(runs, wheres)
+    notes = [
+        f"{count} record(s) imported without a config: {why} has no NetConfig equivalent"
+        for why, count in sorted(untranslated.items())
+    ]
+    return runs, epochs, notes + mismatch_notes(mismatches)
+
+
+def _read_pycls(
+    path: Path, jobs: Any, space: str | None, sweep: str | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
     if not isinstance(jobs, list) or not jobs:
         raise StoreError(f"{path.name}: expected a non-empty JSON list of job records")
     runs, epochs, wheres, untranslated = [], [], [], {}

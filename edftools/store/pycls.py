@@ -23,9 +23,9 @@ Per-epoch values are lists (one entry per logged epoch, sorted); scalars are acc
 Mapping: ``error`` = ``top1_err`` of the last test epoch if present, else ``min_top1_err``;
 ``best_error`` = the minimum of ``min_top1_err`` (else of ``top1_err``); ``ema_error`` and
 ``ema_best_error`` the same from ``test_ema_epoch`` (pycls's own analysis ranks by
-``min(test_ema_epoch.min_top1_err)``); ``dataset``, ``seed``, ``resolution`` from
-``TRAIN.DATASET``, ``RNG_SEED``, ``TRAIN.IM_SIZE``; epochs rows from the
-``train_epoch``/``test_epoch`` lists when both exist. Config translation:
+``min(test_ema_epoch.min_top1_err)``); ``dataset``, ``seed``, ``resolution``, ``optim`` from
+``TRAIN.DATASET``, ``RNG_SEED``, ``TRAIN.IM_SIZE``, ``OPTIM`` (as a JSON object); epochs
+rows from the ``train_epoch``/``test_epoch`` lists when both exist. Config translation:
 :mod:`edftools.store.pycls_config`.
 
 Real sweeps have jobs that did not finish, and pycls's analysis keeps the others; so does this:
@@ -53,6 +53,7 @@ from edftools.store.pycls_config import get_field, number, translate_config
 from edftools.store.rows import COMPLEXITY_COLUMNS, canonical_json
 
 MAX_MESSAGE_CHARS = 500
+JOB_KEYS = ("cfg", "test_epoch", "log_file", "err")  # a collected job has at least one
 
 
 def _series(value: Any, path: str, where: str) -> list[float]:
@@ -163,6 +164,11 @@ def pycls_job_row(job: Any, where: str) -> tuple[dict[str, Any], list[dict[str, 
     """One pycls job record → ``(runs row without run_id/sweep/space, epoch rows, note)``."""
     if not isinstance(job, Mapping):
         raise StoreError(f"{where}: expected a JSON object, got {type(job).__name__}")
+    if not any(key in job for key in JOB_KEYS):
+        raise StoreError(
+            f"{where}: not a pycls job record (none of {', '.join(JOB_KEYS)}); "
+            "an NDS release file? use --format nds"
+        )
     cfg = job.get("cfg", {})
     if not isinstance(cfg, Mapping):
         raise StoreError(f"{where}: field 'cfg': expected an object")
@@ -174,6 +180,10 @@ def pycls_job_row(job: Any, where: str) -> tuple[dict[str, Any], list[dict[str, 
     row["dataset"] = get_field(cfg, "TRAIN.DATASET", where, None)
     seed = cfg.get("RNG_SEED")
     row["seed"] = None if seed is None else number(seed, "cfg.RNG_SEED", where, integer=True)
+    optim = cfg.get("OPTIM")
+    if optim is not None and not isinstance(optim, Mapping):
+        raise StoreError(f"{where}: field 'cfg.OPTIM': expected an object")
+    row["optim"] = None if optim is None else canonical_json(dict(optim))
     planned = get_field(cfg, "OPTIM.MAX_EPOCH", where, None)
     planned = None if planned is None else number(planned, "cfg.OPTIM.MAX_EPOCH", where, True)
     test = _test_errors(job.get("test_epoch"), "test_epoch", where)

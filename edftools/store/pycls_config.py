@@ -83,8 +83,12 @@ def net_config(
     resolution: int = 224,
     num_classes: int = 1000,
     extra: Mapping[str, Any] | None = None,
+    adjust: bool = True,
 ) -> NetConfig:
-    """The NetConfig of pycls stage lists (module docstring); Untranslatable or StoreError."""
+    """The NetConfig of pycls stage lists (module docstring); Untranslatable or StoreError.
+
+    ``adjust=False`` keeps the widths and group widths as given (a trained net, as recorded).
+    """
     for key, value in (("STEM_TYPE", stem), ("BLOCK_TYPE", block)):
         if not isinstance(value, str):
             raise StoreError(f"{where}: field '{path}.{key}': expected a string, got {value!r}")
@@ -114,6 +118,7 @@ def net_config(
             num_classes=num_classes,
             se_ratio=se_ratio,
             extra=tuple(sorted((extra or {}).items())),
+            adjust=adjust,
         )
     except ConfigError as exc:
         raise StoreError(f"{where}: field {path!r}: {exc}") from None

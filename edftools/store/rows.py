@@ -178,7 +178,7 @@ def validate_run_row(row: Mapping[str, Any], where: str) -> dict[str, Any]:
     ``ema_best_error <= ema_error``); ``flops, params, acts`` non-negative with at least one
     present (a failed run may have none: an imported job that crashed before logging any);
     ``config`` a valid ``NetConfig`` JSON whose flattened columns agree with any given ones;
-    ``versions`` a JSON object; ``train_seconds`` finite and non-negative.
+    ``versions`` and ``optim`` JSON objects; ``train_seconds`` finite and non-negative.
     """
     unknown = sorted(set(row) - set(RUN_KINDS))
     if unknown:
@@ -214,6 +214,7 @@ def validate_run_row(row: Mapping[str, Any], where: str) -> dict[str, Any]:
         if out[name] is not None and not math.isfinite(out[name]):
             raise _fail(where, name, f"must be finite, got {out[name]}")
     _check_json_object(out["versions"], where, "versions")
+    _check_json_object(out["optim"], where, "optim")
     _check_config(out, row, where)
     return out
 

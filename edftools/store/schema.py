@@ -27,7 +27,9 @@ Tables
     ``versions`` VARCHAR (JSON object of package versions); ``created_at`` TIMESTAMP (UTC);
     ``source`` VARCHAR (``sweep``, or ``import:<format>`` for imported rows; added in v2);
     ``ema_error``, ``ema_best_error`` DOUBLE (final and lowest test error of the EMA weights,
-    pycls's ``test_ema_epoch``; NULL unless imported from a pycls sweep; added in v3). v3 also
+    pycls's ``test_ema_epoch``; NULL unless imported from a pycls sweep), ``optim`` VARCHAR
+    (JSON object of the optimization settings of an imported run: pycls's ``cfg.OPTIM``, the
+    NDS release's ``optim``; NULL for sweeps, whose recipe has them); added in v3. v3 also
     allows status ``incomplete`` (an imported run stopped before its last epoch: its ``epochs``
     is the number it finished, and ``ok_runs`` excludes it).
 
@@ -52,8 +54,8 @@ Examples::
     SELECT epoch, avg(test_error) FROM run_epochs WHERE space = 'RegNetX' GROUP BY ALL;
 
 Migrations: v1 creates the three tables; v2 adds ``runs.source`` and the views; v3 adds
-``runs.ema_error``/``ema_best_error``, status ``incomplete`` (the ``runs`` table is rebuilt:
-DuckDB cannot alter a CHECK constraint) and ``n_incomplete`` in the summary views.
+``runs.ema_error``/``ema_best_error``/``optim``, status ``incomplete`` (the ``runs`` table is
+rebuilt: DuckDB cannot alter a CHECK constraint) and ``n_incomplete`` in the summary views.
 """
 
 from __future__ import annotations
@@ -115,6 +117,7 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("source", "str"),
     ("ema_error", "float"),
     ("ema_best_error", "float"),
+    ("optim", "str"),
 )
 RUN_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in RUN_COLUMNS)
 
@@ -240,7 +243,7 @@ VIEWS_V3: dict[str, str] = {
 
 
 def _migrate_v3(con: Any) -> None:
-    """v3: ``runs.ema_error``, ``runs.ema_best_error`` and status ``incomplete``.
+    """v3: ``runs.ema_error``, ``runs.ema_best_error``, ``runs.optim``, status ``incomplete``.
 
     The runs table is rebuilt (DuckDB cannot alter a CHECK constraint): views dropped, a new
     table created and filled by name, the old one dropped and the new one renamed, views
@@ -248,7 +251,7 @@ def _migrate_v3(con: Any) -> None:
     """
     for name in VIEWS_V2:
         con.execute(f"DROP VIEW IF EXISTS {name}")
-    con.execute(_runs_ddl("runs_v3", "ema_best_error", ("ok", "diverged", "failed", "incomplete")))
+    con.execute(_runs_ddl("runs_v3", "optim", ("ok", "diverged", "failed", "incomplete")))
     con.execute("INSERT INTO runs_v3 BY NAME SELECT * FROM runs")
     con.execute("DROP TABLE runs")
     con.execute("ALTER TABLE runs_v3 RENAME TO runs")
