@@ -40,7 +40,9 @@ def resnext_record(rng: np.random.Generator, job_id: int, group_max: int) -> dic
     bot_muls = rng.choice([1.0, 0.5, 0.25], 3).tolist()
     num_gs = rng.choice([g for g in (1, 2, 4) if g <= group_max], 3).tolist()
     # keep num_gs a divisor of the bottleneck width, as the released nets are
-    num_gs = [g if round(w * b) % g == 0 else 1 for w, b, g in zip(ws, bot_muls, num_gs)]
+    num_gs = [
+        g if round(w * b) % g == 0 else 1 for w, b, g in zip(ws, bot_muls, num_gs, strict=True)
+    ]
     net = {
         "block_type": "res_bottleneck_block",
         "stem_type": "res_stem_cifar",
@@ -51,12 +53,12 @@ def resnext_record(rng: np.random.Generator, job_id: int, group_max: int) -> dic
         "bot_muls": bot_muls,
         "num_gs": num_gs,
     }
-    inner = [round(w * b) for w, b in zip(ws, bot_muls)]
+    inner = [round(w * b) for w, b in zip(ws, bot_muls, strict=True)]
     cfg = NetConfig.from_stages(
         ds,
         ws,
         [1 / b for b in bot_muls],
-        [v // g for v, g in zip(inner, num_gs)],
+        [v // g for v, g in zip(inner, num_gs, strict=True)],
         [1, 2, 2],
         block_type="X",
         stem_type="small",

@@ -30,7 +30,7 @@ def test_list_file_maps_every_field(tmp_path: Path, store_path: Path) -> None:
     assert len(runs) == 60 and set(runs.space) == {"ResNeXt-A"} == set(runs.sweep)
     assert set(runs.dataset) == {"cifar10"} and set(runs.source) == {"import:nds"}
     by_job = {r["job_id"]: r for r in records}
-    for run_id, row in runs.iterrows():
+    for _, row in runs.iterrows():
         optim = json.loads(row.optim)
         rec = next(r for r in records if r["test_ep_top1"][-1] == row.error)
         assert rec is by_job[rec["job_id"]] and optim == rec["optim"]
@@ -39,8 +39,12 @@ def test_list_file_maps_every_field(tmp_path: Path, store_path: Path) -> None:
         cfg = NetConfig.from_json(row.config)
         assert cfg.depths == rec["net"]["ds"] and cfg.widths == rec["net"]["ws"]
         assert cfg.bottleneck_ratios == [1 / b for b in rec["net"]["bot_muls"]]
-        inner = [round(w * b) for w, b in zip(rec["net"]["ws"], rec["net"]["bot_muls"])]
-        assert cfg.group_widths == [v // g for v, g in zip(inner, rec["net"]["num_gs"])]
+        inner = [
+            round(w * b) for w, b in zip(rec["net"]["ws"], rec["net"]["bot_muls"], strict=True)
+        ]
+        assert cfg.group_widths == [
+            v // g for v, g in zip(inner, rec["net"]["num_gs"], strict=True)
+        ]
         assert (cfg.block_type, cfg.stem_type, cfg.resolution) == ("X", "small", 32)
         assert row.acts == complexity(cfg).acts
     epochs = store.query("SELECT * FROM run_epochs ORDER BY run_id, epoch")
@@ -62,7 +66,7 @@ def test_top_mid_file_genotypes_and_detection(tmp_path: Path, store_path: Path, 
     # no --format: a .json that looks like the NDS release is read as NDS
     code, out, err = cli("import", str(path), "--store", str(store_path))
     assert code == 0, err
-    code, out, err = cli("import", str(darts), "--store", str(store_path))
+    code, _, err = cli("import", str(darts), "--store", str(store_path))
     assert code == 0 and "2 record(s) imported without a config: a cell-based" in err
     runs = open_store(store_path, read_only=True).runs_frame().set_index("space")
     vanilla = runs.loc["Vanilla_reruns"]
@@ -100,7 +104,7 @@ def test_malformed_nds_file_imports_nothing(tmp_path: Path, store_path: Path, cl
     records = [resnext_record(rng, i, 4) for i in range(3)]
     records[2]["test_ep_top1"][1] = "x"
     path = write(tmp_path / "bad.json", records)
-    code, out, err = cli("import", str(path), "--format", "nds", "--store", str(store_path))
+    code, _, err = cli("import", str(path), "--format", "nds", "--store", str(store_path))
     assert code == 2 and err.count("\n") == 1
     assert re.search(r"record 2: field 'test_ep_top1': expected a number", err), err
     assert not store_path.exists()
