@@ -64,7 +64,7 @@ def test_top_mid_file_genotypes_and_detection(tmp_path: Path, store_path: Path, 
     path = write(tmp_path / "Vanilla_reruns.json", reruns)
     darts = write(tmp_path / "DARTS.json", [darts_record(rng, i) for i in range(2)])
     # no --format: a .json that looks like the NDS release is read as NDS
-    code, out, err = cli("import", str(path), "--store", str(store_path))
+    code, _, err = cli("import", str(path), "--store", str(store_path))
     assert code == 0, err
     code, _, err = cli("import", str(darts), "--store", str(store_path))
     assert code == 0 and "2 record(s) imported without a config: a cell-based" in err
