@@ -15,6 +15,7 @@ plain integer index means seed 0 (test views draw nothing).
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 from pathlib import Path
@@ -93,13 +94,38 @@ class ImageFolderIndex:
         return len(self.labels)
 
 
+@functools.cache
+def torchvision_jpeg_decoder() -> Any:
+    """torchvision's libjpeg-turbo decoder ``(path) -> uint8 (3, h, w) tensor``, or None.
+
+    An optional fast path: torchvision's wheels are built against one torch build and often
+    fail to import beside another (here: the CPU torch), so Pillow is the default decoder.
+    """
+    try:
+        from torchvision.io import ImageReadMode, decode_jpeg, read_file
+    except Exception:  # not installed, or built for another torch
+        return None
+
+    def decode(path: Path) -> torch.Tensor:
+        return decode_jpeg(read_file(str(path)), mode=ImageReadMode.RGB)
+
+    return decode
+
+
 def open_rgb(path: Path) -> Any:
-    """The image at ``path`` as a decoded Pillow RGB image (DatasetError when unreadable)."""
+    """The image at ``path`` as a decoded Pillow RGB image (DatasetError when unreadable).
+
+    JPEGs decode with :func:`torchvision_jpeg_decoder` when torchvision imports, else (and for
+    other formats) with Pillow.
+    """
     try:
         from PIL import Image
     except ImportError:
         raise DatasetError("the imagefolder dataset needs Pillow (pip install pillow)") from None
     try:
+        decode = torchvision_jpeg_decoder()
+        if decode is not None and path.suffix.lower() in (".jpg", ".jpeg"):
+            return Image.fromarray(decode(path).permute(1, 2, 0).numpy())
         with Image.open(path) as im:
             return im.convert("RGB")
     except Exception as exc:  # report any unreadable image in one line

@@ -194,3 +194,18 @@ def test_imagefolder_loader_choices(tmp_path: Path, loader: str) -> None:
     root = write_jpeg_folder(tmp_path, n_train=1, n_val=1)
     with pytest.raises(DatasetError, match="loader"):
         load_dataset("imagefolder", path=root, loader=loader)
+
+
+def test_torchvision_fast_path_decodes_like_pillow(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from edftools.train.image_data import torchvision_jpeg_decoder
+
+    decode = torchvision_jpeg_decoder()
+    if decode is None:
+        pytest.skip("torchvision does not import beside this torch: Pillow decodes")
+    path = write_jpeg_folder(tmp_path, n_train=1, n_val=1) / "train" / "n00000000" / "0.jpg"
+    with Image.open(path) as im:
+        ref = np.asarray(im.convert("RGB"), dtype=np.int16)
+    ours = decode(path).permute(1, 2, 0).numpy().astype(np.int16)
+    assert ours.shape == ref.shape and np.abs(ours - ref).max() <= 2  # libjpeg IDCT rounding
