@@ -150,6 +150,9 @@ class Space:
                 raise SpaceError(f"{name} values must be multiples of 8")
         if (g["bottleneck_ratio"] <= 0).any():
             raise SpaceError("bottleneck ratios must be > 0")
+        inverse = 1.0 / g["bottleneck_ratio"][g["bottleneck_ratio"] < 1]
+        if (np.abs(inverse - np.round(inverse)) > 1e-9).any():
+            raise SpaceError("bottleneck ratios below 1 must be 1/k for an integer k (pycls)")
         if "wm" in g and (g["wm"] <= 1).any():
             raise SpaceError("wm values must be > 1")
         if "wa" in g and (g["wa"] < 0).any():

@@ -172,6 +172,8 @@ def pycls_job_row(job: Any, where: str) -> tuple[dict[str, Any], list[dict[str, 
     cfg = job.get("cfg", {})
     if not isinstance(cfg, Mapping):
         raise StoreError(f"{where}: field 'cfg': expected an object")
+    if "cfg" not in job and "test_epoch" in job:  # pycls logs its cfg before any epoch
+        raise StoreError(f"{where}: field 'cfg': missing (the job logged test epochs)")
     config, note = translate_config(cfg, where) if cfg else (None, "")
     row: dict[str, Any] = {"config": None if config is None else canonical_json(config)}
     row.update(_complexity(job, config, where))

@@ -8,6 +8,8 @@ The repro numbers are pycls's own (its ``adjust_block_compatibility`` and
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -118,3 +120,49 @@ def test_pycls_group_width_sampler_pmf_and_default():
     assert 0.08 < share < 0.115  # 3000 draws: ~5 standard deviations either side
     with pytest.raises(SpaceError, match="group_width_sampler"):
         get_space("RegNetX", group_width_sampler="log")
+
+
+EDGE = json.loads(
+    (Path(__file__).resolve().parents[1] / "data" / "pycls_edge_cases.json").read_text()
+)
+
+
+def _anynet(rec: dict) -> NetConfig:
+    return NetConfig.from_stages(
+        rec["depths"],
+        rec["widths"],
+        rec["bottleneck_ratios"],
+        rec["group_widths"],
+        rec["strides"],
+        block_type=rec["block_type"],
+        stem_type=rec["stem_type"],
+        stem_width=rec["stem_width"],
+        se_ratio=rec["se_ratio"],
+        resolution=rec["resolution"],
+        num_classes=rec["num_classes"],
+    )
+
+
+def test_random_edge_configs_equal_pycls_own_numbers():
+    """240 AnyNet configs (62 with SE widths rounding to 0, many with b < 1 and odd g) and 80
+    RegNets, computed by pycls's own code (tests/data/pycls_edge_cases.json says which)."""
+    nets = [_anynet(rec) for rec in EDGE["anynet"]]
+    batch = complexity_of_configs(nets)
+    for i, (rec, net) in enumerate(zip(EDGE["anynet"], nets, strict=True)):
+        assert net.widths == rec["pycls_widths"], rec
+        assert net.group_widths == rec["pycls_group_widths"], rec
+        assert complexity(net).as_dict() == rec["complexity"] == batch.at(i).as_dict(), rec
+        if "pycls_model_params" in rec:
+            assert _params(build_network(net)) == rec["pycls_model_params"], rec
+    for rec in EDGE["regnet"]:
+        net = regnet_config(
+            rec["w0"],
+            rec["wa"],
+            rec["wm"],
+            rec["depth"],
+            rec["group_width"],
+            bottleneck_ratio=rec["bottleneck_ratio"],
+            se=rec["se"],
+        )
+        assert (net.widths, net.depths) == (rec["pycls_widths"], rec["pycls_depths"]), rec
+        assert complexity(net).as_dict() == rec["complexity"], rec

@@ -209,3 +209,20 @@ def test_torchvision_fast_path_decodes_like_pillow(tmp_path: Path) -> None:
         ref = np.asarray(im.convert("RGB"), dtype=np.int16)
     ours = decode(path).permute(1, 2, 0).numpy().astype(np.int16)
     assert ours.shape == ref.shape and np.abs(ours - ref).max() <= 2  # libjpeg IDCT rounding
+
+
+def test_recipe_dataset_options_come_from_the_registry() -> None:
+    from edftools.errors import RecipeError
+    from edftools.recipe import parse_recipe
+
+    base = 'name = "r"\nn = 1\n[[spaces]]\nname = "RegNetX"\n[dataset]\n'
+    one = parse_recipe(base + 'name = "cifar100"\npath = "/x"\naugment = false\nloader_workers = 3')
+    two = parse_recipe(base + 'name = "cifar100"\npath = "/x"\naugment = false\nloader_workers = 9')
+    assert dict(one.dataset.options) == {"augment": False, "loader_workers": 3}
+    # DataLoader workers change how fast batches come, not which: not part of run ids
+    assert one.training_key() == two.training_key()
+    assert one.training_key()["dataset"]["options"] == {"augment": False}
+    with pytest.raises(RecipeError, match=r"dataset\.split_seed: not an option of dataset"):
+        parse_recipe(base + 'name = "imagefolder"\npath = "/x"\nsplit_seed = 1')
+    with pytest.raises(RecipeError, match=r"dataset\.loader: must be one of auto, memory, stream"):
+        parse_recipe(base + 'name = "cifar10"\npath = "/x"\nloader = "disk"')
