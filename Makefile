@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet -e ".[dev,ray]"
+	# test-only: pycls's own model code, for the exactness cross-checks (tests skip without it);
+	# --no-deps: its models need only yacs and PyYAML, not opencv
+	$(PY) -m pip install --quiet --no-deps "pycls==0.1.1" "yacs==0.1.8" "pyyaml>=6" \
+		|| echo "pycls not installed: tests/models/test_against_pycls.py will skip"
 	touch $(STAMP)
 
 lint: setup

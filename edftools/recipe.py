@@ -15,11 +15,14 @@ are required)::
     device = "cpu"                  # "cpu", "cuda", "cuda:1"
 
     [dataset]                       # edftools.train.load_dataset(name, path, **options)
-    name = "digits"                 # digits | cifar10 | imagefolder
-    # path = "/data/imagenet"       # required by cifar10 / imagefolder; ~ is expanded
+    name = "digits"                 # digits | cifar10 | cifar100 | imagefolder
+    # path = "/data/imagenet"       # required by cifar10/100 / imagefolder; ~ is expanded
     # split_seed = 0                # options: digits train/test split seed,
     # test_fraction = 0.333         #   digits test fraction,
-    # resolution = 32               #   resize images (cifar10 / imagefolder)
+    # resolution = 32               #   image size (cifar / imagefolder, default 32 / 224),
+    # augment = true                #   pycls's training augmentation (cifar / imagefolder),
+    # loader = "auto"               #   auto | memory | stream (cifar; imagefolder streams),
+    # loader_workers = 8            #   DataLoader workers (not part of run ids)
 
     [schedule]                      # any field of edftools.train.schedule.TrainSchedule
     epochs = 4                      # (``threads`` is set per worker by the sweep)
@@ -85,7 +88,7 @@ from edftools.recipe_fields import (
     parse_schedule,
     thaw,
 )
-from edftools.registry import DATASETS, check_device, dataset_kind
+from edftools.registry import DATASETS, LOADERS, check_device, dataset_kind
 
 __all__ = [
     "BAND_METRICS",
@@ -193,9 +196,11 @@ class Recipe:
         """
         schedule = dataclasses.asdict(self.schedule)
         schedule.pop("threads", None)  # set per worker; not part of what a run is
+        runtime = dataset_kind(self.dataset.name).runtime_options  # e.g. loader_workers
+        options = {k: v for k, v in thaw(self.dataset.options).items() if k not in runtime}
         return {
             "sweep": self.name,
-            "dataset": {"name": self.dataset.name, "options": thaw(self.dataset.options)},
+            "dataset": {"name": self.dataset.name, "options": options},
             "schedule": schedule,
         }
 
@@ -298,6 +303,17 @@ def _parse_dataset(t: RecipeTable) -> DatasetSpec:
         if not 0 < frac < 1:
             raise RecipeError(f"{t.where('test_fraction')}: must be in (0, 1), got {frac}")
         options["test_fraction"] = frac
+    if "augment" in t:
+        options["augment"] = t.get("augment", kind=bool)
+    if "loader" in t:
+        options["loader"] = t.string("loader")
+        if options["loader"] not in LOADERS:
+            raise RecipeError(f"{t.where('loader')}: must be one of {', '.join(LOADERS)}")
+    if "loader_workers" in t:
+        options["loader_workers"] = t.integer("loader_workers", minimum=0)
+    for key in options:
+        if key not in kind.options:
+            raise RecipeError(f"{t.where(key)}: not an option of dataset {name!r}")
     t.check_unknown()
     return DatasetSpec(name=name, path=path, options=freeze(options))
 

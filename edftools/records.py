@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-RUN_STATUSES: tuple[str, ...] = ("ok", "diverged", "failed")
+RUN_STATUSES: tuple[str, ...] = ("ok", "diverged", "failed", "incomplete")
+"""``incomplete``: an imported run that stopped before its last epoch (sweeps never write it)."""
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,24 @@ from edftools.errors import ConfigError, DatasetError
 
 @dataclass(frozen=True)
 class DatasetKind:
-    """A dataset kind: its name, whether it reads a local ``path``, and its option keys."""
+    """A dataset kind: its name, whether it reads a local ``path``, and its option keys.
+
+    ``runtime_options`` are options that change how fast data arrives but not what a run
+    computes (DataLoader workers): they are not part of a run's identity.
+    """
 
     name: str
     needs_path: bool
     options: tuple[str, ...]
     description: str
+    runtime_options: tuple[str, ...] = ()
+
+
+LOADERS: tuple[str, ...] = ("auto", "memory", "stream")
+"""How an image dataset reaches the trainer: ``memory`` (tensors), ``stream`` (DataLoader) or
+``auto`` (CIFAR in memory when it fits; ImageFolder always streams)."""
+
+_IMAGE_OPTIONS = ("resolution", "augment", "loader", "loader_workers")
 
 
 DATASET_KINDS: dict[str, DatasetKind] = {
@@ -35,14 +47,23 @@ DATASET_KINDS: dict[str, DatasetKind] = {
         DatasetKind(
             "cifar10",
             True,
-            ("resolution",),
+            _IMAGE_OPTIONS,
             "a local cifar-10-batches-py folder (python pickles)",
+            ("loader_workers",),
+        ),
+        DatasetKind(
+            "cifar100",
+            True,
+            _IMAGE_OPTIONS,
+            "a local cifar-100-python folder (python pickles, fine labels)",
+            ("loader_workers",),
         ),
         DatasetKind(
             "imagefolder",
             True,
-            ("resolution",),
-            "a local folder with train/<class>/* and val/<class>/* images",
+            _IMAGE_OPTIONS,
+            "a local folder with train/<class>/* and val/<class>/* images (streamed)",
+            ("loader_workers",),
         ),
     )
 }

@@ -12,9 +12,12 @@ import time
 import click
 
 STORE_HELP = "Result store (default: $EDFTOOLS_STORE or data/edftools.duckdb)."
+# edftools.report.data.ERROR_COLUMNS (not imported here: it loads pandas; a test pins equality)
+ERROR_COLUMNS = ("error", "best_error", "ema_error", "ema_best_error")
 ERROR_HELP = (
     "Error column: 'error' = final-epoch top-1 test error (default, not selected on the test "
-    "set), 'best_error' = lowest test error over epochs (pycls/NDS)."
+    "set), 'best_error' = lowest test error over epochs (pycls/NDS); 'ema_error' and "
+    "'ema_best_error' the same for pycls's EMA weights (imported pycls sweeps)."
 )
 
 
@@ -72,7 +75,7 @@ def _common(func):
         ),
         click.option(
             "--error-column",
-            type=click.Choice(("error", "best_error")),
+            type=click.Choice(ERROR_COLUMNS),
             default="error",
             show_default=True,
             help=ERROR_HELP,

@@ -161,11 +161,14 @@ def sql_cmd(query: str, store_path: str | None, fmt: str, timeout: float) -> Non
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(("pycls", "csv", "parquet")),
+    type=click.Choice(("pycls", "nds", "csv", "parquet")),
     default=None,
-    help="File format (default: from the suffix: .json → pycls, .csv, .parquet).",
+    help="File format (default: from the suffix: .json → pycls or nds (the NDS data "
+    "release, detected), .csv, .parquet).",
 )
-@click.option("--space", default=None, help="Space name for every row (pycls default: stem).")
+@click.option(
+    "--space", default=None, help="Space name for every row (pycls/nds default: file stem)."
+)
 @click.option("--sweep", default=None, help="Sweep name for every row (default: file stem).")
 @click.option("--store", "store_path", default=None, help=STORE_HELP)
 @click.option("--replace", is_flag=True, help="Overwrite runs whose run_id is already stored.")
@@ -177,7 +180,7 @@ def import_cmd(
     store_path: str | None,
     replace: bool,
 ) -> None:
-    """Import a pycls sweep file, or a CSV/Parquet table of runs, in one transaction.
+    """Import a pycls sweep file, an NDS release file, or a CSV/Parquet table, in one transaction.
 
     Tables need columns space, error and one of flops/params/acts; any other runs column
     (and epoch_log, as written by `edftools export`) is optional. A malformed file imports

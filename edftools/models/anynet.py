@@ -88,11 +88,8 @@ def _make_block(cfg: NetConfig, stage: StageConfig, w_in: int, stride: int) -> n
                 f"bottleneck ratio {stage.bottleneck_ratio}); adjust_group_compatibility fixes it"
             )
         groups = w_b // g
-    w_se = 0
-    if cfg.block_type == "Y":
-        w_se = round(cfg.se_ratio * w_in)
-        if w_se < 1:
-            raise ConfigError(f"SE width round({cfg.se_ratio} * {w_in}) is 0; widen the block")
+    # SE width round(se_ratio * w_in); a width that rounds to 0 drops the SE, as pycls does
+    w_se = round(cfg.se_ratio * w_in) if cfg.block_type == "Y" else 0
     return BottleneckBlock(w_in, w_out, stride, w_b, groups, w_se)
 
 
@@ -154,8 +151,8 @@ def build_network(
 
     With ``seed`` the construction and init draw from a forked torch RNG seeded with it (same
     seed -> identical weights, global RNG untouched); without, from torch's global RNG.
-    Raises :class:`ConfigError` when a stage's group width does not divide its inner width or
-    a ``Y`` block's SE width rounds to 0.
+    Raises :class:`ConfigError` when a stage's group width does not divide its inner width.
+    A ``Y`` block whose SE width ``round(se_ratio * w_in)`` is 0 has no SE (pycls).
     """
     if not isinstance(cfg, NetConfig):
         raise ConfigError(f"build_network needs a NetConfig, got {type(cfg).__name__}")

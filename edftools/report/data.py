@@ -18,8 +18,10 @@ from edftools.errors import StoreError
 
 #: The error columns a report can use. ``error`` is the top-1 test error (%) of the final epoch
 #: (the default: it is not selected on the test set); ``best_error`` is the lowest test error
-#: over the epochs (pycls's ``min_top1_err``, what the NDS data reports).
-ERROR_COLUMNS: tuple[str, ...] = ("error", "best_error")
+#: over the epochs (pycls's ``min_top1_err``, what the NDS data reports); ``ema_error`` and
+#: ``ema_best_error`` are the same for the EMA of the weights (pycls's ``test_ema_epoch``,
+#: imported pycls sweeps only; pycls's own analysis ranks by ``ema_best_error``).
+ERROR_COLUMNS: tuple[str, ...] = ("error", "best_error", "ema_error", "ema_best_error")
 DEFAULT_ERROR_COLUMN = "error"
 
 #: Complexity measures that can normalize EDFs (``none`` = plain, unweighted EDFs).

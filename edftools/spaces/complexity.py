@@ -13,7 +13,8 @@ Conventions (one entry per layer; ``h`` is the square spatial size of the layer 
 
 Exact layer list (``w_in`` block input width, ``w`` block output width, ``s`` block stride,
 ``w_b = int(round(w / b))`` bottleneck width, ``G = w_b // g`` groups,
-``w_se = int(round(se_ratio * w_in))``). The PyTorch modules must mirror it::
+``w_se = int(round(se_ratio * w_in))``; pycls drops the SE of a block whose ``w_se`` is 0).
+The PyTorch modules must mirror it::
 
     stem (imagenet): conv3x3(in_channels -> stem_width, stride 2), BN, ReLU
     stem (small):    conv3x3(in_channels -> stem_width, stride 1), BN, ReLU
@@ -24,7 +25,7 @@ Exact layer list (``w_in`` block input width, ``w`` block output width, ``s`` bl
               conv1x1(w_b -> w), BN;
               shortcut = conv1x1(w_in -> w, stride s) + BN if (w_in != w or s != 1) else identity;
               add, ReLU
-    Y block:  X block with SE after the 3x3 conv's ReLU:
+    Y block:  X block with SE after the 3x3 conv's ReLU (none when w_se = 0):
               GAP, conv1x1(w_b -> w_se, bias), ReLU, conv1x1(w_se -> w_b, bias), sigmoid, multiply
     R block:  X block with G = 1 (dense 3x3 conv; group width ignored)
     V block:  conv3x3(w_in -> w, stride s), BN, ReLU; conv3x3(w -> w), BN, ReLU (no shortcut)
@@ -139,8 +140,8 @@ def _block(cx: _Counter, net: NetConfig, w_in: int, w: int, s: int, b: float, g:
     cx.bn(w_b)
     cx.conv(w_b, w_b, 3, stride=s, groups=groups)
     cx.bn(w_b)
-    if kind == "Y":
-        w_se = round(w_in * net.se_ratio)
+    w_se = round(w_in * net.se_ratio) if kind == "Y" else 0
+    if w_se > 0:  # an SE width that rounds to 0 drops the SE (pycls)
         h = cx.h
         cx.h = 1
         cx.conv(w_b, w_se, 1, bias=True)
@@ -196,9 +197,9 @@ def _block_batch(kind: str, w_in, w, h_in, h, w_b, g_eff, w_se, proj):
         params = t1 + t23 + 4 * w_b + 2 * w
         flops = t1 * hi2 + t23 * h2
         acts = w_b * (hi2 + h2) + w * h2
-        if kind == "Y":
-            se = 2 * w_b * w_se + w_se + w_b
-            params, flops, acts = params + se, flops + se, acts + w_se + w_b
+        if kind == "Y":  # an SE width that rounds to 0 drops the SE (pycls)
+            se = (2 * w_b * w_se + w_se + w_b) * (w_se > 0)
+            params, flops, acts = params + se, flops + se, acts + (w_se + w_b) * (w_se > 0)
     if kind != "V" and proj is not False:
         pp = w_in * w
         if proj is True:

@@ -21,6 +21,7 @@ Stem types:
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -214,20 +215,42 @@ def _broadcast(name: str, value: Any, n: int) -> list[Any]:
     return [value] * n
 
 
+def pycls_bottleneck_multiplier(b: float) -> float:
+    """pycls's bottleneck multiplier ``bm = 1 / b``; for ``b < 1`` it must be an integer.
+
+    pycls refuses a ``BOT_MUL`` above 1 that is not an integer; so does this function
+    (:class:`ConfigError`). The result is exact: ``2.0`` for ``b = 0.5``.
+    """
+    if not b > 0:
+        raise ConfigError(f"bottleneck ratio must be > 0, got {b}")
+    bm = 1.0 / b
+    if bm > 1:
+        k = round(bm)
+        if abs(bm - k) > 1e-9:
+            raise ConfigError(
+                f"bottleneck ratio {b} < 1 must be 1/k for an integer k (pycls's BOT_MUL)"
+            )
+        return float(k)
+    return bm
+
+
 def adjust_group_compatibility(
     widths: Sequence[int], bottleneck_ratios: Sequence[float], group_widths: Sequence[int]
 ) -> tuple[list[int], list[int]]:
     """Make widths, bottleneck ratios and group widths compatible, exactly as pycls does.
 
-    Per stage, with ``bm = 1 / b`` (pycls's bottleneck multiplier)::
+    Per stage, with ``bm = 1 / b`` (pycls's bottleneck multiplier, an integer when > 1)::
 
-        v = int(w * bm)            # bottleneck width
-        g = min(g, v)              # a group cannot be wider than the bottleneck
-        v = int(round(v / g) * g)  # bottleneck width becomes a multiple of g
-        w = int(v / bm)            # stage width derived back
+        v = max(1, int(w * bm))              # bottleneck width
+        g = min(g, v)                        # a group cannot be wider than the bottleneck
+        m = lcm(g, bm) if bm > 1 else g      # the bottleneck is a multiple of g, and w of ...
+        v = max(m, int(round(v / m) * m))    # ... an integer: v a multiple of lcm(g, bm)
+        w = int(v / bm)                      # stage width derived back
 
     Example: RegNetX-8.0GF's first stage has ``w = 80 < g = 120``, so ``g`` becomes 80 and
-    ``w`` stays 80; ``w = 232, b = 1, g = 48`` becomes ``v = round(232 / 48) * 48 = 240``.
+    ``w`` stays 80; ``w = 232, b = 1, g = 48`` becomes ``v = round(232 / 48) * 48 = 240``;
+    ``w = 616, b = 1/2, g = 3`` gives ``v = 1232``, ``m = lcm(3, 2) = 6``, ``v = 1230``,
+    ``w = 615`` (pycls's ``adjust_block_compatibility``).
 
     Returns the adjusted ``(widths, group_widths)``; the bottleneck ratios are unchanged.
     """
@@ -236,10 +259,11 @@ def adjust_group_compatibility(
     for w, b, g in zip(widths, bottleneck_ratios, group_widths, strict=True):
         if w <= 0 or b <= 0 or g <= 0:
             raise ConfigError(f"widths, bottleneck ratios and group widths must be > 0: {w, b, g}")
-        bm = 1.0 / b
+        bm = pycls_bottleneck_multiplier(b)
         v = max(1, int(w * bm))
         g = int(min(g, v))
-        v = int(round(v / g) * g)
+        m = math.lcm(g, int(bm)) if bm > 1 else g
+        v = max(m, int(round(v / m) * m))
         out_w.append(int(v / bm))
         out_g.append(g)
     return out_w, out_g

@@ -19,7 +19,7 @@ from edftools.errors import SpaceError
 from edftools.spaces.config import BLOCK_TYPES, STEM_TYPES
 from edftools.spaces.params import DISTS, FAMILY_PARAMS, ParamSpec
 from edftools.spaces.restrictions import Band, Fixed, Monotone, Range, Restriction, Shared
-from edftools.spaces.sampling import grid_pmf
+from edftools.spaces.sampling import GROUP_WIDTH_SAMPLERS, grid_pmf, power2_or_log_uniform_pmf
 
 __all__ = ["SpaceDefinition"]
 
@@ -47,6 +47,7 @@ class SpaceDefinition:
     num_classes: int = 1000
     in_channels: int = 3
     se_ratio: float = 0.25
+    group_width_sampler: str = "paper"
     description: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -57,6 +58,11 @@ class SpaceDefinition:
             raise SpaceError(f"{self.family} space needs params {FAMILY_PARAMS[self.family]}")
         if self.dist not in DISTS:
             raise SpaceError(f"dist must be one of {DISTS}, got {self.dist!r}")
+        if self.group_width_sampler not in GROUP_WIDTH_SAMPLERS:
+            raise SpaceError(
+                f"group_width_sampler must be one of {GROUP_WIDTH_SAMPLERS}, "
+                f"got {self.group_width_sampler!r}"
+            )
         strides = tuple(self.strides)
         if len(strides) == 1:
             strides = strides * self.num_stages
@@ -86,10 +92,21 @@ class SpaceDefinition:
                 raise SpaceError(f"{name} values must be multiples of 8")
         if (g["bottleneck_ratio"] <= 0).any():
             raise SpaceError("bottleneck ratios must be > 0")
+        inverse = 1.0 / g["bottleneck_ratio"][g["bottleneck_ratio"] < 1]
+        if (np.abs(inverse - np.round(inverse)) > 1e-9).any():
+            raise SpaceError("bottleneck ratios below 1 must be 1/k for an integer k (pycls)")
         if "wm" in g and (g["wm"] <= 1).any():
             raise SpaceError("wm values must be > 1")
         if "wa" in g and (g["wa"] < 0).any():
             raise SpaceError("wa values must be >= 0")
+        if self.group_width_sampler == "pycls":
+            gw = g["group_width"]
+            support = power2_or_log_uniform_pmf(int(gw[0]), int(gw[-1]))[0]
+            if gw.size != support.size or (gw != support).any():
+                raise SpaceError(
+                    "the pycls group-width sampler draws from "
+                    f"{[int(x) for x in support]}, not the grid {[int(x) for x in gw]}"
+                )
 
     # --- views ------------------------------------------------------------------------------
     def param(self, name: str) -> ParamSpec:
@@ -126,11 +143,23 @@ class SpaceDefinition:
             return "shared"  # non-decreasing and non-increasing: constant
         return kinds.pop() if kinds else "none"
 
+    def base_pmf(self, name: str, dist: str | None = None) -> np.ndarray:
+        """The unrestricted base pmf over ``param(name).values``.
+
+        Log-uniform or uniform on the grid (:func:`~edftools.spaces.sampling.grid_pmf`); the
+        group width with ``group_width_sampler = "pycls"`` follows pycls's sweep sampler
+        (:func:`~edftools.spaces.sampling.power2_or_log_uniform_pmf` over the grid's range).
+        """
+        values = np.asarray(self.param(name).values, dtype=np.float64)
+        if name == "group_width" and self.group_width_sampler == "pycls":
+            return power2_or_log_uniform_pmf(int(values[0]), int(values[-1]))[1]
+        log = self.param(name).log and (dist or self.dist) == "log_uniform"
+        return grid_pmf(values, log)
+
     def pmf(self, name: str, dist: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(allowed values, their conditional probabilities) under the base distribution."""
         spec = self.param(name)
-        log = spec.log and (dist or self.dist) == "log_uniform"
-        p = grid_pmf(np.asarray(spec.values, dtype=np.float64), log)
+        p = self.base_pmf(name, dist)
         mask = self.allowed(name)
         vals, p = np.asarray(spec.values, dtype=np.float64)[mask], p[mask]
         return vals, p / p.sum()

@@ -19,7 +19,6 @@ from edftools.spaces.definition import SpaceDefinition
 from edftools.spaces.params import plain_value
 from edftools.spaces.regnet import generate_regnet
 from edftools.spaces.restrictions import Band, Fixed, Monotone, Range, Shared
-from edftools.spaces.sampling import grid_pmf
 
 
 def sample_naive(
@@ -39,8 +38,7 @@ def sample_naive(
     band_list = space.bands(bands)
     grids = {}
     for p in space.params:
-        log = p.log and (dist or space.dist) == "log_uniform"
-        grids[p.name] = (np.asarray(p.values), np.cumsum(grid_pmf(np.asarray(p.values), log)))
+        grids[p.name] = (np.asarray(p.values), np.cumsum(space.base_pmf(p.name, dist)))
     S = space.num_stages
     out: list[NetConfig] = []
     draws = 0

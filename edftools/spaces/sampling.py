@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edftools.errors import SpaceError
+from edftools.errors import ConfigError, SpaceError
 
 
 def grid_pmf(values: np.ndarray, log: bool) -> np.ndarray:
@@ -35,6 +35,53 @@ def grid_pmf(values: np.ndarray, log: bool) -> np.ndarray:
     edges = np.concatenate([[v[0] - min(step, v[0] / 2)], v])
     w = np.diff(np.log(edges))
     return w / w.sum()
+
+
+GROUP_WIDTH_SAMPLERS: tuple[str, ...] = ("paper", "pycls")
+"""How a RegNet space draws its group width: ``paper`` (DDS: uniform over the grid, the default)
+or ``pycls`` (pycls's sweep sampler ``power2_or_log_uniform(lo, hi, 8)``)."""
+
+
+def power2_or_log_uniform_pmf(lo: int, hi: int, q: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Support and pmf of pycls's ``power2_or_log_uniform(lo, hi, q)`` sampler, exactly.
+
+    pycls draws ``e = floor(U[log2 lo, log2 hi + 1))`` and ``f = 2^e`` (floored to a multiple of
+    ``lo``); if ``f >= q`` it draws instead from ``log_uniform(max(lo, q), hi, min(hi, q))``:
+    ``x = exp(U[ln(l - min(q', l/2)), ln hi])`` rounded *up* to a multiple of ``q'``
+    (``l = max(lo, q)``, ``q' = min(hi, q)``). So for ``(1, 32, 8)``: 1, 2, 4 with 1/6 each, and
+    with 1/2 a log-uniform multiple of 8 on (4, 32]: 8 and 16 with 1/6 each, 24 with
+    ``ln(3/2) / (2 ln 8)`` (about 9.7%), 32 with ``ln(4/3) / (2 ln 8)``.
+    """
+    if not (isinstance(lo, int | np.integer) and isinstance(hi, int | np.integer)) or not (
+        1 <= lo <= hi
+    ):
+        raise SpaceError(f"power2_or_log_uniform needs integers 1 <= lo <= hi, got {lo}, {hi}")
+    probs: dict[int, float] = {}
+    a, b = np.log2(lo), np.log2(hi) + 1.0
+    p_log = 0.0
+    for e in range(int(np.floor(a)), int(np.ceil(b))):
+        mass = (min(e + 1.0, b) - max(float(e), a)) / (b - a)
+        if mass <= 0:
+            continue
+        f = int(2**e // lo * lo)
+        if f >= q:
+            p_log += mass
+        else:
+            probs[f] = probs.get(f, 0.0) + mass
+    if p_log > 0:
+        low, step = max(lo, q), min(hi, q)
+        edge = np.log(low - min(step, low / 2))
+        span = np.log(hi) - edge
+        m = 1
+        while (m - 1) * step < hi:
+            left = max(np.log((m - 1) * step) if m > 1 else -np.inf, edge)
+            right = min(np.log(m * step), np.log(hi))
+            if right > left:
+                probs[m * step] = probs.get(m * step, 0.0) + p_log * (right - left) / span
+            m += 1
+    values = np.array(sorted(probs), dtype=np.float64)
+    pmf = np.array([probs[int(v)] for v in values])
+    return values, pmf / pmf.sum()
 
 
 def draw_index(rng: np.random.Generator, pmf: np.ndarray, size: int) -> np.ndarray:
@@ -82,13 +129,24 @@ def adjust_compatibility_batch(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Vectorized :func:`~edftools.spaces.config.adjust_group_compatibility` (same integers).
 
-    ``v = int(w / b)``, ``g = min(g, v)``, ``v = round(v / g) * g``, ``w = int(v * b)``
-    (computed with ``bm = 1/b`` exactly as the scalar version).
+    With ``bm = 1/b``: ``v = max(1, int(w bm))``, ``g = min(g, v)``, ``m = lcm(g, bm)`` when
+    ``bm > 1`` (an integer, else ConfigError) and ``m = g`` otherwise,
+    ``v = max(m, round(v / m) m)``, ``w = int(v / bm)``.
     """
-    bm = 1.0 / np.asarray(bottleneck_ratios, dtype=np.float64)
+    b = np.asarray(bottleneck_ratios, dtype=np.float64)
+    bm = 1.0 / b
     v = np.maximum(1, np.floor(widths * bm)).astype(np.int64)
     g = np.minimum(group_widths, v).astype(np.int64)
-    v = (np.round(v / g) * g).astype(np.int64)
+    wide = bm > 1
+    if wide.any():
+        k = np.round(bm)
+        if (np.abs(bm - k) > 1e-9)[wide].any():
+            raise ConfigError("a bottleneck ratio b < 1 must be 1/k for an integer k (pycls)")
+        bm = np.where(wide, k, bm)
+        m = np.where(wide, np.lcm(g, np.where(wide, k, 1).astype(np.int64)), g)
+    else:
+        m = g
+    v = np.maximum(m, (np.round(v / m) * m).astype(np.int64))
     return np.floor(v / bm).astype(np.int64), g
 
 

@@ -1,10 +1,11 @@
-"""Import pycls sweep files, CSV and Parquet tables into a store; export runs to CSV/Parquet.
+"""Import pycls sweep files, the NDS data release, CSV and Parquet tables; export runs.
 
 Import is all-or-nothing: :func:`load_import_file` reads and validates the whole file first
 (no store is touched, none is created), then :meth:`Store.write_batch` inserts every row in one
 transaction. A malformed file raises :class:`StoreError` naming the record and the field:
 ``record K`` is the 0-based index in a pycls JSON list, ``row K`` the 1-based data row of a
-table.
+table. The NDS release's format is :mod:`edftools.store.nds`; a ``.json`` file is read as NDS
+when it looks like it (``{top, mid}`` lists, or records with a ``net``), else as pycls.
 
 Tables (CSV/Parquet) need the columns ``space`` (or ``--space``), ``error`` and at least one of
 ``flops``, ``params``, ``acts``; every other ``runs`` column is optional, plus ``epoch_log`` (a
@@ -31,6 +32,7 @@ from edftools.errors import StoreError
 from edftools.spaces.complexity import METRICS
 from edftools.store import schema
 from edftools.store.connection import one_line
+from edftools.store.nds import mismatch_notes, nds_job_row, nds_records
 from edftools.store.pycls import pycls_job_row
 from edftools.store.rows import (
     RUN_KINDS,
@@ -41,7 +43,7 @@ from edftools.store.rows import (
 )
 from edftools.store.store import Store, open_store
 
-IMPORT_FORMATS: tuple[str, ...] = ("pycls", "csv", "parquet")
+IMPORT_FORMATS: tuple[str, ...] = ("pycls", "nds", "csv", "parquet")
 EXPORT_FORMATS: tuple[str, ...] = ("parquet", "csv")
 #: File suffix -> export format, when ``--format`` is not given.
 EXPORT_SUFFIXES: dict[str, str] = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
@@ -49,14 +51,27 @@ EPOCH_LOG = "epoch_log"
 _SUFFIXES = {".json": "pycls", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
-def infer_format(path: str | os.PathLike[str]) -> str:
-    """The import format implied by a file's suffix (.json → pycls, .csv, .parquet/.pq)."""
+def infer_format(path: str | os.PathLike[str], data: Any = None) -> str:
+    """The import format implied by a file's suffix (.json, .csv, .parquet/.pq).
+
+    A ``.json`` file is ``nds`` when ``data`` (its parsed content) looks like the NDS release
+    (``{"top", "mid"}`` lists, or records with a ``net``), else ``pycls``.
+    """
     fmt = _SUFFIXES.get(Path(path).suffix.lower())
     if fmt is None:
         raise StoreError(
             f"cannot tell the format of {path}; pass --format {'|'.join(IMPORT_FORMATS)}"
         )
+    if fmt == "pycls" and _looks_like_nds(data):
+        return "nds"
     return fmt
+
+
+def _looks_like_nds(data: Any) -> bool:
+    if isinstance(data, Mapping):
+        return bool(data) and set(data) <= {"top", "mid"}
+    first = data[0] if isinstance(data, list) and data else None
+    return isinstance(first, Mapping) and "net" in first and "cfg" not in first
 
 
 def load_import_file(
@@ -68,13 +83,18 @@ def load_import_file(
 ) -> ImportBatch:
     """Read and validate a whole import file into an :class:`ImportBatch` (nothing written)."""
     path = Path(path)
-    fmt = fmt or infer_format(path)
-    if fmt not in IMPORT_FORMATS:
+    if fmt is not None and fmt not in IMPORT_FORMATS:
         raise StoreError(f"unknown import format {fmt!r}; known: {', '.join(IMPORT_FORMATS)}")
+    if fmt is None:
+        infer_format(path)  # an unknown suffix fails before the file is read
     if not path.is_file():
         raise StoreError(f"no such file: {path}")
+    data = _read_json(path) if fmt in ("pycls", "nds") or path.suffix.lower() == ".json" else None
+    fmt = fmt or infer_format(path, data)
     if fmt == "pycls":
-        runs, epochs, notes = _read_pycls(path, space, sweep)
+        runs, epochs, notes = _read_pycls(path, data, space, sweep)
+    elif fmt == "nds":
+        runs, epochs, notes = _read_nds(path, data, space, sweep)
     else:
         runs, epochs, notes = _read_table(path, fmt, space, sweep)
     sweeps = {r["sweep"]: f"imported from {path.name} (format {fmt})" for r in runs}
@@ -105,16 +125,46 @@ def _check_unique(runs: list[dict[str, Any]], wheres: list[str]) -> None:
         first[run["run_id"]] = where.split(": ", 1)[-1]
 
 
-def _read_pycls(
-    path: Path, space: str | None, sweep: str | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+def _read_json(path: Path) -> Any:
     try:
-        jobs = json.loads(path.read_text())
+        return json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise StoreError(f"{path.name}: not a readable JSON file ({one_line(exc)})") from None
+
+
+def _read_nds(
+    path: Path, data: Any, space: str | None, sweep: str | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    runs, epochs, wheres, untranslated, mismatches = [], [], [], {}, []
+    space = space or path.stem
+    for where, job in nds_records(data, path.name):
+        row, epoch_rows, reason, mismatch = nds_job_row(job, where, space)
+        if reason:
+            untranslated[reason] = untranslated.get(reason, 0) + 1
+        if mismatch:
+            mismatches.append(f"{where}: {mismatch}")
+        row["space"] = space
+        row["sweep"] = sweep or path.stem
+        content = {"nds": job, "where": where, "space": row["space"], "sweep": row["sweep"]}
+        run = _finish_row(row, content, where, "nds")
+        runs.append(run)
+        wheres.append(where)
+        epochs.extend(validate_epoch_rows(run["run_id"], epoch_rows, where))
+    _check_unique(runs, wheres)
+    notes = [
+        f"{count} record(s) imported without a config: {why} has no NetConfig equivalent"
+        for why, count in sorted(untranslated.items())
+    ]
+    return runs, epochs, notes + mismatch_notes(mismatches)
+
+
+def _read_pycls(
+    path: Path, jobs: Any, space: str | None, sweep: str | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
     if not isinstance(jobs, list) or not jobs:
         raise StoreError(f"{path.name}: expected a non-empty JSON list of job records")
     runs, epochs, wheres, untranslated = [], [], [], {}
+    unfinished = {"failed": 0, "incomplete": 0}
     for index, job in enumerate(jobs):
         where = f"{path.name}: record {index}"
         row, epoch_rows, note = pycls_job_row(job, where)
@@ -128,11 +178,20 @@ def _read_pycls(
         runs.append(run)
         wheres.append(where)
         epochs.extend(validate_epoch_rows(run["run_id"], epoch_rows, where, strict=True))
+        if run["status"] in unfinished:
+            unfinished[run["status"]] += 1
     _check_unique(runs, wheres)
     notes = [
         f"{count} record(s) imported without a config: {why} has no NetConfig equivalent"
         for why, count in sorted(untranslated.items())
     ]
+    if unfinished["failed"]:
+        notes.append(f"{unfinished['failed']} job(s) logged no test epoch: stored as failed")
+    if unfinished["incomplete"]:
+        notes.append(
+            f"{unfinished['incomplete']} job(s) stopped before their last epoch: stored as "
+            "incomplete (not in ok_runs)"
+        )
     return runs, epochs, notes
 
 

@@ -1,6 +1,7 @@
 """pycls sweep files → ``runs`` rows.
 
-A pycls sweep file (written by pycls's sweep ``collect`` step) is a JSON list of job records::
+A pycls sweep file (``sweep.json``, written by pycls's ``sweep_collect``: every job's log parsed
+and sorted by epoch) is a JSON list of job records::
 
     {"cfg": {"MODEL": {"TYPE": "anynet", "NUM_CLASSES": 1000},
              "ANYNET": {"DEPTHS": [...], "WIDTHS": [...], "STRIDES": [...], "BOT_MULS": [...],
@@ -10,238 +11,56 @@ A pycls sweep file (written by pycls's sweep ``collect`` step) is a JSON list of
              "TRAIN": {"DATASET": "imagenet", "IM_SIZE": 224}, "OPTIM": {"MAX_EPOCH": 10},
              "RNG_SEED": 1},
      "complexity": {"flops": ..., "params": ..., "acts": ...},
-     "train_epoch": {"epoch": ["1/10", ...], "loss": [...], "top1_err": [...], "lr": [...],
-                     "time_epoch": [...]},
-     "test_epoch": {"epoch": ["1/10", ...], "top1_err": [...], "min_top1_err": [...]}}
+     "train_epoch": {"epoch": ["1/10", ...], "epoch_ind": [1, ...], "epoch_max": [10, ...],
+                     "loss": [...], "top1_err": [...], "lr": [...], "time_epoch": [...]},
+     "test_epoch": {"epoch": [...], "epoch_ind": [...], "epoch_max": [...], "top1_err": [...],
+                    "min_top1_err": [...]},
+     "test_ema_epoch": {... as test_epoch, for the EMA of the weights ...},
+     "log_file": ".../stdout.log", "err_file": ".../stderr.log", "err": "<stderr text>"}
 
 Per-epoch values are lists (one entry per logged epoch, sorted); scalars are accepted too.
-Mapping: ``error`` = ``top1_err`` of the last test epoch if present, else ``min_top1_err``;
-``best_error`` = the minimum of ``min_top1_err`` (else of ``top1_err``); ``dataset``,
-``epochs``, ``seed``, ``resolution`` from ``TRAIN.DATASET``, ``OPTIM.MAX_EPOCH``, ``RNG_SEED``,
-``TRAIN.IM_SIZE``; epochs rows from the ``train_epoch``/``test_epoch`` lists when both exist.
 
-Config translation (to our ``NetConfig``, pycls's group-compatibility adjustment applied):
-``res_bottleneck_block`` → X (Y with ``SE_ON``), ``vanilla_block`` → V, ``res_basic_block`` →
-VR; stems ``simple_stem_in`` → imagenet, ``res_stem_cifar`` → small; bottleneck ratio
-``b = 1 / BOT_MUL``. RegNet configs are expanded with the quantized linear rule (see
-:func:`regnet_stages`) and keep ``w0, wa, wm, depth`` in ``extra``. Other model types, stems
-(``res_stem_in``) or blocks are imported with ``config = NULL`` and counted in the notes.
+Mapping: ``error`` = ``top1_err`` of the last test epoch if present, else ``min_top1_err``;
+``best_error`` = the minimum of ``min_top1_err`` (else of ``top1_err``); ``ema_error`` and
+``ema_best_error`` the same from ``test_ema_epoch`` (pycls's own analysis ranks by
+``min(test_ema_epoch.min_top1_err)``); ``dataset``, ``seed``, ``resolution``, ``optim`` from
+``TRAIN.DATASET``, ``RNG_SEED``, ``TRAIN.IM_SIZE``, ``OPTIM`` (as a JSON object); epochs
+rows from the ``train_epoch``/``test_epoch`` lists when both exist. Config translation:
+:mod:`edftools.store.pycls_config`.
+
+Real sweeps have jobs that did not finish, and pycls's analysis keeps the others; so does this:
+
+* a job with no test epoch (it crashed before its first test, or never logged at all) becomes
+  a ``failed`` row whose message is the last line of its ``err`` (stderr), or says that no
+  epoch was logged; its complexity comes from ``complexity``, else from its translated config;
+* a job whose last test epoch is below its ``epoch_max`` (``OPTIM.MAX_EPOCH``) stopped early:
+  status ``incomplete``, ``epochs`` = the epochs it finished, message ``stopped after k of n
+  epochs`` (``ok_runs`` excludes it); a finished job has status ``ok`` and ``epochs = n``.
+
+The whole file is still rejected (a :class:`StoreError` naming the record and field) when a
+present field has the wrong type or shape: only missing logs are tolerated.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
-from edftools.errors import ConfigError, StoreError
-from edftools.spaces.complexity import METRICS
+from edftools.errors import StoreError
+from edftools.spaces.complexity import METRICS, complexity
 from edftools.spaces.config import NetConfig
+from edftools.store.pycls_config import get_field, number, translate_config
 from edftools.store.rows import canonical_json
 
-STEM_TYPES = {"simple_stem_in": "imagenet", "res_stem_cifar": "small"}
-BLOCK_TYPES = {"res_bottleneck_block": "X", "vanilla_block": "V", "res_basic_block": "VR"}
-REGNET_QUANTUM = 8
-
-
-class Untranslatable(Exception):
-    """A valid pycls config with no NetConfig equivalent (imported with config = NULL)."""
-
-
-def regnet_stages(
-    depth: int, w0: float, wa: float, wm: float, q: int = REGNET_QUANTUM
-) -> tuple[list[int], list[int]]:
-    """Per-stage ``(widths, depths)`` of a RegNet (DDS §3.3, quantized linear).
-
-    ``u_j = w0 + wa·j`` for ``0 <= j < depth``; ``s_j = round(log(u_j / w0) / log(wm))``;
-    ``w_j = round(w0 · wm^s_j / q) · q``; a stage is a run of equal consecutive ``w_j``.
-    """
-    if depth < 1 or w0 <= 0 or wa < 0 or wm <= 1:
-        raise ValueError(f"need depth >= 1, w0 > 0, wa >= 0, wm > 1; got {depth, w0, wa, wm}")
-    widths: list[int] = []
-    depths: list[int] = []
-    for j in range(depth):
-        s = round(math.log((w0 + wa * j) / w0) / math.log(wm))
-        w = int(round(w0 * wm**s / q) * q)
-        if widths and widths[-1] == w:
-            depths[-1] += 1
-        else:
-            widths.append(w)
-            depths.append(1)
-    return widths, depths
-
-
-def _get(record: Mapping[str, Any], path: str, where: str, default: Any = ...) -> Any:
-    value: Any = record
-    for key in path.split("."):
-        if not isinstance(value, Mapping) or key not in value:
-            if default is not ...:
-                return default
-            raise StoreError(f"{where}: field {path!r}: missing")
-        value = value[key]
-    return value
-
-
-def _number(value: Any, path: str, where: str, integer: bool = False) -> Any:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if ok and integer and isinstance(value, float):
-        ok = value.is_integer()
-    if not ok:
-        kind = "an integer" if integer else "a number"
-        raise StoreError(f"{where}: field {path!r}: expected {kind}, got {value!r}")
-    return int(value) if integer else float(value)
+MAX_MESSAGE_CHARS = 500
+JOB_KEYS = ("cfg", "test_epoch", "log_file", "err")  # a collected job has at least one
 
 
 def _series(value: Any, path: str, where: str) -> list[float]:
     values = value if isinstance(value, list) else [value]
     if not values:
         raise StoreError(f"{where}: field {path!r}: empty list")
-    return [_number(v, path, where) for v in values]
-
-
-def _int_list(section: Mapping[str, Any], key: str, path: str, where: str) -> list[int]:
-    value = section.get(key)
-    if not isinstance(value, list) or not value:
-        raise StoreError(f"{where}: field '{path}.{key}': expected a non-empty list of integers")
-    return [_number(v, f"{path}.{key}", where, integer=True) for v in value]
-
-
-def _anynet_config(cfg: Mapping[str, Any], where: str) -> dict[str, Any]:
-    sec = _get(cfg, "ANYNET", where)
-    if not isinstance(sec, Mapping):
-        raise StoreError(f"{where}: field 'cfg.ANYNET': expected an object")
-    depths = _int_list(sec, "DEPTHS", "cfg.ANYNET", where)
-    widths = _int_list(sec, "WIDTHS", "cfg.ANYNET", where)
-    strides = _int_list(sec, "STRIDES", "cfg.ANYNET", where)
-    n = len(depths)
-    bot_muls = sec.get("BOT_MULS") or [1.0] * n
-    group_ws = sec.get("GROUP_WS") or [1] * n
-    if not isinstance(bot_muls, list) or not all(
-        isinstance(b, int | float) and not isinstance(b, bool) and b > 0 for b in bot_muls
-    ):
-        raise StoreError(f"{where}: field 'cfg.ANYNET.BOT_MULS': expected positive numbers")
-    group_ws = _int_list({"GROUP_WS": group_ws}, "GROUP_WS", "cfg.ANYNET", where)
-    for key, values in (("WIDTHS", widths), ("STRIDES", strides), ("BOT_MULS", bot_muls)):
-        if len(values) != n:
-            raise StoreError(
-                f"{where}: field 'cfg.ANYNET.{key}': {len(values)} entries, {n} depths"
-            )
-    if len(group_ws) != n:
-        raise StoreError(
-            f"{where}: field 'cfg.ANYNET.GROUP_WS': {len(group_ws)} entries, {n} depths"
-        )
-    return _build(
-        cfg,
-        sec,
-        "cfg.ANYNET",
-        where,
-        depths=depths,
-        widths=widths,
-        ratios=[1.0 / b for b in bot_muls],
-        group_ws=group_ws,
-        strides=strides,
-        extra={},
-    )
-
-
-def _regnet_config(cfg: Mapping[str, Any], where: str) -> dict[str, Any]:
-    sec = _get(cfg, "REGNET", where)
-    if not isinstance(sec, Mapping):
-        raise StoreError(f"{where}: field 'cfg.REGNET': expected an object")
-    p = "cfg.REGNET"
-    depth = _number(_get(sec, "DEPTH", where), f"{p}.DEPTH", where, integer=True)
-    w0 = _number(_get(sec, "W0", where), f"{p}.W0", where)
-    wa = _number(_get(sec, "WA", where), f"{p}.WA", where)
-    wm = _number(_get(sec, "WM", where), f"{p}.WM", where)
-    group_w = _number(sec.get("GROUP_W", 16), f"{p}.GROUP_W", where, integer=True)
-    bot_mul = _number(sec.get("BOT_MUL", 1.0), f"{p}.BOT_MUL", where)
-    stride = _number(sec.get("STRIDE", 2), f"{p}.STRIDE", where, integer=True)
-    try:
-        widths, depths = regnet_stages(depth, w0, wa, wm)
-    except ValueError as exc:
-        raise StoreError(f"{where}: field 'cfg.REGNET': {exc}") from None
-    if bot_mul <= 0:
-        raise StoreError(f"{where}: field 'cfg.REGNET.BOT_MUL': must be > 0")
-    n = len(depths)
-    return _build(
-        cfg,
-        sec,
-        p,
-        where,
-        depths=depths,
-        widths=widths,
-        ratios=[1.0 / bot_mul] * n,
-        group_ws=[group_w] * n,
-        strides=[stride] * n,
-        extra={"w0": w0, "wa": wa, "wm": wm, "depth": depth},
-    )
-
-
-def _build(
-    cfg: Mapping[str, Any],
-    sec: Mapping[str, Any],
-    path: str,
-    where: str,
-    *,
-    depths: list[int],
-    widths: list[int],
-    ratios: list[float],
-    group_ws: list[int],
-    strides: list[int],
-    extra: dict[str, Any],
-) -> dict[str, Any]:
-    stem = sec.get("STEM_TYPE", "simple_stem_in")
-    block = sec.get("BLOCK_TYPE", "res_bottleneck_block")
-    se_on = bool(sec.get("SE_ON", False))
-    for key, value in (("STEM_TYPE", stem), ("BLOCK_TYPE", block)):
-        if not isinstance(value, str):
-            raise StoreError(f"{where}: field '{path}.{key}': expected a string, got {value!r}")
-    if stem not in STEM_TYPES:
-        raise Untranslatable(f"stem type {stem!r}")
-    if block not in BLOCK_TYPES or (se_on and block != "res_bottleneck_block"):
-        raise Untranslatable(f"block type {block!r}" + (" with SE" if se_on else ""))
-    block_type = "Y" if se_on else BLOCK_TYPES[block]
-    try:
-        net = NetConfig.from_stages(
-            depths,
-            widths,
-            ratios,
-            group_ws,
-            strides,
-            block_type=block_type,
-            stem_type=STEM_TYPES[stem],
-            stem_width=_number(sec.get("STEM_W", 32), f"{path}.STEM_W", where, integer=True),
-            resolution=_number(
-                _get(cfg, "TRAIN.IM_SIZE", where, 224), "cfg.TRAIN.IM_SIZE", where, integer=True
-            ),
-            num_classes=_number(
-                _get(cfg, "MODEL.NUM_CLASSES", where, 10),
-                "cfg.MODEL.NUM_CLASSES",
-                where,
-                integer=True,
-            ),
-            se_ratio=_number(sec.get("SE_R", 0.25), f"{path}.SE_R", where),
-            extra=tuple(sorted(extra.items())),
-        )
-    except ConfigError as exc:
-        raise StoreError(f"{where}: field {path!r}: {exc}") from None
-    return net.to_dict()
-
-
-def translate_config(cfg: Mapping[str, Any], where: str) -> tuple[dict[str, Any] | None, str]:
-    """A pycls ``cfg`` as a ``NetConfig`` dict, or ``(None, reason)`` when it has no equivalent.
-
-    Malformed values (wrong types, missing depths/widths) raise StoreError naming the field.
-    """
-    model_type = str(_get(cfg, "MODEL.TYPE", where, "anynet")).lower()
-    try:
-        if model_type == "anynet":
-            return _anynet_config(cfg, where), ""
-        if model_type == "regnet":
-            return _regnet_config(cfg, where), ""
-    except Untranslatable as exc:
-        return None, str(exc)
-    return None, f"model type {model_type!r}"
+    return [number(v, path, where) for v in values]
 
 
 def _epoch_numbers(stats: Mapping[str, Any], n: int, path: str, where: str) -> list[int]:
@@ -253,11 +72,39 @@ def _epoch_numbers(stats: Mapping[str, Any], n: int, path: str, where: str) -> l
         return list(range(1, n + 1))
     try:
         numbers = [int(float(v)) for v in values]
-    except (ValueError, OverflowError):  # "x", "inf"
+    except (ValueError, OverflowError, TypeError):  # "x", "inf", None
         raise StoreError(f"{where}: field '{path}.epoch': not epoch numbers") from None
     if len(numbers) != n:
         raise StoreError(f"{where}: field '{path}.epoch': {len(numbers)} entries, expected {n}")
     return numbers
+
+
+def _epoch_max(stats: Mapping[str, Any], path: str, where: str) -> int | None:
+    """The planned number of epochs a test log states (``epoch_max`` or ``"k/n"``)."""
+    if isinstance(stats.get("epoch_max"), list) and stats["epoch_max"]:
+        return number(stats["epoch_max"][-1], f"{path}.epoch_max", where, integer=True)
+    epochs = stats.get("epoch")
+    if isinstance(epochs, list) and epochs and "/" in str(epochs[-1]):
+        try:
+            return int(str(epochs[-1]).split("/")[1])
+        except ValueError:
+            raise StoreError(f"{where}: field '{path}.epoch': not epoch numbers") from None
+    return None
+
+
+def _test_errors(test: Any, path: str, where: str) -> tuple[float, float, list[float]] | None:
+    """``(final error, best error, per-epoch errors)`` of a test log; None if it logged none."""
+    if test is None:
+        return None
+    if not isinstance(test, Mapping):
+        raise StoreError(f"{where}: field {path!r}: expected an object")
+    if "top1_err" not in test and "min_top1_err" not in test:
+        return None
+    key = "top1_err" if "top1_err" in test else "min_top1_err"
+    errors = _series(test[key], f"{path}.{key}", where)
+    best_key = "min_top1_err" if "min_top1_err" in test else "top1_err"
+    best = min(_series(test[best_key], f"{path}.{best_key}", where))
+    return errors[-1], best, errors
 
 
 def _epoch_rows(job: Mapping[str, Any], where: str) -> list[dict[str, Any]]:
@@ -287,39 +134,76 @@ def _epoch_rows(job: Mapping[str, Any], where: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _crash_message(job: Mapping[str, Any], where: str) -> str:
+    err = job.get("err")
+    if err is not None and not isinstance(err, str):
+        raise StoreError(f"{where}: field 'err': expected text, got {type(err).__name__}")
+    lines = [line.strip() for line in (err or "").splitlines() if line.strip()]
+    text = "no test epoch was logged (the job crashed or never started)"
+    if lines:
+        text += f": {lines[-1]}"
+    return text[:MAX_MESSAGE_CHARS]
+
+
+def _complexity(job: Mapping[str, Any], config: dict[str, Any] | None, where: str) -> dict:
+    cx = job.get("complexity")
+    if cx is None:
+        if config is None:
+            return {}
+        return complexity(NetConfig.from_dict(config)).as_dict()
+    if not isinstance(cx, Mapping):
+        raise StoreError(f"{where}: field 'complexity': expected an object")
+    return {
+        key: number(cx[key], f"complexity.{key}", where, integer=True)
+        for key in METRICS
+        if cx.get(key) is not None
+    }
+
+
 def pycls_job_row(job: Any, where: str) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
     """One pycls job record → ``(runs row without run_id/sweep/space, epoch rows, note)``."""
     if not isinstance(job, Mapping):
         raise StoreError(f"{where}: expected a JSON object, got {type(job).__name__}")
-    cfg = _get(job, "cfg", where)
+    if not any(key in job for key in JOB_KEYS):
+        raise StoreError(
+            f"{where}: not a pycls job record (none of {', '.join(JOB_KEYS)}); "
+            "an NDS release file? use --format nds"
+        )
+    cfg = job.get("cfg", {})
     if not isinstance(cfg, Mapping):
         raise StoreError(f"{where}: field 'cfg': expected an object")
-    complexity = _get(job, "complexity", where)
-    if not isinstance(complexity, Mapping):
-        raise StoreError(f"{where}: field 'complexity': expected an object")
-    test = _get(job, "test_epoch", where)
-    if not isinstance(test, Mapping):
-        raise StoreError(f"{where}: field 'test_epoch': expected an object")
-    if "top1_err" not in test and "min_top1_err" not in test:
-        raise StoreError(f"{where}: field 'test_epoch.min_top1_err': missing")
-    final = test.get("top1_err", test.get("min_top1_err"))
-    final_path = "test_epoch.top1_err" if "top1_err" in test else "test_epoch.min_top1_err"
-    error = _series(final, final_path, where)[-1]
-    best_path = "test_epoch.min_top1_err" if "min_top1_err" in test else "test_epoch.top1_err"
-    best_error = min(_series(test[best_path.split(".")[1]], best_path, where))
-    row: dict[str, Any] = {"error": error, "best_error": best_error, "status": "ok"}
-    for key in METRICS:
-        if complexity.get(key) is not None:
-            row[key] = _number(complexity[key], f"complexity.{key}", where, integer=True)
-    config, note = translate_config(cfg, where)
-    row["config"] = None if config is None else canonical_json(config)
-    size = _get(cfg, "TRAIN.IM_SIZE", where, None)
-    row["resolution"] = None if size is None else _number(size, "cfg.TRAIN.IM_SIZE", where, True)
-    row["dataset"] = _get(cfg, "TRAIN.DATASET", where, None)
-    epochs = _get(cfg, "OPTIM.MAX_EPOCH", where, None)
-    row["epochs"] = None if epochs is None else _number(epochs, "cfg.OPTIM.MAX_EPOCH", where, True)
+    if "cfg" not in job and "test_epoch" in job:  # pycls logs its cfg before any epoch
+        raise StoreError(f"{where}: field 'cfg': missing (the job logged test epochs)")
+    config, note = translate_config(cfg, where) if cfg else (None, "")
+    row: dict[str, Any] = {"config": None if config is None else canonical_json(config)}
+    row.update(_complexity(job, config, where))
+    size = get_field(cfg, "TRAIN.IM_SIZE", where, None)
+    row["resolution"] = None if size is None else number(size, "cfg.TRAIN.IM_SIZE", where, True)
+    row["dataset"] = get_field(cfg, "TRAIN.DATASET", where, None)
     seed = cfg.get("RNG_SEED")
-    row["seed"] = None if seed is None else _number(seed, "cfg.RNG_SEED", where, integer=True)
+    row["seed"] = None if seed is None else number(seed, "cfg.RNG_SEED", where, integer=True)
+    optim = cfg.get("OPTIM")
+    if optim is not None and not isinstance(optim, Mapping):
+        raise StoreError(f"{where}: field 'cfg.OPTIM': expected an object")
+    row["optim"] = None if optim is None else canonical_json(dict(optim))
+    planned = get_field(cfg, "OPTIM.MAX_EPOCH", where, None)
+    planned = None if planned is None else number(planned, "cfg.OPTIM.MAX_EPOCH", where, True)
+    test = _test_errors(job.get("test_epoch"), "test_epoch", where)
+    if test is None:
+        row.update(status="failed", message=_crash_message(job, where), epochs=planned)
+        return row, [], note
+    row["error"], row["best_error"], errors = test
+    ema = _test_errors(job.get("test_ema_epoch"), "test_ema_epoch", where)
+    if ema is not None:
+        row["ema_error"], row["ema_best_error"] = ema[:2]
+    stats = job["test_epoch"]
+    done = _epoch_numbers(stats, len(errors), "test_epoch", where)[-1]
+    total = _epoch_max(stats, "test_epoch", where) or planned
+    if total is not None and done < total:
+        row.update(status="incomplete", epochs=done, message=f"stopped after {done} of {total}")
+        row["message"] += " epochs"
+    else:
+        row.update(status="ok", epochs=total)
     epoch_rows = _epoch_rows(job, where)
     seconds = [r["seconds"] for r in epoch_rows if r["seconds"] is not None]
     row["train_seconds"] = sum(seconds) if seconds else None

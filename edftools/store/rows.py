@@ -172,11 +172,13 @@ def _check_percent(row: dict[str, Any], field: str, where: str) -> None:
 def validate_run_row(row: Mapping[str, Any], where: str) -> dict[str, Any]:
     """Check one ``runs`` row and return it with every column, typed (missing → None).
 
-    Rules: ``run_id``, ``sweep``, ``space`` non-empty text; ``status`` in ``ok|diverged|failed``
-    (default ``ok``); ``error`` in [0, 100] and finite, NULL only for a failed run;
-    ``best_error`` in [0, 100] and ``<= error``; ``flops, params, acts`` non-negative with at
-    least one present; ``config`` a valid ``NetConfig`` JSON whose flattened columns agree with
-    any given ones; ``versions`` a JSON object; ``train_seconds`` finite and non-negative.
+    Rules: ``run_id``, ``sweep``, ``space`` non-empty text; ``status`` in
+    ``ok|diverged|failed|incomplete`` (default ``ok``); ``error`` in [0, 100] and finite, NULL
+    only for a failed run; ``best_error`` in [0, 100] and ``<= error`` (likewise
+    ``ema_best_error <= ema_error``); ``flops, params, acts`` non-negative with at least one
+    present (a failed run may have none: an imported job that crashed before logging any);
+    ``config`` a valid ``NetConfig`` JSON whose flattened columns agree with any given ones;
+    ``versions`` and ``optim`` JSON objects; ``train_seconds`` finite and non-negative.
     """
     unknown = sorted(set(row) - set(RUN_KINDS))
     if unknown:
@@ -191,15 +193,16 @@ def validate_run_row(row: Mapping[str, Any], where: str) -> dict[str, Any]:
         raise _fail(where, "status", f"must be one of {', '.join(RUN_STATUSES)}")
     if out["error"] is None and out["status"] != "failed":
         raise _fail(where, "error", f"is missing or NaN (status {out['status']})")
-    _check_percent(out, "error", where)
-    _check_percent(out, "best_error", where)
-    if (
-        out["error"] is not None
-        and out["best_error"] is not None
-        and out["best_error"] > out["error"] + ERROR_TOLERANCE
-    ):
-        raise _fail(where, "best_error", f"{out['best_error']} exceeds error {out['error']}")
-    if all(out[c] is None for c in METRICS):
+    for final, best in (("error", "best_error"), ("ema_error", "ema_best_error")):
+        _check_percent(out, final, where)
+        _check_percent(out, best, where)
+        if (
+            out[final] is not None
+            and out[best] is not None
+            and out[best] > out[final] + ERROR_TOLERANCE
+        ):
+            raise _fail(where, best, f"{out[best]} exceeds {final} {out[final]}")
+    if all(out[c] is None for c in METRICS) and out["status"] != "failed":
         raise _fail(where, "flops", "one of flops, params, acts is required")
     for name, kind in RUN_COLUMNS:
         if kind in ("int", "bigint") and name != "seed" and (out[name] or 0) < 0:
@@ -211,6 +214,7 @@ def validate_run_row(row: Mapping[str, Any], where: str) -> dict[str, Any]:
         if out[name] is not None and not math.isfinite(out[name]):
             raise _fail(where, name, f"must be finite, got {out[name]}")
     _check_json_object(out["versions"], where, "versions")
+    _check_json_object(out["optim"], where, "optim")
     _check_config(out, row, where)
     return out
 

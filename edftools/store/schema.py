@@ -25,7 +25,13 @@ Tables
     pycls's ``min_top1_err``); ``status`` VARCHAR (``ok``, ``diverged`` with error 100, or
     ``failed``); ``message`` VARCHAR; ``train_seconds`` DOUBLE; ``device`` VARCHAR;
     ``versions`` VARCHAR (JSON object of package versions); ``created_at`` TIMESTAMP (UTC);
-    ``source`` VARCHAR (``sweep``, or ``import:<format>`` for imported rows; added in v2).
+    ``source`` VARCHAR (``sweep``, or ``import:<format>`` for imported rows; added in v2);
+    ``ema_error``, ``ema_best_error`` DOUBLE (final and lowest test error of the EMA weights,
+    pycls's ``test_ema_epoch``; NULL unless imported from a pycls sweep), ``optim`` VARCHAR
+    (JSON object of the optimization settings of an imported run: pycls's ``cfg.OPTIM``, the
+    NDS release's ``optim``; NULL for sweeps, whose recipe has them); added in v3. v3 also
+    allows status ``incomplete`` (an imported run stopped before its last epoch: its ``epochs``
+    is the number it finished, and ``ok_runs`` excludes it).
 
 ``epochs`` — one row per epoch of a run, primary key ``(run_id, epoch)``
     ``run_id`` VARCHAR; ``epoch`` INTEGER (1-based); ``train_loss``, ``train_error``,
@@ -58,7 +64,9 @@ primary key ``(sweep, look, step)``
     alpha, spending, margin); ``created_at`` TIMESTAMP.
 
 Migrations: v1 creates the three tables; v2 adds ``runs.source`` and the views; v3 adds
-``looks``.
+``runs.ema_error``/``ema_best_error``/``optim``, status ``incomplete`` (the ``runs`` table is
+rebuilt: DuckDB cannot alter a CHECK constraint) and ``n_incomplete`` in the summary views;
+v4 adds ``looks``.
 """
 
 from __future__ import annotations
@@ -67,7 +75,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MAX_STAGES = 5
 
 # Per-stage column prefixes and the NetConfig stage field each one flattens.
@@ -118,6 +126,9 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("versions", "str"),
     ("created_at", "ts"),
     ("source", "str"),
+    ("ema_error", "float"),
+    ("ema_best_error", "float"),
+    ("optim", "str"),
 )
 RUN_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in RUN_COLUMNS)
 
@@ -133,17 +144,26 @@ EPOCH_COLUMNS: tuple[tuple[str, str], ...] = (
 EPOCH_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in EPOCH_COLUMNS)
 
 
-def _v1_runs_ddl() -> str:
-    # Frozen: the v1 table, exactly as version 1 created it (later columns come by ALTER).
+def _runs_ddl(table: str, last_column: str, statuses: tuple[str, ...]) -> str:
+    """``CREATE TABLE`` of the runs columns up to ``last_column`` with a status CHECK.
+
+    Frozen per version by its arguments: a migration names its own last column and statuses,
+    so later columns never leak into an old version's table.
+    """
     cols = [f"{name} {'TIMESTAMP' if k == 'ts' else _SQL_TYPES[k]}" for name, k in RUN_COLUMNS]
-    cols = cols[: RUN_COLUMN_NAMES.index("created_at") + 1]
+    cols = cols[: RUN_COLUMN_NAMES.index(last_column) + 1]
     cols[0] += " PRIMARY KEY"
     for name in ("sweep", "space", "status"):
         i = RUN_COLUMN_NAMES.index(name)
         cols[i] += " NOT NULL"
     body = ",\n    ".join(cols)
-    check = "CHECK (status IN ('ok', 'diverged', 'failed'))"
-    return f"CREATE TABLE runs (\n    {body},\n    {check}\n)"
+    check = "CHECK (status IN (" + ", ".join(f"'{x}'" for x in statuses) + "))"
+    return f"CREATE TABLE {table} (\n    {body},\n    {check}\n)"
+
+
+def _v1_runs_ddl() -> str:
+    # Frozen: the v1 table, exactly as version 1 created it (later columns come by ALTER).
+    return _runs_ddl("runs", "created_at", ("ok", "diverged", "failed"))
 
 
 def _migrate_v1(con: Any) -> None:
@@ -201,6 +221,56 @@ def _migrate_v2(con: Any) -> None:
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
 
+def _status_counts(statuses: tuple[str, ...]) -> str:
+    return ",\n               ".join(
+        f"count(*) FILTER (WHERE status = '{x}') AS n_{x}" for x in statuses
+    )
+
+
+VIEWS_V3: dict[str, str] = {
+    **VIEWS_V2,
+    "space_summary": f"""
+        SELECT sweep, space,
+               count(*) AS n,
+               {_status_counts(("ok", "diverged", "failed"))},
+               min(error) FILTER (WHERE status = 'ok') AS min_error,
+               avg(error) FILTER (WHERE status = 'ok') AS mean_error,
+               median(error) FILTER (WHERE status = 'ok') AS median_error,
+               min(best_error) FILTER (WHERE status = 'ok') AS min_best_error,
+               median(flops) FILTER (WHERE status = 'ok') AS median_flops,
+               sum(train_seconds) / 3600.0 AS train_hours,
+               count(*) FILTER (WHERE status = 'incomplete') AS n_incomplete
+        FROM runs GROUP BY sweep, space""",
+    "sweep_progress": f"""
+        SELECT sweep,
+               count(*) AS n,
+               {_status_counts(("ok", "diverged", "failed"))},
+               min(created_at) AS first_at,
+               max(created_at) AS last_at,
+               sum(train_seconds) / 3600.0 AS train_hours,
+               count(*) FILTER (WHERE status = 'incomplete') AS n_incomplete
+        FROM runs GROUP BY sweep""",
+}
+
+
+def _migrate_v3(con: Any) -> None:
+    """v3: ``runs.ema_error``, ``runs.ema_best_error``, ``runs.optim``, status ``incomplete``.
+
+    The runs table is rebuilt (DuckDB cannot alter a CHECK constraint): views dropped, a new
+    table created and filled by name, the old one dropped and the new one renamed, views
+    re-created. Every existing row and column value is kept; the new columns are NULL.
+    """
+    for name in VIEWS_V2:
+        con.execute(f"DROP VIEW IF EXISTS {name}")
+    con.execute(_runs_ddl("runs_v3", "optim", ("ok", "diverged", "failed", "incomplete")))
+    con.execute("INSERT INTO runs_v3 BY NAME SELECT * FROM runs")
+    con.execute("DROP TABLE runs")
+    con.execute("ALTER TABLE runs_v3 RENAME TO runs")
+    con.execute("ALTER TABLE runs ALTER COLUMN source SET DEFAULT 'sweep'")
+    for name, sql in VIEWS_V3.items():
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+
+
 LOOK_COLUMNS: tuple[tuple[str, str], ...] = (
     ("sweep", "str"),
     ("look", "int"),
@@ -232,15 +302,20 @@ LOOK_COLUMNS: tuple[tuple[str, str], ...] = (
 LOOK_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in LOOK_COLUMNS)
 
 
-def _migrate_looks(con: Any) -> None:
-    """The ``looks`` table: every look of a sequential sweep (``sweep --until-decided``)."""
+def _migrate_v4(con: Any) -> None:
+    """v4: the ``looks`` table: every look of a sequential sweep (``sweep --until-decided``)."""
     types = {**_SQL_TYPES, "bool": "BOOLEAN", "ts": "TIMESTAMP"}
     cols = ",\n    ".join(f"{name} {types[kind]}" for name, kind in LOOK_COLUMNS)
     con.execute(f"CREATE TABLE looks (\n    {cols},\n    PRIMARY KEY (sweep, look, step)\n)")
 
 
 # Ordered migrations: MIGRATIONS[k] upgrades a store from version k to version k + 1.
-MIGRATIONS: tuple[Callable[[Any], None], ...] = (_migrate_v1, _migrate_v2, _migrate_looks)
+MIGRATIONS: tuple[Callable[[Any], None], ...] = (
+    _migrate_v1,
+    _migrate_v2,
+    _migrate_v3,
+    _migrate_v4,
+)
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 

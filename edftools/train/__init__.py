@@ -17,6 +17,7 @@ _EXPORTS: dict[str, str] = {
     "TrainSchedule": "edftools.train.schedule",
     "DIGITS_SCHEDULE": "edftools.train.schedule",
     "LoadedDataset": "edftools.train.data",
+    "StreamingDataset": "edftools.train.data",
     "load_dataset": "edftools.train.data",
     "DATASETS": "edftools.registry",
     "train_network": "edftools.train.loop",

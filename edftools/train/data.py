@@ -1,24 +1,45 @@
-"""Datasets held in memory as tensors: ``digits``, ``cifar10`` (local pickles), ``imagefolder``.
+"""Datasets: small ones held in memory as tensors, large ones streamed through a DataLoader.
 
-Images are float32 ``(N, C, H, W)`` tensors normalized per channel with the *train* split's
-mean and standard deviation (``x' = (x - mean_c) / std_c``, pixels first scaled to [0, 1]);
-labels are int64. Training draws batches by index permutation from these tensors (no
-DataLoader), so small-data training is not bound by data loading.
+:func:`load_dataset` returns either
+
+* a :class:`LoadedDataset` (``digits``; ``cifar10``/``cifar100`` when they fit): float32
+  ``(N, C, H, W)`` tensors normalized per channel with the *train* split's mean and standard
+  deviation (``x' = (x - mean_c) / std_c``, pixels first scaled to [0, 1]), int64 labels;
+  training draws batches by index permutation from them (no DataLoader), so small-data
+  training is not bound by data loading; or
+* a :class:`StreamingDataset` (``imagefolder``; CIFAR above :data:`MEMORY_LIMIT_BYTES` or with
+  ``loader = "stream"``): two lazily decoding datasets (:mod:`edftools.train.image_data`) that
+  the trainer reads through a :class:`torch.utils.data.DataLoader` with worker processes, so
+  memory does not grow with the number of images (ImageNet-scale folders).
+
+The training loop sees batches either way (:mod:`edftools.train.batches`).
 """
 
 from __future__ import annotations
 
-import pickle
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from edftools.errors import DatasetError
-from edftools.registry import dataset_kind
+from edftools.registry import LOADERS, dataset_kind
+from edftools.train import image_data
+from edftools.train.image_data import IMAGE_SUFFIXES, ImageFolderIndex
 
-IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".tif", ".tiff")
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "MEMORY_LIMIT_BYTES",
+    "LoadedDataset",
+    "StreamingDataset",
+    "load_dataset",
+]
+
+MEMORY_LIMIT_BYTES = 2**30
+"""A CIFAR split set whose float32 tensors (train + test) exceed this streams instead."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,6 +54,7 @@ class LoadedDataset:
     num_classes: int
     in_channels: int
     resolution: int
+    augment: bool = False  # CIFAR: pycls's flip + pad-4 crop per training batch
 
     def __post_init__(self) -> None:
         shape = (self.in_channels, self.resolution, self.resolution)
@@ -52,24 +74,66 @@ class LoadedDataset:
         return len(self.y_test)
 
 
+@dataclass(frozen=True, eq=False)
+class StreamingDataset:
+    """A train/test split read lazily: ``train`` and ``test`` are torch Datasets whose items
+    are ``(float32 (C, H, W) tensor, label)``; ``workers`` DataLoader worker processes."""
+
+    name: str
+    train: Any
+    test: Any
+    num_classes: int
+    in_channels: int
+    resolution: int
+    workers: int = 0
+
+    @property
+    def n_train(self) -> int:
+        return len(self.train)
+
+    @property
+    def n_test(self) -> int:
+        return len(self.test)
+
+
+def default_loader_workers() -> int:
+    """DataLoader workers when a recipe does not say: ``min(8, usable cores)``."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
+
+
 def load_dataset(
     name: str,
     path: str | Path | None = None,
     split_seed: int = 0,
     test_fraction: float = 1 / 3,
     resolution: int | None = None,
-) -> LoadedDataset:
-    """Load dataset ``name`` into memory.
+    augment: bool = True,
+    loader: str = "auto",
+    loader_workers: int | None = None,
+) -> LoadedDataset | StreamingDataset:
+    """Load dataset ``name`` (its options are those of :mod:`edftools.registry`).
 
     * ``digits``: scikit-learn's 1,797 8x8 digits (1 channel, pixels / 16), split stratified
       by class with ``split_seed``; ``test_fraction`` of the images (599 of 1,797 at 1/3) are
-      the test set. ``path`` is ignored.
-    * ``cifar10``: ``path`` holds ``data_batch_1`` ... ``data_batch_5`` and ``test_batch``
-      (the python-pickle layout); 32x32 RGB, or resized to ``resolution``.
-    * ``imagefolder``: ``path/train/<class>/*`` and ``path/val/<class>/*`` images (read with
-      Pillow, RGB), resized to ``resolution`` (default 32); classes = sorted train folders.
+      the test set. In memory; ``path`` is ignored; no augmentation.
+    * ``cifar10`` / ``cifar100``: ``path`` holds the python-pickle layout
+      (``cifar-10-batches-py``: ``data_batch_1..5``, ``test_batch``; ``cifar-100-python``:
+      ``train``, ``test``, fine labels); 32x32 RGB, or resized to ``resolution``; normalized
+      with the train split's per-channel statistics; with ``augment`` pycls's training
+      augmentation (flip, 4-pixel padded crop). ``loader``: ``memory`` (tensors), ``stream``
+      (DataLoader), or ``auto``: memory when the float32 tensors fit in
+      :data:`MEMORY_LIMIT_BYTES`.
+    * ``imagefolder``: ``path/train/<class>/*`` and ``path/val/<class>/*`` images (Pillow,
+      RGB; classes = sorted train folders), always streamed, at ``resolution`` (default 224)
+      with pycls's ImageNet transforms (:mod:`edftools.train.transforms`).
 
-    A missing path or a wrong layout raises :class:`DatasetError` with one line.
+    ``loader_workers``: DataLoader worker processes (default :func:`default_loader_workers`);
+    it does not change the batches. A missing path or a wrong layout raises
+    :class:`DatasetError` with one line.
     """
     if name == "digits":
         return _load_digits(split_seed, test_fraction, resolution)
@@ -79,9 +143,17 @@ def load_dataset(
     root = Path(path)
     if not root.is_dir():
         raise DatasetError(f"{name} path {str(root)!r} is not a directory")
-    if name == "cifar10":
-        return _load_cifar10(root, resolution)
-    return _load_imagefolder(root, 32 if resolution is None else resolution)
+    _check_resolution(resolution)
+    if loader not in LOADERS:
+        raise DatasetError(f"loader must be one of {', '.join(LOADERS)}, got {loader!r}")
+    if loader_workers is not None and (isinstance(loader_workers, bool) or loader_workers < 0):
+        raise DatasetError(f"loader_workers must be >= 0, got {loader_workers!r}")
+    workers = default_loader_workers() if loader_workers is None else int(loader_workers)
+    if name in image_data.CIFAR_LAYOUTS:
+        return _load_cifar(root, name, resolution, augment, loader, workers)
+    if loader == "memory":
+        raise DatasetError("imagefolder is always streamed; use loader = 'auto' or 'stream'")
+    return _load_imagefolder(root, 224 if resolution is None else resolution, augment, workers)
 
 
 def normalize(x_train: np.ndarray, x_test: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -138,98 +210,51 @@ def _load_digits(split_seed: int, test_fraction: float, resolution: int | None) 
     )
 
 
-def _read_cifar_batch(file: Path) -> tuple[np.ndarray, np.ndarray]:
-    if not file.is_file():
-        raise DatasetError(
-            f"cifar10 file {str(file)!r} is missing (expected data_batch_1..5 and test_batch)"
+def _load_cifar(
+    root: Path, name: str, resolution: int | None, augment: bool, loader: str, workers: int
+) -> LoadedDataset | StreamingDataset:
+    x_tr, y_tr, x_te, y_te = image_data.read_cifar(root, name)
+    classes = image_data.CIFAR_LAYOUTS[name]["classes"]
+    size = 32 if resolution is None else resolution
+    tensor_bytes = (len(x_tr) + len(x_te)) * 3 * size * size * 4
+    if loader == "memory" or (loader == "auto" and tensor_bytes <= MEMORY_LIMIT_BYTES):
+        f_tr = _resize(x_tr.astype(np.float32) / 255.0, resolution)
+        f_te = _resize(x_te.astype(np.float32) / 255.0, resolution)
+        xt_tr, xt_te = normalize(f_tr, f_te)
+        return LoadedDataset(
+            name=name,
+            x_train=xt_tr,
+            y_train=torch.from_numpy(y_tr),
+            x_test=xt_te,
+            y_test=torch.from_numpy(y_te),
+            num_classes=classes,
+            in_channels=3,
+            resolution=f_tr.shape[-1],
+            augment=augment,
         )
-    try:
-        with file.open("rb") as fh:
-            batch = pickle.load(fh, encoding="bytes")
-        data = np.asarray(batch[b"data"], dtype=np.uint8)
-        labels = np.asarray(batch[b"labels"], dtype=np.int64)
-    except Exception as exc:  # any unreadable pickle is a layout error
-        raise DatasetError(f"cifar10 file {str(file)!r} is not a CIFAR-10 pickle: {exc}") from None
-    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or len(labels) != len(data):
-        raise DatasetError(f"cifar10 file {str(file)!r} has data of shape {data.shape}")
-    if len(labels) and (labels.min() < 0 or labels.max() > 9):
-        raise DatasetError(f"cifar10 file {str(file)!r} has labels outside 0..9")
-    return data.reshape(-1, 3, 32, 32), labels
+    mean, std = image_data.channel_stats(x_tr)
+    sets = [
+        image_data.CifarDataset(x, y, mean, std, size, train, augment)
+        for x, y, train in ((x_tr, y_tr, True), (x_te, y_te, False))
+    ]
+    return StreamingDataset(name, sets[0], sets[1], classes, 3, size, workers)
 
 
-def _load_cifar10(root: Path, resolution: int | None) -> LoadedDataset:
-    _check_resolution(resolution)
-    if (root / "cifar-10-batches-py").is_dir():
-        root = root / "cifar-10-batches-py"
-    train = [_read_cifar_batch(root / f"data_batch_{i}") for i in range(1, 6)]
-    x_te, y_te = _read_cifar_batch(root / "test_batch")
-    x_tr = np.concatenate([b[0] for b in train])
-    y_tr = np.concatenate([b[1] for b in train])
-    x_tr = _resize(x_tr.astype(np.float32) / 255.0, resolution)
-    x_te = _resize(x_te.astype(np.float32) / 255.0, resolution)
-    xt_tr, xt_te = normalize(x_tr, x_te)
-    return LoadedDataset(
-        name="cifar10",
-        x_train=xt_tr,
-        y_train=torch.from_numpy(y_tr),
-        x_test=xt_te,
-        y_test=torch.from_numpy(y_te),
-        num_classes=10,
-        in_channels=3,
-        resolution=x_tr.shape[-1],
-    )
-
-
-def _read_image_split(split_dir: Path, classes: list[str], resolution: int) -> tuple:
-    try:
-        from PIL import Image
-    except ImportError:
-        raise DatasetError("the imagefolder dataset needs Pillow (pip install pillow)") from None
-    images: list[np.ndarray] = []
-    labels: list[int] = []
-    for label, cls in enumerate(classes):
-        class_dir = split_dir / cls
-        if not class_dir.is_dir():
-            raise DatasetError(f"imagefolder {str(split_dir)!r} lacks class folder {cls!r}")
-        for file in sorted(class_dir.iterdir()):
-            if file.suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            try:
-                with Image.open(file) as im:
-                    im = im.convert("RGB").resize((resolution, resolution), Image.BILINEAR)
-                    images.append(np.asarray(im, dtype=np.float32).transpose(2, 0, 1) / 255.0)
-            except Exception as exc:  # report any unreadable image in one line
-                raise DatasetError(f"imagefolder cannot read {str(file)!r}: {exc}") from None
-            labels.append(label)
-    if not images:
-        raise DatasetError(f"imagefolder {str(split_dir)!r} has no images ({IMAGE_SUFFIXES})")
-    return np.stack(images), np.asarray(labels, dtype=np.int64)
-
-
-def _load_imagefolder(root: Path, resolution: int) -> LoadedDataset:
-    _check_resolution(resolution)
-    train_dir, val_dir = root / "train", root / "val"
-    for d in (train_dir, val_dir):
-        if not d.is_dir():
-            raise DatasetError(f"imagefolder {str(root)!r} needs train/ and val/ subfolders")
-    classes = sorted(p.name for p in train_dir.iterdir() if p.is_dir())
-    if not classes:
-        raise DatasetError(f"imagefolder {str(train_dir)!r} has no class folders")
-    val_classes = sorted(p.name for p in val_dir.iterdir() if p.is_dir())
-    extra = sorted(set(val_classes) - set(classes))
+def _load_imagefolder(root: Path, size: int, augment: bool, workers: int) -> StreamingDataset:
+    if not (root / "train").is_dir() or not (root / "val").is_dir():
+        raise DatasetError(f"imagefolder {str(root)!r} needs train/ and val/ subfolders")
+    folders = {s: {p.name for p in (root / s).iterdir() if p.is_dir()} for s in ("train", "val")}
+    extra = sorted(folders["val"] - folders["train"])
     if extra:
         raise DatasetError(f"imagefolder val/ has classes not in train/: {extra}")
-    x_tr, y_tr = _read_image_split(train_dir, classes, resolution)
-    x_te, y_te = _read_image_split(val_dir, val_classes, resolution)
-    y_te = np.asarray([classes.index(val_classes[i]) for i in y_te], dtype=np.int64)
-    xt_tr, xt_te = normalize(x_tr, x_te)
-    return LoadedDataset(
-        name="imagefolder",
-        x_train=xt_tr,
-        y_train=torch.from_numpy(y_tr),
-        x_test=xt_te,
-        y_test=torch.from_numpy(y_te),
-        num_classes=len(classes),
+    train = ImageFolderIndex(root, "train")
+    test = ImageFolderIndex(root, "val", classes=train.classes)
+    return StreamingDataset(
+        "imagefolder",
+        image_data.ImageFolderDataset(train, size, True, augment),
+        image_data.ImageFolderDataset(test, size, False, augment),
+        num_classes=len(train.classes),
         in_channels=3,
-        resolution=resolution,
+        resolution=size,
+        workers=workers,
     )

@@ -1,4 +1,4 @@
-"""Train one network on an in-memory dataset and report per-epoch metrics.
+"""Train one network on a dataset (in memory or streamed) and report per-epoch metrics.
 
 :func:`train_network` is what a sweep worker calls for every sampled config. It never raises
 for a training problem: a non-finite loss ends the run with status ``diverged`` (error 100), and
@@ -21,8 +21,11 @@ from edftools.models import build_network
 from edftools.records import EpochRecord, RunResult
 from edftools.registry import check_device
 from edftools.spaces.config import NetConfig
-from edftools.train.data import LoadedDataset
+from edftools.train.batches import MemoryBatches, StreamBatches
+from edftools.train.data import LoadedDataset, StreamingDataset
 from edftools.train.schedule import TrainSchedule
+
+Dataset = LoadedDataset | StreamingDataset
 
 MAX_MESSAGE_CHARS = 500
 
@@ -41,7 +44,7 @@ def resolve_device(device: str) -> torch.device:
     return dev
 
 
-def check_compatible(cfg: NetConfig, data: LoadedDataset) -> None:
+def check_compatible(cfg: NetConfig, data: Dataset) -> None:
     """Raise :class:`ConfigError` unless the config's input and classes match the dataset."""
     for field, want in (
         ("in_channels", data.in_channels),
@@ -79,13 +82,26 @@ def _error_percent(wrong: int, total: int) -> float:
     return 100.0 * wrong / total
 
 
+def batch_source(
+    data: Dataset, schedule: TrainSchedule, seed: int, dev: torch.device
+) -> MemoryBatches | StreamBatches:
+    """The batches of ``data`` for one run: in-memory tensors or a DataLoader stream."""
+    if isinstance(data, StreamingDataset):
+        return StreamBatches(
+            data, dev, schedule.batch_size, schedule.eval_batch_size, seed, data.workers
+        )
+    return MemoryBatches(
+        data, dev, schedule.batch_size, schedule.eval_batch_size, seed, data.augment
+    )
+
+
 class _Trainer:
-    """The state of one run: model, optimizer, data on the device, batch order generator."""
+    """The state of one run: model, optimizer, its batch source."""
 
     def __init__(
         self,
         cfg: NetConfig,
-        data: LoadedDataset,
+        data: Dataset,
         schedule: TrainSchedule,
         seed: int,
         dev: torch.device,
@@ -97,8 +113,6 @@ class _Trainer:
         )
         self.model = build_network(cfg, zero_init_last_bn=schedule.zero_init_last_bn)
         self.model.to(dev, memory_format=self.memory_format)
-        self.x_train, self.y_train = data.x_train.to(dev), data.y_train.to(dev)
-        self.x_test, self.y_test = data.x_test.to(dev), data.y_test.to(dev)
         self.amp_dtype: torch.dtype | None = None
         if cuda and schedule.amp:
             bf16 = torch.cuda.is_bf16_supported()
@@ -112,10 +126,8 @@ class _Trainer:
             weight_decay=schedule.weight_decay,
         )
         self.criterion = nn.CrossEntropyLoss(label_smoothing=schedule.label_smoothing)
-        self.generator = torch.Generator().manual_seed(seed)
-        n, bs = data.n_train, schedule.batch_size
         # Drop the last partial batch (as pycls); a set smaller than a batch is one batch.
-        self.batches = [(i * bs, (i + 1) * bs) for i in range(n // bs)] or [(0, n)]
+        self.batches = batch_source(data, schedule, seed, dev)
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.amp_dtype is None:
@@ -131,17 +143,16 @@ class _Trainer:
         """One pass over shuffled batches; returns (mean loss, train error %, first lr)."""
         model, opt, schedule = self.model, self.optimizer, self.schedule
         model.train()
-        perm = torch.randperm(len(self.y_train), generator=self.generator).to(self.dev)
         loss_sum = torch.zeros((), dtype=torch.float64, device=self.dev)
         correct = torch.zeros((), dtype=torch.int64, device=self.dev)
         seen = 0
         first_lr = schedule.lr_at(float(epoch))
-        for i, (lo, hi) in enumerate(self.batches):
-            lr = schedule.lr_at(epoch + i / len(self.batches))
+        per_epoch = len(self.batches)
+        for i, (x, yb) in enumerate(self.batches.train(epoch)):
+            lr = schedule.lr_at(epoch + i / per_epoch)
             for group in opt.param_groups:
                 group["lr"] = lr
-            idx = perm[lo:hi]
-            xb, yb = self._input(self.x_train[idx]), self.y_train[idx]
+            xb, size = self._input(x), len(yb)
             with self._autocast():
                 out = model(xb)
                 loss = self.criterion(out, yb)
@@ -149,9 +160,9 @@ class _Trainer:
             self.scaler.scale(loss).backward()
             self.scaler.step(opt)
             self.scaler.update()
-            loss_sum += loss.detach() * (hi - lo)
+            loss_sum += loss.detach() * size
             correct += (out.detach().argmax(1) == yb).sum()
-            seen += hi - lo
+            seen += size
         train_loss = loss_sum.item() / seen
         return train_loss, _error_percent(seen - int(correct.item()), seen), first_lr
 
@@ -159,17 +170,18 @@ class _Trainer:
         """Top-1 error (%) on the test split, BN in eval mode, no gradients."""
         self.model.eval()
         wrong = torch.zeros((), dtype=torch.int64, device=self.dev)
-        ebs = self.schedule.eval_batch_size
+        total = 0
         with torch.inference_mode(), self._autocast():
-            for lo in range(0, len(self.y_test), ebs):
-                out = self.model(self._input(self.x_test[lo : lo + ebs]))
-                wrong += (out.argmax(1) != self.y_test[lo : lo + ebs]).sum()
-        return _error_percent(int(wrong.item()), len(self.y_test))
+            for x, y in self.batches.test():
+                out = self.model(self._input(x))
+                wrong += (out.argmax(1) != y).sum()
+                total += len(y)
+        return _error_percent(int(wrong.item()), total)
 
 
 def train_network(
     cfg: NetConfig,
-    data: LoadedDataset,
+    data: Dataset,
     schedule: TrainSchedule,
     seed: int,
     device: str = "cpu",
@@ -179,7 +191,8 @@ def train_network(
     SGD (momentum, Nesterov, weight decay) with ``lr(t) = schedule.lr_at(t)`` set every
     iteration (``t = epoch + i / iterations``), cross-entropy with label smoothing, batches of
     ``batch_size`` drawn by a permutation from a ``torch.Generator`` seeded with ``seed``
-    (the weights are initialized from ``torch.manual_seed(seed)`` in a forked RNG). Per epoch
+    (in memory; a streamed dataset: :class:`~edftools.train.batches.EpochSampler`); the
+    weights are initialized from ``torch.manual_seed(seed)`` in a forked RNG. Per epoch
     an :class:`EpochRecord` (mean train loss, train error %, test top-1 error %, lr at the
     epoch start, seconds). ``error`` = last epoch's test error, ``best_error`` = the minimum.
 

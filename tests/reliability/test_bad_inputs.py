@@ -295,8 +295,10 @@ BAD_PYCLS: dict[str, str] = {
     "truncated JSON": json.dumps([JOB])[:200],
     "not JSON": "pycls? no",
     "missing cfg": json.dumps([_set(JOB, "cfg", _DELETE)]),
-    "missing test_epoch": json.dumps([_set(JOB, "test_epoch", _DELETE)]),
-    "missing complexity": json.dumps([_set(JOB, "complexity", _DELETE)]),
+    # a missing test_epoch (a crashed job) or complexity (computed from the cfg) is no longer
+    # an error: real sweeps have them (issue 11; tests/store/test_import_pycls_sweeps.py)
+    "test_epoch not an object": json.dumps([_set(JOB, "test_epoch", [40.0])]),
+    "complexity not an object": json.dumps([_set(JOB, "complexity", "large")]),
     "top1_err NaN": json.dumps([_set(JOB, "test_epoch.top1_err", [40.0, math.nan])]),
     "top1_err negative": json.dumps([_set(JOB, "test_epoch.top1_err", [40.0, -3.0])]),
     "top1_err text": json.dumps([_set(JOB, "test_epoch.top1_err", "low")]),

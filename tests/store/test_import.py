@@ -12,9 +12,9 @@ import pytest
 from store_testlib import pycls_job, sha256
 
 from edftools.errors import StoreError
+from edftools.spaces import generate_regnet
 from edftools.spaces.config import NetConfig, adjust_group_compatibility
 from edftools.store import export_runs, import_file, load_import_file, open_store
-from edftools.store.pycls import regnet_stages
 
 # ---------------------------------------------------------------------------- pycls
 
@@ -28,7 +28,8 @@ from edftools.store.pycls import regnet_stages
     ],
 )
 def test_regnet_stages_match_published_models(params, group_width, widths, depths) -> None:
-    raw_widths, raw_depths = regnet_stages(*params)
+    gen = generate_regnet(params[1], params[2], params[3], params[0])
+    raw_widths, raw_depths = list(gen.widths), list(gen.depths)
     assert raw_depths == depths
     n = len(raw_widths)
     adjusted, _ = adjust_group_compatibility(raw_widths, [1] * n, [group_width] * n)
@@ -85,7 +86,7 @@ def test_pycls_sweep_file_maps_to_runs(tmp_path: Path, store_path: Path) -> None
     # RegNet: expanded by the quantized linear rule, parameters in extra and columns
     regnet = NetConfig.from_json(df.loc[2, "config"])
     assert regnet.widths == [24, 56, 152, 368] and regnet.depths == [1, 1, 4, 7]
-    assert dict(regnet.extra) == {"depth": 13, "w0": 24.0, "wa": 36.44, "wm": 2.49}
+    assert dict(regnet.extra) == {"d": 13, "w0": 24.0, "wa": 36.44, "wm": 2.49, "g": 8, "b": 1}
     assert (df.loc[2, "w0"], df.loc[2, "wa"], df.loc[2, "wm"], df.loc[2, "depth"]) == (
         24,
         36.44,
@@ -216,13 +217,21 @@ def _del(d: dict, *keys: str) -> None:
 
 
 PYCLS_CASES = {
-    "missing complexity": (
-        lambda j: _del(j[2], "complexity"),
-        "bad.json: record 2: field 'complexity': missing",
+    "complexity not an object": (
+        lambda j: j[2].update(complexity=[1, 2]),
+        "bad.json: record 2: field 'complexity': expected an object",
     ),
-    "missing test errors": (
-        lambda j: j[1].update(test_epoch={"epoch": ["1/3"]}),
-        "record 1: field 'test_epoch.min_top1_err': missing",
+    "test log not an object": (
+        lambda j: j[1].update(test_epoch="3 epochs"),
+        "record 1: field 'test_epoch': expected an object",
+    ),
+    "ema error text": (
+        lambda j: j[1].update(test_ema_epoch={"top1_err": ["bad"], "min_top1_err": [1.0]}),
+        "record 1: field 'test_ema_epoch.top1_err': expected a number, got 'bad'",
+    ),
+    "stderr not text": (
+        lambda j: (_del(j[1], "test_epoch"), j[1].update(err=5)),
+        "record 1: field 'err': expected text, got int",
     ),
     "text error": (
         lambda j: j[1]["test_epoch"].update(top1_err=["x", "y", "z"]),

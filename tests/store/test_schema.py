@@ -32,7 +32,7 @@ def test_fresh_store_has_current_schema(store_path: Path) -> None:
     names = {r[0] for r in store.fetch("SELECT table_name FROM information_schema.tables")[1]}
     assert set(schema.VIEWS_V2) <= names
     versions = store.fetch("SELECT version FROM schema_version ORDER BY 1")[1]
-    assert versions == [(1,), (2,)]
+    assert versions == [(v,) for v in range(1, schema.SCHEMA_VERSION + 1)]
 
 
 def test_reopening_applies_nothing(store_path: Path) -> None:
@@ -62,7 +62,7 @@ def test_v1_store_is_upgraded_on_open(store_path: Path) -> None:
     _make_v1_store(store_path)
     assert "source" not in _columns(store_path, "runs")
     store = open_store(store_path)
-    assert store.schema_version == 2
+    assert store.schema_version == schema.SCHEMA_VERSION
     assert _columns(store_path, "runs") == list(schema.RUN_COLUMN_NAMES)
     rows = store.fetch("SELECT run_id, error, source FROM ok_runs")[1]
     assert rows == [("v1run", 33.5, "sweep")]
@@ -78,8 +78,56 @@ def test_v1_store_is_upgraded_on_open(store_path: Path) -> None:
 def test_reader_upgrades_an_old_store_too(store_path: Path) -> None:
     _make_v1_store(store_path)
     store = open_store(store_path, read_only=True)
-    assert store.schema_version == 2
+    assert store.schema_version == schema.SCHEMA_VERSION
     assert store.fetch("SELECT run_id FROM ok_runs")[1] == [("v1run",)]
+
+
+def _make_v2_store(path: Path) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        assert schema.migrate(con, target=2) == [1, 2]
+        con.execute("INSERT INTO sweeps VALUES ('old', 'r', 'h', TIMESTAMP '2020-01-01')")
+        con.execute(
+            "INSERT INTO runs (run_id, sweep, space, config, d1, error, best_error, flops, "
+            "status, message, created_at, source) VALUES "
+            "('ok1', 'old', 'A', NULL, 2, 33.5, 30.0, 1000, 'ok', NULL, "
+            "TIMESTAMP '2020-01-01', 'import:pycls'), "
+            "('bad', 'old', 'A', NULL, NULL, NULL, NULL, 9, 'failed', 'boom', "
+            "TIMESTAMP '2020-01-02', 'sweep')"
+        )
+        con.execute("INSERT INTO epochs VALUES ('ok1', 1, 1.0, 40.0, 33.5, 0.1, 2.0)")
+        with pytest.raises(duckdb.ConstraintException):  # v2 knows no 'incomplete'
+            con.execute(
+                "INSERT INTO runs (run_id, sweep, space, error, flops, status, created_at) "
+                "VALUES ('x', 'old', 'A', 1, 1, 'incomplete', TIMESTAMP '2020-01-01')"
+            )
+    finally:
+        con.close()
+
+
+def test_v2_store_is_upgraded_to_v3_keeping_every_row(store_path: Path) -> None:
+    _make_v2_store(store_path)
+    before = duckdb.connect(str(store_path), read_only=True)
+    old_rows = before.execute("SELECT * FROM runs ORDER BY run_id").fetchall()
+    before.close()
+    store = open_store(store_path)
+    assert store.schema_version == schema.SCHEMA_VERSION
+    assert _columns(store_path, "runs") == list(schema.RUN_COLUMN_NAMES)
+    new_rows = store.fetch("SELECT * FROM runs ORDER BY run_id")[1]
+    assert [r[: len(old_rows[0])] for r in new_rows] == old_rows  # every old value kept
+    assert store.fetch("SELECT ema_error, ema_best_error FROM runs")[1] == [(None, None)] * 2
+    assert store.fetch("SELECT count(*) FROM run_epochs")[1] == [(1,)]
+    # v3 takes incomplete runs; ok_runs excludes them; the summaries count them
+    with store.transaction() as con:
+        con.execute(
+            "INSERT INTO runs (run_id, sweep, space, error, flops, status, created_at) "
+            "VALUES ('half', 'old', 'A', 50, 5, 'incomplete', TIMESTAMP '2020-01-03')"
+        )
+    assert store.fetch("SELECT run_id FROM ok_runs")[1] == [("ok1",)]
+    summary = store.fetch("SELECT n, n_ok, n_failed, n_incomplete FROM space_summary")[1]
+    assert summary == [(3, 1, 1, 1)]
+    assert store.fetch("SELECT n_incomplete FROM sweep_progress")[1] == [(1,)]
+    assert store.fetch("SELECT source FROM runs WHERE run_id = 'half'")[1] == [("sweep",)]
 
 
 def test_newer_store_is_refused(store_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from edftools.errors import DatasetError
-from edftools.train.data import LoadedDataset, load_dataset
+from edftools.train.data import LoadedDataset, StreamingDataset, load_dataset
 
 
 @pytest.fixture(scope="module")
@@ -116,11 +116,15 @@ def write_imagefolder(root: Path, classes=("cat", "dog"), n: int = 3) -> None:
 
 def test_imagefolder(tmp_path: Path) -> None:
     write_imagefolder(tmp_path)
-    data = load_dataset("imagefolder", path=tmp_path, resolution=8)
-    assert tuple(data.x_train.shape) == (6, 3, 8, 8) and tuple(data.x_test.shape) == (6, 3, 8, 8)
+    data = load_dataset("imagefolder", path=tmp_path, resolution=8, loader_workers=0)
+    assert isinstance(data, StreamingDataset)  # an ImageFolder always streams
+    assert (data.n_train, data.n_test) == (6, 6)
     assert (data.num_classes, data.in_channels, data.resolution) == (2, 3, 8)
-    assert data.y_train.tolist() == [0, 0, 0, 1, 1, 1] == data.y_test.tolist()
-    red = data.x_train[:, 0].mean(dim=(1, 2))
+    views = [data.test[i] for i in range(6)]
+    assert all(tuple(x.shape) == (3, 8, 8) and x.dtype == torch.float32 for x, _ in views)
+    assert [y for _, y in views] == [0, 0, 0, 1, 1, 1]
+    assert [data.train[(i, 7)][1] for i in range(6)] == [0, 0, 0, 1, 1, 1]
+    red = torch.stack([x[0].mean() for x, _ in views])
     assert torch.all(red[:3] < red[3:])
 
 
@@ -138,8 +142,10 @@ def test_imagefolder_errors(tmp_path: Path) -> None:
         load_dataset("imagefolder", path=tmp_path)
     (tmp_path / "val" / "b").rmdir()
     (tmp_path / "train" / "a" / "broken.png").write_bytes(b"not an image")
+    (tmp_path / "val" / "a" / "broken.png").write_bytes(b"not an image")
+    data = load_dataset("imagefolder", path=tmp_path)  # images are read lazily
     with pytest.raises(DatasetError, match="cannot read"):
-        load_dataset("imagefolder", path=tmp_path)
+        data.train[0]
 
 
 def test_unknown_dataset_and_bad_arguments() -> None:
