@@ -8,12 +8,13 @@ from pathlib import Path
 from store_testlib import make_record, sha256
 
 from edftools.store import open_store
+from edftools.store.schema import SCHEMA_VERSION
 from edftools.store.summary import DataKey, format_summary, store_summary
 
 
 def test_summary_of_the_filled_store(filled_store: Path) -> None:
     s = store_summary(open_store(filled_store, read_only=True))
-    assert s.schema_version == 2 and s.file_bytes == filled_store.stat().st_size
+    assert s.schema_version == SCHEMA_VERSION and s.file_bytes == filled_store.stat().st_size
     assert s.n_runs == 5 and s.statuses == {"ok": 3, "diverged": 1, "failed": 1}
     assert s.datasets == {DataKey("digits", 8): 5}
     (sweep,) = s.sweeps
