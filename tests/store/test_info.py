@@ -44,7 +44,7 @@ def test_info_command_text_and_json(filled_store: Path, cli) -> None:
     assert code == 0 and err == ""
     lines = out.splitlines()
     assert lines[0] == f"store     {filled_store}"
-    assert lines[1].startswith("file      ") and lines[1].endswith(", schema v2")
+    assert lines[1].startswith("file      ") and lines[1].endswith(f", schema v{SCHEMA_VERSION}")
     assert lines[2] == "runs      5 (ok: 3, diverged: 1, failed: 1)"
     assert lines[3] == "datasets  digits at 8 px: 5"
     assert lines[4] == "sweeps    1"
@@ -54,7 +54,7 @@ def test_info_command_text_and_json(filled_store: Path, cli) -> None:
     assert lines[7] == "  spaces    AnyNetX_A: 2, AnyNetX_B: 3"
     code, out, _ = cli("info", "--store", str(filled_store), "--json")
     data = json.loads(out)
-    assert code == 0 and data["runs"] == 5 and data["schema_version"] == 2
+    assert code == 0 and data["runs"] == 5 and data["schema_version"] == SCHEMA_VERSION
     assert data["datasets"] == [{"dataset": "digits", "resolution": 8, "runs": 5}]
     assert data["sweeps"][0]["spaces"] == {"AnyNetX_A": 2, "AnyNetX_B": 3}
     assert sha256(filled_store) == before  # read-only
