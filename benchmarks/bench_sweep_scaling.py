@@ -22,7 +22,8 @@ from pathlib import Path
 from edftools.recipe import load_recipe
 from edftools.store import open_store
 from edftools.train.executors import LocalProcessExecutor
-from edftools.train.sweep import execute_plan, plan_sweep
+from edftools.train.plan import plan_sweep
+from edftools.train.sweep import execute_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -18,7 +18,7 @@ from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
 from edftools.errors import ConfigError, StoreError
-from edftools.records import RUN_STATUSES
+from edftools.records import FAILURE_KINDS, RUN_STATUSES
 from edftools.spaces.config import NetConfig
 from edftools.store import schema
 from edftools.store.schema import (
@@ -173,7 +173,8 @@ def validate_run_row(row: Mapping[str, Any], where: str) -> dict[str, Any]:
     """Check one ``runs`` row and return it with every column, typed (missing → None).
 
     Rules: ``run_id``, ``sweep``, ``space`` non-empty text; ``status`` in ``ok|diverged|failed``
-    (default ``ok``); ``error`` in [0, 100] and finite, NULL only for a failed run;
+    (default ``ok``); ``failure_kind`` NULL or, for a failed run, ``environment|config``;
+    ``error`` in [0, 100] and finite, NULL only for a failed run;
     ``best_error`` in [0, 100] and ``<= error``; ``flops, params, acts`` non-negative with at
     least one present; ``config`` a valid ``NetConfig`` JSON whose flattened columns agree with
     any given ones; ``versions`` a JSON object; ``train_seconds`` finite and non-negative.
@@ -189,6 +190,11 @@ def validate_run_row(row: Mapping[str, Any], where: str) -> dict[str, Any]:
         out["status"] = "ok"
     if out["status"] not in RUN_STATUSES:
         raise _fail(where, "status", f"must be one of {', '.join(RUN_STATUSES)}")
+    kind = out["failure_kind"]
+    if kind is not None and (out["status"] != "failed" or kind not in FAILURE_KINDS):
+        raise _fail(
+            where, "failure_kind", f"must be NULL, or for a failed run one of {FAILURE_KINDS}"
+        )
     if out["error"] is None and out["status"] != "failed":
         raise _fail(where, "error", f"is missing or NaN (status {out['status']})")
     _check_percent(out, "error", where)
@@ -387,4 +393,5 @@ def run_record_row(record: RunRecord) -> dict[str, Any]:
         "versions": versions,
         "created_at": schema.utc_now(),
         "source": "sweep",
+        "failure_kind": result.failure or None,
     }

@@ -24,8 +24,14 @@ Tables
     epoch; NULL only for a failed run), ``best_error`` DOUBLE (lowest test error over epochs,
     pycls's ``min_top1_err``); ``status`` VARCHAR (``ok``, ``diverged`` with error 100, or
     ``failed``); ``message`` VARCHAR; ``train_seconds`` DOUBLE; ``device`` VARCHAR;
-    ``versions`` VARCHAR (JSON object of package versions); ``created_at`` TIMESTAMP (UTC);
-    ``source`` VARCHAR (``sweep``, or ``import:<format>`` for imported rows; added in v2).
+    ``versions`` VARCHAR (JSON object: package versions and, for runs trained by a sweep, where
+    and how the run computed: ``threads``, ``cpu_capability``, ``machine``); ``created_at``
+    TIMESTAMP (UTC); ``source`` VARCHAR (``sweep``, or ``import:<format>`` for imported rows;
+    added in v2); ``failure_kind`` VARCHAR (added in v3: for a ``failed`` run, ``environment``
+    — the machine, the data or the worker failed, so a resumed sweep re-runs it — or
+    ``config`` — the run itself failed, kept until ``--retry-failed``; NULL otherwise, and
+    NULL for failed runs stored before v3, which are re-run like environment failures; see
+    :mod:`edftools.records`).
 
 ``epochs`` — one row per epoch of a run, primary key ``(run_id, epoch)``
     ``run_id`` VARCHAR; ``epoch`` INTEGER (1-based); ``train_loss``, ``train_error``,
@@ -39,7 +45,8 @@ Views (v2)
                    ``min_best_error``, ``median_flops``, ``train_hours``.
 ``run_epochs``     every epoch row with its run's ``sweep``, ``space`` and final ``error``.
 ``sweep_progress`` per sweep: runs by status, first and last ``created_at``, train hours.
-``bad_runs``       the diverged and failed runs with their message.
+``bad_runs``       the diverged and failed runs with their message (and, from v3, their
+                   ``failure_kind``).
 
 Examples::
 
@@ -47,7 +54,8 @@ Examples::
     SELECT space, error FROM ok_runs WHERE sweep = 'digits-anynet' AND flops < 2e6;
     SELECT epoch, avg(test_error) FROM run_epochs WHERE space = 'RegNetX' GROUP BY ALL;
 
-Migrations: v1 creates the three tables; v2 adds ``runs.source`` and the views.
+Migrations: v1 creates the three tables; v2 adds ``runs.source`` and the views; v3 adds
+``runs.failure_kind`` and shows it in ``bad_runs``.
 """
 
 from __future__ import annotations
@@ -56,7 +64,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MAX_STAGES = 5
 
 # Per-stage column prefixes and the NetConfig stage field each one flattens.
@@ -107,6 +115,7 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("versions", "str"),
     ("created_at", "ts"),
     ("source", "str"),
+    ("failure_kind", "str"),
 )
 RUN_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in RUN_COLUMNS)
 
@@ -190,8 +199,19 @@ def _migrate_v2(con: Any) -> None:
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
 
+BAD_RUNS_V3 = """
+        SELECT run_id, sweep, space, status, failure_kind, error, message, created_at
+        FROM runs WHERE status <> 'ok'"""
+
+
+def _migrate_v3(con: Any) -> None:
+    """v3: ``runs.failure_kind`` (environment | config, for failed runs) in ``bad_runs`` too."""
+    con.execute("ALTER TABLE runs ADD COLUMN failure_kind VARCHAR")
+    con.execute(f"CREATE OR REPLACE VIEW bad_runs AS {BAD_RUNS_V3}")
+
+
 # Ordered migrations: MIGRATIONS[k] upgrades a store from version k to version k + 1.
-MIGRATIONS: tuple[Callable[[Any], None], ...] = (_migrate_v1, _migrate_v2)
+MIGRATIONS: tuple[Callable[[Any], None], ...] = (_migrate_v1, _migrate_v2, _migrate_v3)
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 

@@ -259,6 +259,18 @@ class Store:
             ).fetchall()
         return {r[0] for r in rows}
 
+    def run_outcomes(self, sweep: str) -> dict[str, tuple[str, str | None]]:
+        """``run_id -> (status, failure_kind)`` of every stored run of ``sweep``.
+
+        What a resumed sweep needs to decide which runs to (re-)run
+        (:func:`edftools.records.needs_run`).
+        """
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT run_id, status, failure_kind FROM runs WHERE sweep = ?", [sweep]
+            ).fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
     def write_batch(self, batch: ImportBatch, replace: bool = False) -> int:
         """Insert an :class:`ImportBatch` in one transaction; return the number of runs.
 

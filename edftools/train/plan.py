@@ -1,6 +1,6 @@
-"""Sweep planning and driving: seeded configs, run ids, resume, one writer.
+"""Sweep planning (pure, no torch): seeded configs, per-run seeds and run ids.
 
-Planning (pure, no torch): for each space of a recipe, configs are sampled in fixed blocks of
+For each space of a recipe, configs are sampled in fixed blocks of
 :data:`SAMPLE_BLOCK`: block ``b`` is ``space.sample(SAMPLE_BLOCK, seed=derive_seed(seed,
 "configs", label, b), bands=...)`` and run ``i`` takes config ``i % SAMPLE_BLOCK`` of block
 ``i // SAMPLE_BLOCK``. So the config of run ``i`` does not depend on ``n``: ``--n 4`` then
@@ -10,31 +10,23 @@ Per-run seed: ``seed_i = derive_seed(recipe.seed, "run", label, i)``.
 
 Run id: the first 20 hex digits of ``sha256(canonical_json({"v": 1, **recipe.training_key(),
 "space": label, "config": config.to_dict(), "seed": seed_i}))``, where ``training_key`` is the
-sweep name, dataset name and options and the full schedule. Not in the id (resume may change
-them): n, workers, device, dataset path, retries and timeouts, description.
-
-Driving: the driver process is the store's only writer. It skips runs whose id the store already
-has for the sweep, hands the rest to an :class:`~edftools.train.executors.Executor` in an order
-that interleaves spaces (run 0 of every space, then run 1, ...), writes each result in its own
-transaction as soon as it arrives, and retries failed runs per the recipe's failure policy.
-A ``kill -9`` of the driver loses only the runs in flight; they are re-run on resume.
+sweep name, dataset name and options and the full schedule, ``threads`` included when it is
+not 1 (:meth:`~edftools.recipe.Recipe.training_key` says why). So a run id means one
+computation whatever ``--workers``, the backend or the machine's core count. Not in the id
+(resume may change them): n, workers, device, dataset path, retries and timeouts, description.
+The driver (:mod:`edftools.train.sweep`) trains the planned runs.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import math
-import platform
-import sys
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from edftools.errors import RecipeError, SpaceError
 from edftools.recipe import Recipe, SpaceSpec, canonical_json
-from edftools.records import RunRecord, RunResult
 from edftools.spaces.config import NetConfig
 
 SAMPLE_BLOCK = 128
@@ -88,7 +80,7 @@ class SweepPlan:
     runs: tuple[PlannedRun, ...]
 
     def pending(self, finished: set[str]) -> list[PlannedRun]:
-        """Planned runs whose id is not in ``finished`` (the store's ids for this sweep)."""
+        """Planned runs whose id is not in ``finished`` (the ids a resume must not re-run)."""
         return [r for r in self.runs if r.run_id not in finished]
 
 
@@ -156,135 +148,3 @@ def plan_sweep(
     longest = max((len(r) for r in per_space), default=0)
     ordered = [runs[i] for i in range(longest) for runs in per_space if i < len(runs)]
     return SweepPlan(recipe, tuple(ordered))
-
-
-def software_versions() -> dict[str, str]:
-    """Versions recorded with every run: python, edftools, torch, numpy (no imports)."""
-    out = {"python": platform.python_version()}
-    for dist in ("edftools", "torch", "numpy"):
-        try:
-            out[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            out[dist] = "unknown"
-    return out
-
-
-def to_record(plan: SweepPlan, run: PlannedRun, result: RunResult) -> RunRecord:
-    """The store row for one finished run."""
-    recipe = plan.recipe
-    return RunRecord(
-        run_id=run.run_id,
-        sweep=recipe.name,
-        space=run.space,
-        config=run.config.to_dict(),
-        flops=run.flops,
-        params=run.params,
-        acts=run.acts,
-        dataset=recipe.dataset.name,
-        epochs=int(recipe.schedule.epochs),
-        seed=run.seed,
-        result=result,
-        versions=software_versions(),
-    )
-
-
-@dataclass
-class SweepSummary:
-    """Counts of one sweep invocation (``skipped`` = already in the store)."""
-
-    planned: int = 0
-    skipped: int = 0
-    statuses: dict[str, int] = field(default_factory=dict)
-    retried: int = 0
-    seconds: float = 0.0
-
-    @property
-    def done(self) -> int:
-        return sum(self.statuses.values())
-
-    def line(self) -> str:
-        counts = ", ".join(f"{v} {k}" for k, v in sorted(self.statuses.items())) or "none"
-        return (
-            f"{self.done} runs trained ({counts}), {self.skipped} already stored, "
-            f"{self.planned} planned, {self.retried} retried, {self.seconds:.1f} s"
-        )
-
-
-def execute_plan(
-    plan: SweepPlan,
-    store: Any,
-    executor: Any,
-    progress: bool = True,
-    on_record: Callable[[RunRecord], None] | None = None,
-) -> SweepSummary:
-    """Run the plan's pending runs on ``executor`` and write each result to ``store``.
-
-    ``store`` needs ``ensure_sweep(name, text)`` (given :meth:`Recipe.identity_text`, so a
-    changed recipe under the same name is refused), ``finished_run_ids(sweep)`` (ok and
-    diverged runs: failed ones are re-run) and ``write_run(record)`` (one transaction);
-    ``executor`` is an :class:`~edftools.train.executors.Executor`.
-    A failed run is re-submitted up to ``recipe.failure.retries`` times; the last attempt's
-    result is what gets stored.
-    """
-    from edftools.train.executors import RunTask
-
-    recipe = plan.recipe
-    start = time.perf_counter()
-    store.ensure_sweep(recipe.name, recipe.identity_text())
-    finished = set(store.finished_run_ids(recipe.name))
-    pending = plan.pending(finished)
-    summary = SweepSummary(planned=len(plan.runs), skipped=len(plan.runs) - len(pending))
-    by_id = {r.run_id: r for r in pending}
-    queue = [RunTask.from_plan(recipe, r) for r in pending]
-    queue.reverse()  # pop() from the end takes runs in plan order
-    attempts: dict[str, int] = {}
-    in_flight = 0
-    bar = _progress_bar(len(plan.runs), summary.skipped, progress)
-    try:
-        while queue or in_flight:
-            while queue and in_flight < executor.capacity:
-                task = queue.pop()
-                attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
-                executor.submit(task)
-                in_flight += 1
-            task, result = executor.next_result()
-            in_flight -= 1
-            if result.status == "failed" and attempts[task.run_id] <= recipe.failure.retries:
-                summary.retried += 1
-                queue.append(task)  # retried next
-                continue
-            record = to_record(plan, by_id[task.run_id], result)
-            store.write_run(record)
-            if on_record is not None:
-                on_record(record)
-            summary.statuses[result.status] = summary.statuses.get(result.status, 0) + 1
-            if bar is not None:
-                bar.set_postfix_str(_postfix(summary), refresh=False)
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-    summary.seconds = time.perf_counter() - start
-    return summary
-
-
-def _progress_bar(total: int, initial: int, enabled: bool) -> Any:
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        initial=initial,
-        unit="run",
-        file=sys.stderr,
-        dynamic_ncols=True,
-        smoothing=0.1,
-        postfix="failed=0 diverged=0",
-    )
-
-
-def _postfix(summary: SweepSummary) -> str:
-    failed = summary.statuses.get("failed", 0)
-    diverged = summary.statuses.get("diverged", 0)
-    return f"failed={failed} diverged={diverged}"

@@ -27,7 +27,7 @@ from reliability_lib import (
 )
 
 from edftools.recipe import load_recipe
-from edftools.train.sweep import plan_sweep
+from edftools.train.plan import plan_sweep
 
 KILL_SEEDS = (11, 22, 33, 44)  # one kill -9 per seed, at a seeded random point
 PLANNED_MARK = "runs planned"

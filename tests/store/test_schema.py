@@ -32,7 +32,7 @@ def test_fresh_store_has_current_schema(store_path: Path) -> None:
     names = {r[0] for r in store.fetch("SELECT table_name FROM information_schema.tables")[1]}
     assert set(schema.VIEWS_V2) <= names
     versions = store.fetch("SELECT version FROM schema_version ORDER BY 1")[1]
-    assert versions == [(1,), (2,)]
+    assert versions == [(v,) for v in range(1, schema.SCHEMA_VERSION + 1)]
 
 
 def test_reopening_applies_nothing(store_path: Path) -> None:
@@ -62,7 +62,7 @@ def test_v1_store_is_upgraded_on_open(store_path: Path) -> None:
     _make_v1_store(store_path)
     assert "source" not in _columns(store_path, "runs")
     store = open_store(store_path)
-    assert store.schema_version == 2
+    assert store.schema_version == schema.SCHEMA_VERSION
     assert _columns(store_path, "runs") == list(schema.RUN_COLUMN_NAMES)
     rows = store.fetch("SELECT run_id, error, source FROM ok_runs")[1]
     assert rows == [("v1run", 33.5, "sweep")]
@@ -78,7 +78,7 @@ def test_v1_store_is_upgraded_on_open(store_path: Path) -> None:
 def test_reader_upgrades_an_old_store_too(store_path: Path) -> None:
     _make_v1_store(store_path)
     store = open_store(store_path, read_only=True)
-    assert store.schema_version == 2
+    assert store.schema_version == schema.SCHEMA_VERSION
     assert store.fetch("SELECT run_id FROM ok_runs")[1] == [("v1run",)]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from edftools.errors import StoreError
 from edftools.recipe import load_recipe
 from edftools.store import open_store
-from edftools.train.sweep import plan_sweep
+from edftools.train.plan import plan_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "recipes" / "digits_tiny.toml"

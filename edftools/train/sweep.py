@@ -1,0 +1,197 @@
+"""Sweep driving: train a plan's pending runs on an executor; the driver is the only writer.
+
+The driver process is the store's only writer. It skips the runs the store already settles
+(:func:`edftools.records.needs_run`: ok, diverged, and failed with kind ``config`` unless
+``retry_failed``), hands the rest to an :class:`~edftools.train.executors.Executor` in plan
+order (spaces interleaved: run 0 of every space, then run 1, ...), writes each result in its
+own transaction as soon as it arrives, and retries failed runs per the recipe's failure policy.
+A ``kill -9`` of the driver loses only the runs in flight; they are re-run on resume.
+Planning (configs, seeds, run ids) is :mod:`edftools.train.plan`.
+"""
+
+from __future__ import annotations
+
+import collections
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from edftools.records import CONFIG, FAILURE_KINDS, RunRecord, RunResult, needs_run
+from edftools.train.executors import Executor, RunTask, package_versions
+from edftools.train.plan import PlannedRun, SweepPlan
+
+
+def to_record(plan: SweepPlan, run: PlannedRun, result: RunResult) -> RunRecord:
+    """The store row for one finished run.
+
+    ``versions`` = the driver's :func:`~edftools.train.executors.package_versions` and the
+    recipe's ``threads``, overridden by what the training process measured (its
+    ``runtime_versions``: versions, threads, CPU kernel family, machine).
+    """
+    recipe = plan.recipe
+    return RunRecord(
+        run_id=run.run_id,
+        sweep=recipe.name,
+        space=run.space,
+        config=run.config.to_dict(),
+        flops=run.flops,
+        params=run.params,
+        acts=run.acts,
+        dataset=recipe.dataset.name,
+        epochs=int(recipe.schedule.epochs),
+        seed=run.seed,
+        result=result,
+        versions={**package_versions(), "threads": recipe.schedule.threads, **result.versions},
+    )
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The runs of a plan to train now, and what the store already holds of the rest."""
+
+    runs: tuple[PlannedRun, ...]
+    stored: int  # planned runs the store settles (skipped)
+    kept_failed: int  # of those, failed runs of kind config (re-run with retry_failed)
+
+
+def pending_runs(plan: SweepPlan, store: Any, retry_failed: bool = False) -> Pending:
+    """The planned runs that :func:`~edftools.records.needs_run` says to (re-)run.
+
+    ``store`` needs ``run_outcomes(sweep) -> {run_id: (status, failure_kind)}``.
+    """
+    outcomes = store.run_outcomes(plan.recipe.name)
+    runs, kept = [], 0
+    for run in plan.runs:
+        status, kind = outcomes.get(run.run_id, (None, None))
+        if needs_run(status, kind, retry_failed):
+            runs.append(run)
+        elif status == "failed":
+            kept += 1
+    return Pending(tuple(runs), len(plan.runs) - len(runs), kept)
+
+
+@dataclass
+class SweepSummary:
+    """Counts of one sweep invocation (``skipped`` = already settled in the store)."""
+
+    planned: int = 0
+    skipped: int = 0
+    kept_failed: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    failures: collections.Counter[tuple[str, str]] = field(default_factory=collections.Counter)
+    retried: int = 0
+    seconds: float = 0.0
+
+    @property
+    def done(self) -> int:
+        return sum(self.statuses.values())
+
+    @property
+    def all_failed(self) -> bool:
+        """Whether this invocation trained runs and every one of them failed."""
+        return self.done > 0 and self.statuses.get("failed", 0) == self.done
+
+    def most_common_failure(self) -> tuple[str, str, int] | None:
+        """``(kind, message, count)`` of the most frequent stored failure, or None."""
+        if not self.failures:
+            return None
+        (kind, message), count = self.failures.most_common(1)[0]
+        return kind, message, count
+
+    def line(self) -> str:
+        counts = ", ".join(f"{v} {k}" for k, v in sorted(self.statuses.items())) or "none"
+        by_kind = collections.Counter(kind for kind, _ in self.failures.elements())
+        if by_kind:
+            counts += "; failed: " + ", ".join(
+                f"{by_kind[k]} {k}" for k in FAILURE_KINDS if by_kind[k]
+            )
+        kept = ""
+        if self.kept_failed:
+            kept = f" ({self.kept_failed} failed: {CONFIG}, kept; --retry-failed re-runs them)"
+        return (
+            f"{self.done} runs trained ({counts}), {self.skipped} already stored{kept}, "
+            f"{self.planned} planned, {self.retried} retried, {self.seconds:.1f} s"
+        )
+
+
+def execute_plan(
+    plan: SweepPlan,
+    store: Any,
+    executor: Executor,
+    progress: bool = True,
+    on_record: Callable[[RunRecord], None] | None = None,
+    retry_failed: bool = False,
+) -> SweepSummary:
+    """Run the plan's pending runs on ``executor`` and write each result to ``store``.
+
+    ``store`` needs ``ensure_sweep(name, text)`` (given :meth:`Recipe.identity_text`, so a
+    changed recipe under the same name is refused), ``run_outcomes(sweep)`` (see
+    :func:`pending_runs`) and ``write_run(record)`` (one transaction); ``executor`` is an
+    :class:`~edftools.train.executors.Executor`. A failed run is re-submitted up to
+    ``recipe.failure.retries`` times; the last attempt's result is what gets stored.
+    """
+    recipe = plan.recipe
+    start = time.perf_counter()
+    store.ensure_sweep(recipe.name, recipe.identity_text())
+    pending = pending_runs(plan, store, retry_failed)
+    summary = SweepSummary(
+        planned=len(plan.runs), skipped=pending.stored, kept_failed=pending.kept_failed
+    )
+    by_id = {r.run_id: r for r in pending.runs}
+    queue = [RunTask.from_plan(recipe, r) for r in pending.runs]
+    queue.reverse()  # pop() from the end takes runs in plan order
+    attempts: dict[str, int] = {}
+    in_flight = 0
+    bar = _progress_bar(len(plan.runs), summary.skipped, progress)
+    try:
+        while queue or in_flight:
+            while queue and in_flight < executor.capacity:
+                task = queue.pop()
+                attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
+                executor.submit(task)
+                in_flight += 1
+            task, result = executor.next_result()
+            in_flight -= 1
+            if result.status == "failed" and attempts[task.run_id] <= recipe.failure.retries:
+                summary.retried += 1
+                queue.append(task)  # retried next
+                continue
+            record = to_record(plan, by_id[task.run_id], result)
+            store.write_run(record)
+            if on_record is not None:
+                on_record(record)
+            summary.statuses[result.status] = summary.statuses.get(result.status, 0) + 1
+            if result.status == "failed":
+                summary.failures[(result.failure, result.message)] += 1
+            if bar is not None:
+                bar.set_postfix_str(_postfix(summary), refresh=False)
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _progress_bar(total: int, initial: int, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="run",
+        file=sys.stderr,
+        dynamic_ncols=True,
+        smoothing=0.1,
+        postfix="failed=0 diverged=0",
+    )
+
+
+def _postfix(summary: SweepSummary) -> str:
+    failed = summary.statuses.get("failed", 0)
+    diverged = summary.statuses.get("diverged", 0)
+    return f"failed={failed} diverged={diverged}"
