@@ -33,7 +33,9 @@ are required)::
     flops = ["2M", "4M"]            # [lo, hi]; numbers or strings with K/M/G suffixes
     # params = [10000, 200000]      # params and acts bands are allowed too
 
-    [failure]                       # what to do when a run fails
+    [failure]                       # what to do when a run fails (a failed run's kind,
+                                    #   environment or config, decides whether the next
+                                    #   invocation re-runs it: see edftools.records)
     retries = 0                     # re-run a failed run (exception or worker crash) this often
     timeout_s = 600                 # a run longer than this is killed and counts as failed
     num_cpus = 1                    # resources per task, for a cluster executor (Ray);
