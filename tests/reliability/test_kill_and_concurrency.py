@@ -34,7 +34,10 @@ from edftools.recipe import load_recipe
 from edftools.store import open_store
 from edftools.train.plan import plan_sweep
 
-KILL_SEEDS = (11, 22, 33, 44)  # one kill -9 per seed, at a seeded point (see kill_point)
+# One kill -9 per seed, at a seeded point (see kill_point): 11 dies inside its 2nd write
+# transaction, 22 right after its 1st commit, 33 after its 1st commit, 44 inside its 1st write.
+QUICK_KILLS = (11, 22)
+ALL_KILLS = (11, 22, 33, 44)
 FAULTS = Path(__file__).with_name("sweep_with_faults.py")
 WAIT_LIMIT_S = 600  # hang guard for waiting on a sweep's events, never a pass/fail criterion
 
@@ -123,14 +126,22 @@ def wait_group_gone(pgid: int, timeout: float = 30) -> list[int]:
     return left
 
 
-def test_kill_9_at_seeded_points_then_resume(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "seeds",
+    [
+        pytest.param(QUICK_KILLS, id="2-kills"),
+        pytest.param(ALL_KILLS, id="4-kills", marks=pytest.mark.slow),
+    ],
+)
+def test_kill_9_at_seeded_points_then_resume(tmp_path: Path, seeds: tuple[int, ...]) -> None:
     recipe = tmp_path / "kill.toml"
-    recipe.write_text(tiny_recipe("kill9", n=10, workers=2))
+    # at most 2 new runs per kill: 2 runs more than the kills can store never run out
+    recipe.write_text(tiny_recipe("kill9", n=2 * len(seeds) + 2, workers=2))
     store = tmp_path / "kill.duckdb"
     planned = {r.run_id for r in plan_sweep(load_recipe(recipe)).runs}
     finished: dict[str, tuple] = {}  # first sighting of every finished run
-    for seed in KILL_SEEDS:
-        fault, k = kill_point(seed)  # at most 2 new runs per kill: 10 runs never run out
+    for seed in seeds:
+        fault, k = kill_point(seed)
         sweep = Sweep(recipe, store, (fault, k))
         code, _, err = sweep.finish(timeout=WAIT_LIMIT_S)
         assert code == -signal.SIGKILL, f"{fault} {k} (seed {seed}) did not kill: {err[-2000:]}"
