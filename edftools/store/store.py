@@ -229,8 +229,8 @@ class Store:
         """Write one run's ``runs`` row and its ``epochs`` rows in ONE transaction.
 
         The sweep must be registered (:meth:`ensure_sweep`). A run id already stored with status
-        ``failed`` is replaced (a failed run is re-run on resume); any other existing run id is a
-        :class:`StoreError`.
+        ``failed`` is replaced (a resume re-runs environment failures, and every failed run with
+        ``--retry-failed``); any other existing run id is a :class:`StoreError`.
         """
         row = run_record_row(record)
         where = f"run {record.run_id}"

@@ -101,12 +101,13 @@ class SweepSummary:
         return kind, message, count
 
     def line(self) -> str:
-        counts = ", ".join(f"{v} {k}" for k, v in sorted(self.statuses.items())) or "none"
         by_kind = collections.Counter(kind for kind, _ in self.failures.elements())
-        if by_kind:
-            counts += "; failed: " + ", ".join(
-                f"{by_kind[k]} {k}" for k in FAILURE_KINDS if by_kind[k]
-            )
+        kinds = ", ".join(f"{by_kind[k]} {k}" for k in FAILURE_KINDS if by_kind[k])
+        counts = ", ".join(
+            f"{v} {k}" + (f" [{kinds}]" if k == "failed" and kinds else "")
+            for k, v in sorted(self.statuses.items())
+        )
+        counts = counts or "none"
         kept = ""
         if self.kept_failed:
             kept = f" ({self.kept_failed} failed: {CONFIG}, kept; --retry-failed re-runs them)"

@@ -317,7 +317,7 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(
     with open_store(store) as s, LocalProcessExecutor(2, task_fn=crash_or_train) as ex:
         summary = execute_plan(plan, s, ex, progress=False)
     assert summary.statuses == {"ok": 1, "failed": 2} and not summary.all_failed
-    assert "failed: 1 environment, 1 config" in summary.line()
+    assert "(2 failed [1 environment, 1 config], 1 ok)" in summary.line()
     kinds = failure_kinds(store)
     assert kinds[plan.runs[0].run_id][:2] == ("ok", None)
     assert kinds[bad.run_id][:2] == ("failed", "config") and "in_channels" in kinds[bad.run_id][2]
@@ -451,7 +451,7 @@ def test_all_runs_failing_exits_2_and_environment_failures_are_retried(tmp_path:
     store = tmp_path / "a.duckdb"
     proc = cli_sweep(store, "--n", "2", "--workers", "64", recipe=recipe)
     assert "64 workers capped to" in proc.stderr and "2 pending run(s)" in proc.stderr
-    assert "2 runs trained (2 failed; failed: 2 environment)" in proc.stdout
+    assert "2 runs trained (2 failed [2 environment])" in proc.stdout
     line = one_error_line(proc)
     assert "all 2 runs of this sweep failed; most common failure (2 of 2, environment)" in line
     assert "run timed out after 0.001 s" in line
