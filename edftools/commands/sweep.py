@@ -97,7 +97,13 @@ def sweep_cmd(
     plan = plan_sweep(rec, n=n, spaces=spaces or None)
 
     from edftools.store import open_store
-    from edftools.train.executors import LocalProcessExecutor, usable_cores, worker_count
+    from edftools.train.executors import (
+        Executor,
+        LocalProcessExecutor,
+        RunTask,
+        usable_cores,
+        worker_count,
+    )
     from edftools.train.preflight import preflight
     from edftools.train.sweep import execute_plan, pending_runs
 
@@ -121,20 +127,24 @@ def sweep_cmd(
             + (f" ({note})" if note else ""),
             err=True,
         )
-        if pending.runs:
-            preflight(rec, pending.runs[0])
+        first = pending.runs[0] if pending.runs else None
+        check = (RunTask.from_plan(rec, first), f"{first.space} #{first.index}") if first else None
+        executor: Executor
         if backend == "ray":
             from edftools.train.ray_executor import RayExecutor
 
-            executor = RayExecutor.for_recipe(rec, address=address, max_in_flight=k)
+            ray_executor = RayExecutor.for_recipe(rec, address=address, max_in_flight=k)
             click.echo(
-                f"sweep {rec.name}: Ray at {executor.address}, "
-                f"{executor.capacity} run(s) in flight",
+                f"sweep {rec.name}: Ray at {ray_executor.address}, "
+                f"{ray_executor.capacity} run(s) in flight",
                 err=True,
             )
-        else:
-            executor = LocalProcessExecutor(k, timeout_s=rec.failure.timeout_s)
+            executor, checks = ray_executor, ray_executor.preflight  # on the cluster
+        else:  # here, where the local workers will train (they start on the first run)
+            executor, checks = LocalProcessExecutor(k, timeout_s=rec.failure.timeout_s), preflight
         with executor:
+            if check is not None:
+                checks(*check)
             summary = execute_plan(
                 plan, store, executor, progress=progress, retry_failed=retry_failed
             )

@@ -44,10 +44,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from edftools.errors import EdftoolsError
+from edftools.errors import EdftoolsError, SweepError
 from edftools.recipe import Recipe
 from edftools.records import ENVIRONMENT, RunResult
 from edftools.train.executors import Executor, RunTask, TaskFn, execute_task, failed_result
+from edftools.train.preflight import preflight_message
 
 INSTALL_HINT = "pip install 'edftools[ray]'"
 # ray.init options that only a driver starting its own local instance may pass
@@ -180,14 +181,32 @@ class RayExecutor(Executor):
         except Exception:  # Ray Client has no GCS address on the driver side
             return address or "local"
 
+    def _placed(self, task: RunTask) -> RunTask:
+        if self.num_gpus > 0 and task.device.startswith("cuda"):
+            # Ray makes the GPU(s) it assigned the only visible ones
+            return dataclasses.replace(task, device="cuda")
+        return task
+
+    def preflight(self, task: RunTask, label: str = "") -> None:
+        """:func:`edftools.train.preflight.preflight` as one task on the cluster, with the
+        runs' ``num_cpus``/``num_gpus`` (the driver may have neither the data nor the GPU);
+        :class:`SweepError` with its line when a check fails."""
+        remote = self._ray.remote(preflight_message).options(
+            num_cpus=self.num_cpus, num_gpus=self.num_gpus, max_retries=0
+        )
+        try:
+            message = self._ray.get(remote.remote(self._placed(task), label))
+        except Exception as exc:  # RayError: the check's worker or node was lost
+            message = f"checks on the Ray cluster failed: {ray_error_message(exc)}"
+            raise SweepError(message) from None
+        if message:
+            raise SweepError(message)
+
     def submit(self, task: RunTask) -> None:
         """Start ``task`` as a Ray task (its schedule, threads included, unchanged)."""
         if self._closed:
             raise RuntimeError("submit() on a closed RayExecutor")
-        device = task.device
-        if self.num_gpus > 0 and device.startswith("cuda"):
-            device = "cuda"  # Ray makes the GPU(s) it assigned the only visible ones
-        task = dataclasses.replace(task, device=device)
+        task = self._placed(task)
         ref = self._remote.remote(self._task_fn, task)
         self._pending[ref] = (task, time.monotonic())
 

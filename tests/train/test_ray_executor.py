@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from edftools.errors import EdftoolsError
+from edftools.errors import EdftoolsError, SweepError
 from edftools.recipe import load_recipe, parse_recipe
 from edftools.records import RunResult
 from edftools.store import open_store
@@ -195,6 +195,17 @@ def test_the_recipe_threads_reach_the_task_unchanged(local_ray: str) -> None:
         executor.submit(task)
         _, result = executor.next_result()
     assert result.device == "threads=2"
+
+
+def test_checks_run_on_the_cluster_and_fail_in_one_line(local_ray: str, tmp_path: Path) -> None:
+    recipe = load_recipe(TINY)
+    task = RunTask.from_plan(recipe, plan_sweep(recipe, n=1).runs[0])
+    missing = dataclasses.replace(task, dataset="imagefolder", dataset_path=str(tmp_path / "no"))
+    with (
+        RayExecutor.for_recipe(recipe) as executor,
+        pytest.raises(SweepError, match=r"^dataset 'imagefolder' cannot be read: .*no'"),
+    ):
+        executor.preflight(missing, "AnyNetX_E #0")
 
 
 def test_bad_arguments_are_typed_errors(local_ray: str) -> None:
