@@ -97,13 +97,8 @@ def sweep_cmd(
     plan = plan_sweep(rec, n=n, spaces=spaces or None)
 
     from edftools.store import open_store
-    from edftools.train.executors import (
-        Executor,
-        LocalProcessExecutor,
-        RunTask,
-        usable_cores,
-        worker_count,
-    )
+    from edftools.train.environment import usable_cores, worker_count
+    from edftools.train.executors import Executor, LocalProcessExecutor, RunTask
     from edftools.train.preflight import preflight
     from edftools.train.sweep import execute_plan, pending_runs
 

@@ -13,13 +13,13 @@ without touching the sweep driver::
 :class:`LocalProcessExecutor` runs ``K`` worker processes (spawn context, so no torch state is
 forked). A run trains with its recipe's ``schedule.threads`` torch threads, whatever ``K``:
 the thread count is part of what a run computes (and of its id), so no executor changes it;
-``K`` only sets how many runs train at once (:func:`worker_count` caps it at the pending runs
-and at ``usable_cores() // threads``). Each worker loads the dataset once and
-trains the tasks it is sent, one at a time, over its own pipe; the driver therefore knows which
-run a worker was training when it died: that run comes back ``failed`` (kind ``environment``)
-with the exit code and the worker is replaced. A run past the recipe's ``timeout_s`` (counted
-from when its worker has started up) is killed the same way. Workers exit when the driver
-disappears (``kill -9``): they watch their parent process id.
+``K`` only sets how many runs train at once (:func:`edftools.train.environment.worker_count`
+caps it at the pending runs and at ``usable_cores() // threads``). Each worker loads the dataset
+once and trains the tasks it is sent, one at a time, over its own pipe; the driver therefore
+knows which run a worker was training when it died: that run comes back ``failed`` (kind
+``environment``) with the exit code and the worker is replaced. A run past the recipe's
+``timeout_s`` (counted from when its worker has started up) is killed the same way. Workers
+exit when the driver disappears (``kill -9``): they watch their parent process id.
 """
 
 from __future__ import annotations
@@ -29,10 +29,8 @@ import contextlib
 import dataclasses
 import functools
 import importlib
-import importlib.metadata
 import json
 import os
-import platform
 import signal
 import threading
 import time
@@ -45,6 +43,7 @@ from typing import Any
 
 from edftools.recipe import Recipe, TrainSchedule, thaw
 from edftools.records import ENVIRONMENT, RunResult, failure_kind
+from edftools.train.environment import runtime_versions
 from edftools.train.plan import PlannedRun
 
 TaskFn = Callable[["RunTask"], RunResult]
@@ -99,33 +98,6 @@ def failed_result(
     )
 
 
-def package_versions() -> dict[str, Any]:
-    """``{"python", "edftools", "torch", "numpy": version}`` from package metadata (no imports)."""
-    out: dict[str, Any] = {"python": platform.python_version()}
-    for dist in ("edftools", "torch", "numpy"):
-        try:
-            out[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            out[dist] = "unknown"
-    return out
-
-
-def runtime_versions(threads: int) -> dict[str, Any]:
-    """Where and how this process computes a run (stored in the run's ``versions``).
-
-    :func:`package_versions` plus ``"threads": threads``, ``"cpu_capability":
-    torch.backends.cpu.get_cpu_capability()`` (the CPU kernel family torch dispatches to, e.g.
-    "AVX2", "AVX512") and ``"machine": platform.machine()``. Imports torch.
-    """
-    import torch
-
-    out = package_versions()
-    out["threads"] = int(threads)
-    out["cpu_capability"] = str(torch.backends.cpu.get_cpu_capability())
-    out["machine"] = platform.machine()
-    return out
-
-
 def _one_line(exc: BaseException) -> str:
     return " ".join(f"{type(exc).__name__}: {exc}".split())
 
@@ -144,7 +116,7 @@ def execute_task(task: RunTask) -> RunResult:
     options and device) — an exception there fails the run as ``environment``; then the config
     is built and trained — an exception there is classified by
     :func:`edftools.records.failure_kind`. The result's ``versions`` are
-    :func:`runtime_versions`.
+    :func:`~edftools.train.environment.runtime_versions`.
     """
     start = time.perf_counter()
     versions: dict[str, Any] = {}
@@ -207,36 +179,6 @@ class InlineExecutor(Executor):
     def next_result(self) -> tuple[RunTask, RunResult]:
         task = self._queue.popleft()
         return task, self._task_fn(task)
-
-
-def usable_cores() -> int:
-    """CPUs this process may run on: ``len(os.sched_getaffinity(0))`` (``os.cpu_count()`` where
-    affinity is unknown)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def worker_count(
-    requested: int, pending: int, threads: int, cores: int, oversubscribe: bool = False
-) -> tuple[int, str]:
-    """How many local workers to start, and a note saying why when fewer than ``requested``.
-
-    ``k = min(requested, pending)``, and unless ``oversubscribe`` also ``<= max(1, cores //
-    threads)``: more processes than runs, or more torch threads than cores, only add start-up
-    and contention. At least 1. The note is "" when ``k == requested``.
-    """
-    k = max(1, min(requested, pending))
-    fit = max(1, cores // max(1, threads))
-    if not oversubscribe:
-        k = min(k, fit)
-    if k == requested:
-        return k, ""
-    why = [f"{pending} pending run(s)"] if pending < requested else []
-    if not oversubscribe and fit < min(requested, max(1, pending)):
-        why.append(f"{cores} usable core(s) / {threads} thread(s) per run")
-    return k, f"{requested} workers capped to {k}: {', '.join(why)}"
 
 
 _READY = "__ready__"

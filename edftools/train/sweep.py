@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edftools.records import CONFIG, FAILURE_KINDS, RunRecord, RunResult, needs_run
-from edftools.train.executors import Executor, RunTask, package_versions
+from edftools.train.environment import package_versions
+from edftools.train.executors import Executor, RunTask
 from edftools.train.plan import PlannedRun, SweepPlan
 
 
 def to_record(plan: SweepPlan, run: PlannedRun, result: RunResult) -> RunRecord:
     """The store row for one finished run.
 
-    ``versions`` = the driver's :func:`~edftools.train.executors.package_versions` and the
+    ``versions`` = the driver's :func:`~edftools.train.environment.package_versions` and the
     recipe's ``threads``, overridden by what the training process measured (its
     ``runtime_versions``: versions, threads, CPU kernel family, machine).
     """

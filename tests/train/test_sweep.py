@@ -19,14 +19,8 @@ from edftools.recipe import load_recipe, parse_recipe
 from edftools.records import RunResult
 from edftools.spaces.config import NetConfig
 from edftools.store import open_store
-from edftools.train.executors import (
-    InlineExecutor,
-    LocalProcessExecutor,
-    RunTask,
-    execute_task,
-    usable_cores,
-    worker_count,
-)
+from edftools.train.environment import usable_cores, worker_count
+from edftools.train.executors import InlineExecutor, LocalProcessExecutor, RunTask, execute_task
 from edftools.train.plan import RUN_ID_VERSION, derive_seed, plan_sweep, run_id
 from edftools.train.sweep import execute_plan
 
