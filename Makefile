@@ -5,7 +5,7 @@ TORCH_SPEC ?= torch==2.13.0
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint demo bench reference clean
+.PHONY: setup test test-full lint demo bench reference clean
 
 setup: $(STAMP)
 
@@ -24,8 +24,13 @@ lint: setup
 	$(VENV)/bin/ruff check edftools tests benchmarks
 	$(VENV)/bin/ruff format --check edftools tests benchmarks
 
+# `make test`: lint, then every test not marked slow (<= 8 min on 2 cores). `make test-full`:
+# that, then the slow set (more kill points, full coverage simulations); CI runs it.
 test: setup lint
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not slow"
+
+test-full: test
+	$(PY) -m pytest -m slow
 
 demo: setup
 	$(PY) -m edftools demo --out reports

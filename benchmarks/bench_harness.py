@@ -19,9 +19,10 @@ import torch
 from torch import nn
 
 from edftools.models import build_network
+from edftools.recipe import TrainSchedule
 from edftools.spaces.complexity import complexity
 from edftools.spaces.config import NetConfig
-from edftools.train import TrainSchedule, load_dataset, train_network
+from edftools.train import load_dataset, train_network
 
 TARGET = 1.05
 REPEATS = 3

@@ -5,8 +5,10 @@ into fresh temporary stores, through the real driver (``execute_plan``: plan, tr
 worker processes, write each run to DuckDB). Before the clock starts, each worker is spawned and
 trains one warm-up model of another seed (a worker's first run pays about 4-6 s of one-time
 imports: torch, scikit-learn, torch._inductor), so the ratio measures the steady-state
-throughput of a long sweep; the start-up time is printed beside it. Target on a 2-core
-machine: 2 workers >= 1.7x the models/hour of 1.
+throughput of a long sweep; the start-up time is printed beside it. Every run trains with the
+recipe's one torch thread whatever the worker count (the thread count is part of a run), so 1
+worker uses one core and 2 workers two. Target on a 2-core machine: 2 workers >= 1.7x the
+models/hour of 1.
 
     .venv/bin/python benchmarks/bench_sweep_scaling.py [--n 24] [--epochs 2]
 """
@@ -22,7 +24,8 @@ from pathlib import Path
 from edftools.recipe import load_recipe
 from edftools.store import open_store
 from edftools.train.executors import LocalProcessExecutor
-from edftools.train.sweep import execute_plan, plan_sweep
+from edftools.train.plan import plan_sweep
+from edftools.train.sweep import execute_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -33,3 +33,8 @@ class DatasetError(EdftoolsError):
 
 class StoreError(EdftoolsError):
     """The result store cannot be opened, is corrupt, or an import file is malformed."""
+
+
+class SweepError(EdftoolsError):
+    """A sweep cannot run here (no such device, unreadable data, its first config fails a
+    one-batch dry run) or every run it trained failed."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from edftools.errors import RecipeError
-from edftools.recipe import load_recipe, parse_quantity, parse_recipe
+from edftools.recipe import load_recipe, parse_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -124,20 +126,6 @@ def _toml(v: object) -> str:
     return repr(v)
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [(5, 5.0), (2.5e6, 2.5e6), ("360M", 3.6e8), ("4k", 4e3), ("1.5G", 1.5e9), ("12", 12.0)],
-)
-def test_parse_quantity(value: object, expected: float) -> None:
-    assert parse_quantity("k", value) == expected
-
-
-@pytest.mark.parametrize("value", ["-1", "abc", "3X", True, float("nan"), -2, [1]])
-def test_parse_quantity_rejects(value: object) -> None:
-    with pytest.raises(RecipeError, match=r"^k: "):
-        parse_quantity("k", value)
-
-
 BAD = [
     ("foo = 1\n" + MINIMAL, "foo: unknown key"),
     (MINIMAL + "foo = 1\n", "spaces[0].foo: unknown key"),
@@ -152,6 +140,10 @@ BAD = [
     (MINIMAL + "[band]\nflops = [4e6, 4e6]\n", "band.flops: impossible band"),
     (MINIMAL + "[band]\nflops = [1]\n", "band.flops: expected [lo, hi]"),
     (MINIMAL + "[band]\nflops = [-1, 5]\n", "band.flops: expected a finite number"),
+    (MINIMAL + '[band]\nflops = ["1_000K", "2M"]\n', "band.flops: expected a number like"),
+    (MINIMAL + '[band]\nflops = ["1M", "inf"]\n', "band.flops: expected a number like"),
+    (MINIMAL + '[band]\nflops = ["+2M", "3M"]\n', "band.flops: expected a number like"),
+    (MINIMAL + "[band]\nflops = [1e6, inf]\n", "band.flops: expected a finite number"),
     (MINIMAL + "[band]\nlatency = [1, 5]\n", "band.latency: unknown band metric"),
     (MINIMAL + "[schedule]\nepochz = 1\n", "schedule.epochz: unknown schedule field"),
     (MINIMAL + "[schedule]\nepochs = 1.5\n", "schedule.epochs: expected an integer"),
@@ -178,6 +170,17 @@ BAD = [
     ("seed = -1\n" + MINIMAL, "seed: must be >= 0"),
     ("n = 2\n" + MINIMAL, "invalid TOML"),
     (MINIMAL.replace("[dataset]", "[dataset]\nroot = 'x'"), "dataset.root: unknown key"),
+    (MINIMAL + "[schedule]\nthreads = 0\n", "schedule threads must be an integer >= 1"),
+    (
+        MINIMAL + "[spaces.overrides]\nfoo = 1\n",
+        "spaces[0].overrides.foo: unknown override; known: ",
+    ),
+    (MINIMAL + "[spaces.overrides]\nresolution = 'x'\n", "spaces[0].overrides: resolution"),
+    (MINIMAL + '[[spaces]]\nname = "B"\n', "spaces[1].catalog: unknown space 'B'"),
+    (
+        MINIMAL + '[[spaces]]\nname = "B"\n[spaces.definition]\nbase = "RegNetX"\nbar = 2\n',
+        "spaces[1].definition.bar: unknown override; known: ",
+    ),
 ]
 
 
@@ -223,23 +226,66 @@ def test_cli_bad_recipe_exit_2(tmp_path: Path) -> None:
     assert not (tmp_path / "s.db").exists()
 
 
-def test_public_names_still_import_from_edftools_recipe() -> None:
+def test_training_key_has_threads_only_when_not_1() -> None:
+    default = parse_recipe(MINIMAL)
+    one = parse_recipe(MINIMAL + "[schedule]\nthreads = 1\n")
+    two = parse_recipe(MINIMAL + "[schedule]\nthreads = 2\n")
+    assert default.schedule.threads == 1
+    assert "threads" not in default.training_key()["schedule"]
+    assert one.training_key() == default.training_key()
+    assert two.training_key()["schedule"]["threads"] == 2
+    assert two.identity_text() != default.identity_text()
+    # Ray's num_cpus follows the threads unless the recipe says otherwise
+    assert (default.failure.num_cpus, two.failure.num_cpus) == (1.0, 2.0)
+
+
+def test_unknown_override_lists_the_known_keys() -> None:
+    with pytest.raises(RecipeError) as info:
+        parse_recipe(MINIMAL + "[spaces.overrides]\nfoo = 1\n")
+    known = str(info.value).split("known: ")[1].split(", ")
+    assert {"preset", "resolution", "depth"} <= set(known)
+
+
+def test_public_api_of_the_recipe_package() -> None:
     import edftools.recipe as recipe
-    import edftools.recipe_fields as fields
     from edftools.recipe import (  # noqa: F401  (the import is the test)
-        BAND_METRICS,
-        DATASETS,
+        DIGITS_SCHEDULE,
         DatasetSpec,
         FailurePolicy,
         Recipe,
         SpaceSpec,
+        TrainSchedule,
         canonical_json,
+        freeze,
         load_recipe,
-        parse_quantity,
         parse_recipe,
         recipe_from_dict,
+        thaw,
     )
 
-    assert recipe.parse_quantity is fields.parse_quantity
-    assert recipe._thaw is fields.thaw  # edftools.train.executors imports it from here
-    assert canonical_json({"b": [1], "a": recipe._freeze({"x": [2]})}) == '{"a":{"x":[2]},"b":[1]}'
+    assert set(recipe.__all__) <= set(dir(recipe))
+    assert thaw(freeze({"x": [2]})) == {"x": [2]}
+    assert canonical_json({"b": [1], "a": freeze({"x": [2]})}) == '{"a":{"x":[2]},"b":[1]}'
+    for gone in ("edftools.recipe_fields", "edftools.train.schedule"):
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module(gone)
+
+
+def test_recipe_is_torch_free_and_never_imports_train() -> None:
+    for path in (ROOT / "edftools" / "recipe").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            bad = [n for n in names if n.startswith(("edftools.train", "torch"))]
+            assert not bad, f"{path.name} imports {bad}"
+    code = (
+        "import sys, edftools.recipe as r;"
+        f"[r.load_recipe(p) for p in {[str(p) for p in (ROOT / 'recipes').glob('*.toml')]!r}];"
+        "r.TrainSchedule();"
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

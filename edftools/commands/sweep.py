@@ -1,6 +1,10 @@
 """``edftools sweep RECIPE``: sample a recipe's configs, train them in worker processes, store.
 
-Re-running the same command resumes: runs already in the store (same run id) are skipped.
+Re-running the same command resumes: runs the store already settles are skipped (ok,
+diverged, and failed runs whose failure is the config's own; environment failures are re-run,
+``--retry-failed`` re-runs every failed run). Before any worker starts, the sweep checks the
+device, the dataset and a one-batch dry run of the first pending run (exit 2, one line). When
+every run it trained failed, it exits 2 with the most common failure.
 """
 
 from __future__ import annotations
@@ -20,7 +24,14 @@ import click
     "--workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Worker processes (default: the recipe's workers).",
+    help="Runs trained at once (default: the recipe's workers); capped at the pending runs "
+    "and, locally, at the usable cores / threads per run. Never changes what a run computes.",
+)
+@click.option(
+    "--oversubscribe",
+    is_flag=True,
+    default=False,
+    help="Do not cap local workers at the usable cores (still capped at the pending runs).",
 )
 @click.option(
     "--n",
@@ -32,6 +43,13 @@ import click
 )
 @click.option(
     "--space", "spaces", multiple=True, help="Only this space of the recipe (repeatable)."
+)
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    default=False,
+    help="Also re-run stored runs that failed because of their config (runs that failed "
+    "because of the environment are always re-run).",
 )
 @click.option(
     "--progress/--no-progress",
@@ -56,15 +74,18 @@ def sweep_cmd(
     recipe: str,
     store_path: str | None,
     workers: int | None,
+    oversubscribe: bool,
     n: int | None,
     spaces: tuple[str, ...],
+    retry_failed: bool,
     progress: bool,
     backend: str,
     address: str | None,
 ) -> None:
     """Sample, train and store the models of RECIPE (a TOML file; resumable)."""
+    from edftools.errors import SweepError
     from edftools.recipe import load_recipe
-    from edftools.train.sweep import plan_sweep
+    from edftools.train.plan import plan_sweep
 
     if address is not None and backend != "ray":
         raise click.UsageError("--address needs --backend ray")
@@ -76,31 +97,58 @@ def sweep_cmd(
     plan = plan_sweep(rec, n=n, spaces=spaces or None)
 
     from edftools.store import open_store
-    from edftools.train.executors import LocalProcessExecutor, default_threads
-    from edftools.train.sweep import execute_plan
+    from edftools.train.environment import usable_cores, worker_count
+    from edftools.train.executors import Executor, LocalProcessExecutor, RunTask
+    from edftools.train.preflight import preflight
+    from edftools.train.sweep import execute_plan, pending_runs
 
-    k = workers if workers is not None else rec.workers
+    requested = workers if workers is not None else rec.workers
+    threads = rec.schedule.threads
     store = open_store(store_path)
     try:
+        store.ensure_sweep(rec.name, rec.identity_text())  # a changed recipe: refused first
+        pending = pending_runs(plan, store, retry_failed)
+        if backend == "ray":  # the cluster's size sets the runs in flight, up to --workers
+            most = max(1, len(pending.runs))
+            k, note = (min(workers, most) if workers is not None else most), ""
+        else:
+            k, note = worker_count(
+                requested, len(pending.runs), threads, usable_cores(), oversubscribe
+            )
         click.echo(
             f"sweep {rec.name}: {len(plan.runs)} runs planned over "
-            f"{len({r.space for r in plan.runs})} space(s), {k} worker(s) x "
-            f"{default_threads(k)} thread(s), device {rec.device}",
+            f"{len({r.space for r in plan.runs})} space(s), {len(pending.runs)} to train, "
+            f"{k} worker(s) x {threads} thread(s), device {rec.device}"
+            + (f" ({note})" if note else ""),
             err=True,
         )
+        first = pending.runs[0] if pending.runs else None
+        check = (RunTask.from_plan(rec, first), f"{first.space} #{first.index}") if first else None
+        executor: Executor
         if backend == "ray":
             from edftools.train.ray_executor import RayExecutor
 
-            executor = RayExecutor.for_recipe(rec, address=address, max_in_flight=workers)
+            ray_executor = RayExecutor.for_recipe(rec, address=address, max_in_flight=k)
             click.echo(
-                f"sweep {rec.name}: Ray at {executor.address}, "
-                f"{executor.capacity} run(s) in flight",
+                f"sweep {rec.name}: Ray at {ray_executor.address}, "
+                f"{ray_executor.capacity} run(s) in flight",
                 err=True,
             )
-        else:
-            executor = LocalProcessExecutor(k, timeout_s=rec.failure.timeout_s)
+            executor, checks = ray_executor, ray_executor.preflight  # on the cluster
+        else:  # here, where the local workers will train (they start on the first run)
+            executor, checks = LocalProcessExecutor(k, timeout_s=rec.failure.timeout_s), preflight
         with executor:
-            summary = execute_plan(plan, store, executor, progress=progress)
+            if check is not None:
+                checks(*check)
+            summary = execute_plan(
+                plan, store, executor, progress=progress, retry_failed=retry_failed
+            )
     finally:
         store.close()
     click.echo(f"sweep {rec.name}: {summary.line()}")
+    if summary.all_failed:
+        kind, message, count = summary.most_common_failure() or ("", "", 0)
+        raise SweepError(
+            f"all {summary.done} runs of this sweep failed; most common failure "
+            f"({count} of {summary.done}, {kind}): {message}"
+        )

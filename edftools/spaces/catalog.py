@@ -32,7 +32,7 @@ parameter name
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -140,6 +140,18 @@ _SETTINGS: dict[str, tuple[type, ...]] = {
 }
 
 
+class UnknownOverrideError(SpaceError):
+    """An override key that is neither a setting nor a parameter of the space.
+
+    ``key`` is the key as given and ``known`` the keys the space accepts, so that a caller
+    (a recipe) can name the key's full path.
+    """
+
+    def __init__(self, key: str, known: Sequence[str]) -> None:
+        self.key, self.known = key, tuple(known)
+        super().__init__(f"unknown space setting {key!r}; allowed: {', '.join(self.known)}")
+
+
 def list_spaces() -> list[str]:
     """Names of the catalog spaces, in refinement order."""
     return list(CATALOG)
@@ -212,7 +224,7 @@ def apply_overrides(space: Space, overrides: Mapping[str, Any]) -> Space:
             settings[key] = tuple(value) if key == "strides" else value
         else:
             allowed = sorted({*_SETTINGS, *FAMILY_PARAMS[space.family], "preset", "restrictions"})
-            raise SpaceError(f"unknown space setting {key!r}; allowed: {', '.join(allowed)}")
+            raise UnknownOverrideError(key, allowed)
     if "num_stages" in settings and "strides" not in settings:
         settings["strides"] = (space.strides[0],) * settings["num_stages"]
     if settings.get("group_width_sampler", space.group_width_sampler) == "pycls":

@@ -18,6 +18,8 @@ kind         fields                           meaning
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -109,7 +111,8 @@ class Range:
 
 @dataclass(frozen=True)
 class Band:
-    """Complexity band ``lo <= metric <= hi`` (metric: flops, params or acts)."""
+    """Complexity band ``lo <= metric <= hi`` (metric: flops, params or acts; the bounds obey
+    :func:`band_bounds`: finite, ``>= 0``, ``lo < hi``)."""
 
     metric: str
     lo: float
@@ -118,8 +121,9 @@ class Band:
     def __post_init__(self) -> None:
         if self.metric not in METRICS:
             raise SpaceError(f"unknown band metric {self.metric!r}; known: {METRICS}")
-        if not 0 <= self.lo <= self.hi:
-            raise SpaceError(f"band {self.metric} needs 0 <= lo <= hi, got {self.lo}:{self.hi}")
+        lo, hi = band_bounds(self.lo, self.hi)
+        object.__setattr__(self, "lo", lo)
+        object.__setattr__(self, "hi", hi)
 
     def text(self) -> str:
         return f"{format_number(self.lo)} <= {self.metric} <= {format_number(self.hi)}"
@@ -142,20 +146,41 @@ _FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
 }
 
 
-def parse_quantity(text: Any) -> float:
-    """Parse ``360M``, ``0.4G``, ``2.5e6``, ``1500K`` or a number into a float."""
-    if isinstance(text, bool):
-        raise SpaceError(f"not a quantity: {text!r}")
-    if isinstance(text, int | float):
-        return float(text)
-    s = str(text).strip().upper()
-    scale = {"K": 1e3, "M": 1e6, "G": 1e9, "B": 1e9, "T": 1e12}.get(s[-1:], 1.0)
-    if scale != 1.0:
-        s = s[:-1]
-    try:
-        return float(s) * scale
-    except ValueError:
-        raise SpaceError(f"not a quantity: {text!r} (use e.g. 360M, 0.4G, 2e6)") from None
+QUANTITY_SUFFIXES: dict[str, float] = {"": 1.0, "K": 1e3, "M": 1e6, "G": 1e9, "B": 1e9, "T": 1e12}
+_QUANTITY_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([KMGBT]?)\s*$", re.I)
+
+
+def parse_quantity(value: Any) -> float:
+    """A complexity quantity as a float: ``"360M"`` -> 3.6e8 (the one parser of the package).
+
+    The rule: a number (int or float, not bool), or a string of a plain decimal or scientific
+    number with an optional suffix K = 1e3, M = 1e6, G = B = 1e9, T = 1e12 (case-insensitive,
+    spaces around allowed): ``360M``, ``0.4G``, ``2.5e6``, ``1500k``. The value must be finite
+    and ``>= 0``; ``inf``, a sign, ``_`` separators or other text are refused with
+    :class:`SpaceError`. Recipe errors wrap it and name the key.
+    """
+    if isinstance(value, bool):
+        raise SpaceError(f"expected a number like 4e6 or '4M', got {value!r}")
+    if isinstance(value, int | float):
+        x = float(value)
+    elif isinstance(value, str) and (m := _QUANTITY_RE.match(value)):
+        x = float(m.group(1)) * QUANTITY_SUFFIXES[m.group(2).upper()]
+    else:
+        raise SpaceError(f"expected a number like 4e6 or '4M', got {value!r}")
+    if not math.isfinite(x) or x < 0:
+        raise SpaceError(f"expected a finite number >= 0, got {value!r}")
+    return x
+
+
+def band_bounds(lo: Any, hi: Any) -> tuple[float, float]:
+    """``(lo, hi)`` of a complexity band, each parsed by :func:`parse_quantity`; ``lo < hi``.
+
+    An empty or inverted band (``lo >= hi``) is a :class:`SpaceError`.
+    """
+    lo_value, hi_value = parse_quantity(lo), parse_quantity(hi)
+    if not lo_value < hi_value:
+        raise SpaceError(f"impossible band, lo {lo!r} must be < hi {hi!r}")
+    return lo_value, hi_value
 
 
 def restriction_from_dict(table: Mapping[str, Any]) -> Restriction:
@@ -181,7 +206,7 @@ def restriction_from_dict(table: Mapping[str, Any]) -> Restriction:
         for key in ("lo", "hi"):
             if key not in kwargs:
                 raise SpaceError(f"band restriction needs {key!r}")
-            kwargs[key] = parse_quantity(kwargs[key])
+        kwargs["lo"], kwargs["hi"] = band_bounds(kwargs["lo"], kwargs["hi"])
         if "metric" not in kwargs:
             raise SpaceError("band restriction needs 'metric'")
         return Band(**kwargs)
@@ -196,10 +221,11 @@ def restriction_from_dict(table: Mapping[str, Any]) -> Restriction:
 
 
 def parse_band(text: str) -> tuple[float, float]:
-    """Parse ``LO:HI`` with human suffixes (``360M:400M``, ``0.36G:0.4G``) into floats."""
+    """Parse ``LO:HI`` (``360M:400M``, ``0.36G:0.4G``) with :func:`band_bounds`: ``lo < hi``."""
     if not isinstance(text, str) or text.count(":") != 1:
         raise SpaceError(f"band must look like LO:HI (e.g. 360M:400M), got {text!r}")
-    lo, hi = (parse_quantity(t) for t in text.split(":"))
-    if not 0 <= lo <= hi:
-        raise SpaceError(f"band needs 0 <= LO <= HI, got {text!r}")
-    return lo, hi
+    lo, hi = text.split(":")
+    try:
+        return band_bounds(lo, hi)
+    except SpaceError as exc:
+        raise SpaceError(f"band {text!r}: {exc}") from None

@@ -18,7 +18,7 @@ from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
 from edftools.errors import ConfigError, StoreError
-from edftools.records import RUN_STATUSES
+from edftools.records import FAILURE_KINDS, RUN_STATUSES
 from edftools.spaces.complexity import METRICS
 from edftools.spaces.config import NetConfig
 from edftools.store import schema
@@ -178,6 +178,7 @@ def validate_run_row(row: Mapping[str, Any], where: str) -> dict[str, Any]:
     ``ema_best_error <= ema_error``); ``flops, params, acts`` non-negative with at least one
     present (a failed run may have none: an imported job that crashed before logging any);
     ``config`` a valid ``NetConfig`` JSON whose flattened columns agree with any given ones;
+    ``failure_kind`` NULL or, for a failed run, ``environment|config``;
     ``versions`` and ``optim`` JSON objects; ``train_seconds`` finite and non-negative.
     """
     unknown = sorted(set(row) - set(RUN_KINDS))
@@ -191,6 +192,11 @@ def validate_run_row(row: Mapping[str, Any], where: str) -> dict[str, Any]:
         out["status"] = "ok"
     if out["status"] not in RUN_STATUSES:
         raise _fail(where, "status", f"must be one of {', '.join(RUN_STATUSES)}")
+    kind = out["failure_kind"]
+    if kind is not None and (out["status"] != "failed" or kind not in FAILURE_KINDS):
+        raise _fail(
+            where, "failure_kind", f"must be NULL, or for a failed run one of {FAILURE_KINDS}"
+        )
     if out["error"] is None and out["status"] != "failed":
         raise _fail(where, "error", f"is missing or NaN (status {out['status']})")
     for final, best in (("error", "best_error"), ("ema_error", "ema_best_error")):
@@ -391,4 +397,5 @@ def run_record_row(record: RunRecord) -> dict[str, Any]:
         "versions": versions,
         "created_at": schema.utc_now(),
         "source": "sweep",
+        "failure_kind": result.failure or None,
     }

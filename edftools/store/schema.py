@@ -24,14 +24,20 @@ Tables
     epoch; NULL only for a failed run), ``best_error`` DOUBLE (lowest test error over epochs,
     pycls's ``min_top1_err``); ``status`` VARCHAR (``ok``, ``diverged`` with error 100, or
     ``failed``); ``message`` VARCHAR; ``train_seconds`` DOUBLE; ``device`` VARCHAR;
-    ``versions`` VARCHAR (JSON object of package versions); ``created_at`` TIMESTAMP (UTC);
+    ``versions`` VARCHAR (JSON object: package versions and, for runs trained by a sweep, where
+    and how the run computed: ``threads``, ``cpu_capability``, ``machine``); ``created_at``
+    TIMESTAMP (UTC);
     ``source`` VARCHAR (``sweep``, or ``import:<format>`` for imported rows; added in v2);
     ``ema_error``, ``ema_best_error`` DOUBLE (final and lowest test error of the EMA weights,
     pycls's ``test_ema_epoch``; NULL unless imported from a pycls sweep), ``optim`` VARCHAR
     (JSON object of the optimization settings of an imported run: pycls's ``cfg.OPTIM``, the
     NDS release's ``optim``; NULL for sweeps, whose recipe has them); added in v3. v3 also
     allows status ``incomplete`` (an imported run stopped before its last epoch: its ``epochs``
-    is the number it finished, and ``ok_runs`` excludes it).
+    is the number it finished, and ``ok_runs`` excludes it). ``failure_kind`` VARCHAR (added
+    in v5: for a ``failed`` run, ``environment`` — the machine, the data or the worker failed,
+    so a resumed sweep re-runs it — or ``config`` — the run itself failed, kept until
+    ``--retry-failed``; NULL otherwise, and NULL for failed runs stored before v5, which are
+    re-run like environment failures; see :mod:`edftools.records`).
 
 ``epochs`` — one row per epoch of a run, primary key ``(run_id, epoch)``
     ``run_id`` VARCHAR; ``epoch`` INTEGER (1-based); ``train_loss``, ``train_error``,
@@ -45,7 +51,8 @@ Views (v2)
                    ``min_best_error``, ``median_flops``, ``train_hours``.
 ``run_epochs``     every epoch row with its run's ``sweep``, ``space`` and final ``error``.
 ``sweep_progress`` per sweep: runs by status, first and last ``created_at``, train hours.
-``bad_runs``       the diverged and failed runs with their message.
+``bad_runs``       the diverged and failed runs with their message (and, from v5, their
+                   ``failure_kind``).
 
 Examples::
 
@@ -66,7 +73,7 @@ primary key ``(sweep, look, step)``
 Migrations: v1 creates the three tables; v2 adds ``runs.source`` and the views; v3 adds
 ``runs.ema_error``/``ema_best_error``/``optim``, status ``incomplete`` (the ``runs`` table is
 rebuilt: DuckDB cannot alter a CHECK constraint) and ``n_incomplete`` in the summary views;
-v4 adds ``looks``.
+v4 adds ``looks``; v5 adds ``runs.failure_kind`` and shows it in ``bad_runs``.
 """
 
 from __future__ import annotations
@@ -75,7 +82,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MAX_STAGES = 5
 
 # Per-stage column prefixes and the NetConfig stage field each one flattens.
@@ -129,6 +136,7 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ema_error", "float"),
     ("ema_best_error", "float"),
     ("optim", "str"),
+    ("failure_kind", "str"),
 )
 RUN_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in RUN_COLUMNS)
 
@@ -309,12 +317,24 @@ def _migrate_v4(con: Any) -> None:
     con.execute(f"CREATE TABLE looks (\n    {cols},\n    PRIMARY KEY (sweep, look, step)\n)")
 
 
+BAD_RUNS_V5 = """
+        SELECT run_id, sweep, space, status, failure_kind, error, message, created_at
+        FROM runs WHERE status <> 'ok'"""
+
+
+def _migrate_v5(con: Any) -> None:
+    """v5: ``runs.failure_kind`` (environment | config, for failed runs) in ``bad_runs`` too."""
+    con.execute("ALTER TABLE runs ADD COLUMN failure_kind VARCHAR")
+    con.execute(f"CREATE OR REPLACE VIEW bad_runs AS {BAD_RUNS_V5}")
+
+
 # Ordered migrations: MIGRATIONS[k] upgrades a store from version k to version k + 1.
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _migrate_v1,
     _migrate_v2,
     _migrate_v3,
     _migrate_v4,
+    _migrate_v5,
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION
 

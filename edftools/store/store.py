@@ -229,8 +229,8 @@ class Store:
         """Write one run's ``runs`` row and its ``epochs`` rows in ONE transaction.
 
         The sweep must be registered (:meth:`ensure_sweep`). A run id already stored with status
-        ``failed`` is replaced (a failed run is re-run on resume); any other existing run id is a
-        :class:`StoreError`.
+        ``failed`` is replaced (a resume re-runs environment failures, and every failed run with
+        ``--retry-failed``); any other existing run id is a :class:`StoreError`.
         """
         row = run_record_row(record)
         where = f"run {record.run_id}"
@@ -258,6 +258,18 @@ class Store:
                 [sweep, list(statuses)],
             ).fetchall()
         return {r[0] for r in rows}
+
+    def run_outcomes(self, sweep: str) -> dict[str, tuple[str, str | None]]:
+        """``run_id -> (status, failure_kind)`` of every stored run of ``sweep``.
+
+        What a resumed sweep needs to decide which runs to (re-)run
+        (:func:`edftools.records.needs_run`).
+        """
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT run_id, status, failure_kind FROM runs WHERE sweep = ?", [sweep]
+            ).fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
 
     def write_batch(self, batch: ImportBatch, replace: bool = False) -> int:
         """Insert an :class:`ImportBatch` in one transaction; return the number of runs.

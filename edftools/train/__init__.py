@@ -1,9 +1,10 @@
-"""Training: datasets in memory, the training loop, the schedule, and (elsewhere) sweeps.
+"""Training: datasets in memory, the training loop, and (in submodules) sweeps and executors.
 
-The names below are loaded lazily, so ``import edftools.train`` (and ``edftools.train.schedule``)
-does not import torch until a torch-backed name is used::
+The names below are loaded lazily, so ``import edftools.train`` does not import torch until a
+torch-backed name is used. The schedule is recipe content and lives in :mod:`edftools.recipe`::
 
-    from edftools.train import TrainSchedule, load_dataset, train_network
+    from edftools.recipe import TrainSchedule
+    from edftools.train import load_dataset, train_network
     data = load_dataset("digits")
     result = train_network(cfg, data, TrainSchedule(epochs=10), seed=0)
 """
@@ -14,8 +15,6 @@ import importlib
 from typing import Any
 
 _EXPORTS: dict[str, str] = {
-    "TrainSchedule": "edftools.train.schedule",
-    "DIGITS_SCHEDULE": "edftools.train.schedule",
     "LoadedDataset": "edftools.train.data",
     "StreamingDataset": "edftools.train.data",
     "load_dataset": "edftools.train.data",

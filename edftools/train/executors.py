@@ -11,11 +11,14 @@ without touching the sweep driver::
     executor.close()
 
 :class:`LocalProcessExecutor` runs ``K`` worker processes (spawn context, so no torch state is
-forked) with ``max(1, cores // K)`` torch threads each. Each worker loads the dataset once and
-trains the tasks it is sent, one at a time, over its own pipe; the driver therefore knows which
-run a worker was training when it died: that run comes back ``failed`` with the exit code and
-the worker is replaced. A run past the recipe's ``timeout_s`` (counted from when its worker
-has started up) is killed the same way. Workers
+forked). A run trains with its recipe's ``schedule.threads`` torch threads, whatever ``K``:
+the thread count is part of what a run computes (and of its id), so no executor changes it;
+``K`` only sets how many runs train at once (:func:`edftools.train.environment.worker_count`
+caps it at the pending runs and at ``usable_cores() // threads``). Each worker loads the dataset
+once and trains the tasks it is sent, one at a time, over its own pipe; the driver therefore
+knows which run a worker was training when it died: that run comes back ``failed`` (kind
+``environment``) with the exit code and the worker is replaced. A run past the recipe's
+``timeout_s`` (counted from when its worker has started up) is killed the same way. Workers
 exit when the driver disappears (``kill -9``): they watch their parent process id.
 """
 
@@ -38,7 +41,10 @@ from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from edftools.records import RunResult
+from edftools.recipe import Recipe, TrainSchedule, thaw
+from edftools.records import ENVIRONMENT, RunResult, failure_kind
+from edftools.train.environment import runtime_versions
+from edftools.train.plan import PlannedRun
 
 TaskFn = Callable[["RunTask"], RunResult]
 
@@ -51,16 +57,14 @@ class RunTask:
     config: dict[str, Any]
     seed: int
     dataset: str
-    schedule: Any  # edftools.train.schedule.TrainSchedule
+    schedule: TrainSchedule
     dataset_path: str | None = None
     dataset_options: dict[str, Any] = field(default_factory=dict)
     device: str = "cpu"
 
     @classmethod
-    def from_plan(cls, recipe: Any, run: Any) -> RunTask:
-        """The task for a :class:`~edftools.train.sweep.PlannedRun` of ``recipe``."""
-        from edftools.recipe import _thaw
-
+    def from_plan(cls, recipe: Recipe, run: PlannedRun) -> RunTask:
+        """The task for a :class:`~edftools.train.plan.PlannedRun` of ``recipe``."""
         return cls(
             run_id=run.run_id,
             config=run.config.to_dict(),
@@ -68,13 +72,20 @@ class RunTask:
             dataset=recipe.dataset.name,
             schedule=recipe.schedule,
             dataset_path=recipe.dataset.path,
-            dataset_options=_thaw(recipe.dataset.options),
+            dataset_options=thaw(recipe.dataset.options),
             device=recipe.device,
         )
 
 
-def failed_result(message: str, device: str = "cpu", seconds: float = 0.0) -> RunResult:
-    """A ``failed`` RunResult: no error was measured, so error and best error are NaN."""
+def failed_result(
+    message: str,
+    failure: str = ENVIRONMENT,
+    device: str = "cpu",
+    seconds: float = 0.0,
+    versions: dict[str, Any] | None = None,
+) -> RunResult:
+    """A ``failed`` RunResult of kind ``failure`` (default ``environment``: a worker died, a
+    run timed out): no error was measured, so error and best error are NaN."""
     return RunResult(
         status="failed",
         error=float("nan"),
@@ -82,7 +93,13 @@ def failed_result(message: str, device: str = "cpu", seconds: float = 0.0) -> Ru
         train_seconds=seconds,
         device=device,
         message=message[:2000],
+        failure=failure,
+        versions=dict(versions or {}),
     )
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
 @functools.lru_cache(maxsize=2)
@@ -95,20 +112,34 @@ def _cached_dataset(name: str, path: str | None, options_json: str, device: str)
 def execute_task(task: RunTask) -> RunResult:
     """Train one task in this process; any exception becomes a ``failed`` result.
 
-    The dataset is loaded once per process (cached on name, path, options and device).
+    Two phases: the device and the dataset (loaded once per process, cached on name, path,
+    options and device) — an exception there fails the run as ``environment``; then the config
+    is built and trained — an exception there is classified by
+    :func:`edftools.records.failure_kind`. The result's ``versions`` are
+    :func:`~edftools.train.environment.runtime_versions`.
     """
     start = time.perf_counter()
+    versions: dict[str, Any] = {}
     try:
-        from edftools.spaces.config import NetConfig
-        from edftools.train import train_network
+        from edftools.train.loop import resolve_device
 
+        versions = runtime_versions(task.schedule.threads)
+        resolve_device(task.device)
         options = json.dumps(task.dataset_options, sort_keys=True)
         data = _cached_dataset(task.dataset, task.dataset_path, options, task.device)
-        cfg = NetConfig.from_dict(task.config)
-        return train_network(cfg, data, task.schedule, seed=task.seed, device=task.device)
     except Exception as exc:
-        message = f"{type(exc).__name__}: {exc}".strip()
-        return failed_result(message, task.device, time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        return failed_result(_one_line(exc), ENVIRONMENT, task.device, seconds, versions)
+    try:
+        from edftools.spaces.config import NetConfig
+        from edftools.train.loop import train_network
+
+        cfg = NetConfig.from_dict(task.config)
+        result = train_network(cfg, data, task.schedule, seed=task.seed, device=task.device)
+    except Exception as exc:
+        seconds = time.perf_counter() - start
+        return failed_result(_one_line(exc), failure_kind(exc), task.device, seconds, versions)
+    return dataclasses.replace(result, versions={**versions, **result.versions})
 
 
 class Executor(ABC):
@@ -150,15 +181,6 @@ class InlineExecutor(Executor):
         return task, self._task_fn(task)
 
 
-def default_threads(workers: int) -> int:
-    """Torch threads per worker: ``max(1, cores // workers)`` with cores = usable CPUs."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return max(1, cores // max(1, workers))
-
-
 _READY = "__ready__"
 
 
@@ -177,14 +199,12 @@ class LocalProcessExecutor(Executor):
     def __init__(
         self,
         workers: int,
-        threads: int | None = None,
         timeout_s: float | None = None,
         task_fn: TaskFn = execute_task,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self.capacity = workers
-        self.threads = threads if threads is not None else default_threads(workers)
         self.timeout_s = timeout_s
         self._task_fn = task_fn
         self._ctx = get_context("spawn")
@@ -201,7 +221,7 @@ class LocalProcessExecutor(Executor):
         parent_conn, child_conn = self._ctx.Pipe()
         proc = self._ctx.Process(
             target=_worker_main,
-            args=(child_conn, self.threads, os.getpid(), self._task_fn),
+            args=(child_conn, os.getpid(), self._task_fn),
             daemon=True,
             name="edftools-sweep-worker",
         )
@@ -221,9 +241,6 @@ class LocalProcessExecutor(Executor):
 
     def submit(self, task: RunTask) -> None:
         self._ensure_started()
-        task = dataclasses.replace(
-            task, schedule=dataclasses.replace(task.schedule, threads=self.threads)
-        )
         for i, slot in enumerate(self._slots):
             if slot.task is None:
                 if not slot.process.is_alive():
@@ -297,7 +314,7 @@ class LocalProcessExecutor(Executor):
         task = slot.task
         assert task is not None
         seconds = time.monotonic() - slot.started
-        self._done.append((task, failed_result(message, task.device, seconds)))
+        self._done.append((task, failed_result(message, ENVIRONMENT, task.device, seconds)))
         slot.task = None
         if slot.process.is_alive():
             slot.process.kill()
@@ -338,13 +355,16 @@ def _watch_parent(parent_pid: int) -> None:
         time.sleep(0.5)
 
 
-def _worker_main(conn: Connection, threads: int, parent_pid: int, task_fn: TaskFn) -> None:
-    """Worker loop: receive a RunTask, train it, send ``(run_id, RunResult)``; None stops."""
+def _worker_main(conn: Connection, parent_pid: int, task_fn: TaskFn) -> None:
+    """Worker loop: receive a RunTask, train it, send ``(run_id, RunResult)``; None stops.
+
+    Each run sets its own torch thread count (``schedule.threads``, in ``train_network``).
+    """
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
     import torch
 
-    torch.set_num_threads(threads)
+    torch.set_num_threads(1)  # until a run sets its own
     with contextlib.suppress(RuntimeError):  # already set in this process
         torch.set_num_interop_threads(1)
     with contextlib.suppress(ImportError):  # import the training code before the first run

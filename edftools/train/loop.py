@@ -18,12 +18,12 @@ from torch import nn
 
 from edftools.errors import ConfigError
 from edftools.models import build_network
-from edftools.records import EpochRecord, RunResult
+from edftools.recipe.schedule import TrainSchedule
+from edftools.records import EpochRecord, RunResult, failure_kind
 from edftools.registry import check_device
 from edftools.spaces.config import NetConfig
 from edftools.train.batches import MemoryBatches, StreamBatches
 from edftools.train.data import LoadedDataset, StreamingDataset
-from edftools.train.schedule import TrainSchedule
 
 Dataset = LoadedDataset | StreamingDataset
 
@@ -202,7 +202,8 @@ def train_network(
     Sets ``torch.set_num_threads(schedule.threads)`` for the calling process.
 
     Outcomes: status ``ok``; ``diverged`` (a non-finite mean train loss; error = best_error =
-    100); ``failed`` (any other exception; error = best_error = NaN, ``message`` says why).
+    100); ``failed`` (any other exception; error = best_error = NaN, ``message`` says why,
+    ``failure`` is :func:`edftools.records.failure_kind` of the exception).
     """
     check_compatible(cfg, data)
     dev = resolve_device(device)
@@ -211,7 +212,9 @@ def train_network(
     records: list[EpochRecord] = []
     device_name = _device_name(dev)
 
-    def result(status: str, error: float, best: float, message: str = "") -> RunResult:
+    def result(
+        status: str, error: float, best: float, message: str = "", failure: str = ""
+    ) -> RunResult:
         return RunResult(
             status=status,
             error=error,
@@ -220,6 +223,7 @@ def train_network(
             train_seconds=time.perf_counter() - start,
             device=device_name,
             message=message,
+            failure=failure,
         )
 
     try:
@@ -240,6 +244,6 @@ def train_network(
                 )
     except Exception as exc:  # a failing run is recorded, the sweep goes on
         text = " ".join(f"{type(exc).__name__}: {exc}".split())
-        return result("failed", math.nan, math.nan, text[:MAX_MESSAGE_CHARS])
+        return result("failed", math.nan, math.nan, text[:MAX_MESSAGE_CHARS], failure_kind(exc))
     errors = [r.test_error for r in records]
     return result("ok", errors[-1], min(errors))

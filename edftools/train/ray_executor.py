@@ -13,9 +13,10 @@ whichever task finishes first and hands its result to the driver, which writes i
 
 A task whose worker process dies (``ray.exceptions.WorkerCrashedError``), whose node dies, or
 that Ray cannot run for any other reason comes back as a ``failed`` result naming the Ray error
-— never lost. A task running longer than ``timeout_s`` (counted from its submission, so it
-includes a fresh Ray worker's start-up) is cancelled (``force=True`` kills its worker) and comes
-back ``failed``.
+(failure kind ``environment``: a resumed sweep re-runs it) — never lost. A task running
+longer than ``timeout_s`` (counted from its submission, so it includes a fresh Ray worker's
+start-up) is cancelled (``force=True`` kills its worker) and comes back ``failed`` (also
+``environment``).
 
 Cluster: ``address`` is passed to ``ray.init`` (``"auto"`` for the cluster this machine belongs
 to, ``"ray://head:10001"`` for Ray Client, or a GCS ``host:port``). Without an address a local
@@ -23,8 +24,10 @@ Ray instance starts (``include_dashboard=False``) and is shut down by :meth:`clo
 calling process has already initialized Ray, the executor uses that instance and leaves it up.
 
 The number of runs in flight (``capacity``) is ``floor(cluster CPUs / num_cpus)`` (and the same
-for GPUs when ``num_gpus > 0``), at least 1, capped by ``max_in_flight`` when given.
-Torch threads per task: ``max(1, floor(num_cpus))``, set in the task's schedule. With
+for GPUs when ``num_gpus > 0``), at least 1, capped by ``max_in_flight`` when given (the sweep
+passes ``--workers`` and the number of pending runs). A task trains with its recipe's
+``schedule.threads`` torch threads, as on the local backend: the executor never changes them
+(``num_cpus`` defaults to the threads; ask for at least as many). With
 ``num_gpus > 0`` a ``cuda:N`` device becomes ``cuda``: Ray makes the GPU(s) it assigned to the
 task the only visible ones. A CUDA recipe with ``num_gpus = 0`` is refused up front.
 
@@ -41,9 +44,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from edftools.errors import EdftoolsError
-from edftools.records import RunResult
+from edftools.errors import EdftoolsError, SweepError
+from edftools.recipe import Recipe
+from edftools.records import ENVIRONMENT, RunResult
 from edftools.train.executors import Executor, RunTask, TaskFn, execute_task, failed_result
+from edftools.train.preflight import preflight_message
 
 INSTALL_HINT = "pip install 'edftools[ray]'"
 # ray.init options that only a driver starting its own local instance may pass
@@ -116,7 +121,6 @@ class RayExecutor(Executor):
         self.num_cpus = float(num_cpus)
         self.num_gpus = float(num_gpus)
         self.timeout_s = timeout_s
-        self.threads = max(1, math.floor(self.num_cpus))
         self._task_fn = task_fn
         self._owns_ray = False
         self._closed = False
@@ -131,7 +135,7 @@ class RayExecutor(Executor):
     @classmethod
     def for_recipe(
         cls,
-        recipe: Any,
+        recipe: Recipe,
         address: str | None = None,
         max_in_flight: int | None = None,
         init_options: Mapping[str, Any] | None = None,
@@ -177,18 +181,32 @@ class RayExecutor(Executor):
         except Exception:  # Ray Client has no GCS address on the driver side
             return address or "local"
 
+    def _placed(self, task: RunTask) -> RunTask:
+        if self.num_gpus > 0 and task.device.startswith("cuda"):
+            # Ray makes the GPU(s) it assigned the only visible ones
+            return dataclasses.replace(task, device="cuda")
+        return task
+
+    def preflight(self, task: RunTask, label: str = "") -> None:
+        """:func:`edftools.train.preflight.preflight` as one task on the cluster, with the
+        runs' ``num_cpus``/``num_gpus`` (the driver may have neither the data nor the GPU);
+        :class:`SweepError` with its line when a check fails."""
+        remote = self._ray.remote(preflight_message).options(
+            num_cpus=self.num_cpus, num_gpus=self.num_gpus, max_retries=0
+        )
+        try:
+            message = self._ray.get(remote.remote(self._placed(task), label))
+        except Exception as exc:  # RayError: the check's worker or node was lost
+            message = f"checks on the Ray cluster failed: {ray_error_message(exc)}"
+            raise SweepError(message) from None
+        if message:
+            raise SweepError(message)
+
     def submit(self, task: RunTask) -> None:
-        """Start ``task`` as a Ray task (its schedule's ``threads`` set from ``num_cpus``)."""
+        """Start ``task`` as a Ray task (its schedule, threads included, unchanged)."""
         if self._closed:
             raise RuntimeError("submit() on a closed RayExecutor")
-        device = task.device
-        if self.num_gpus > 0 and device.startswith("cuda"):
-            device = "cuda"  # Ray makes the GPU(s) it assigned the only visible ones
-        task = dataclasses.replace(
-            task,
-            device=device,
-            schedule=dataclasses.replace(task.schedule, threads=self.threads),
-        )
+        task = self._placed(task)
         ref = self._remote.remote(self._task_fn, task)
         self._pending[ref] = (task, time.monotonic())
 
@@ -211,10 +229,11 @@ class RayExecutor(Executor):
             result = self._ray.get(ref)
         except Exception as exc:  # RayError subclasses: worker crash, node died, cancelled...
             seconds = time.monotonic() - started
-            return task, failed_result(ray_error_message(exc), task.device, seconds)
+            return task, failed_result(ray_error_message(exc), ENVIRONMENT, task.device, seconds)
         if not isinstance(result, RunResult):
             message = f"Ray task returned {type(result).__name__}, not a RunResult"
-            return task, failed_result(message, task.device, time.monotonic() - started)
+            seconds = time.monotonic() - started
+            return task, failed_result(message, ENVIRONMENT, task.device, seconds)
         return task, result
 
     def _wait_timeout(self) -> float | None:
@@ -232,7 +251,7 @@ class RayExecutor(Executor):
                 del self._pending[ref]
                 self._cancel(ref)
                 message = f"run timed out after {self.timeout_s:g} s and was cancelled"
-                return task, failed_result(message, task.device, now - started)
+                return task, failed_result(message, ENVIRONMENT, task.device, now - started)
         return None
 
     def _cancel(self, ref: Any) -> None:

@@ -1,176 +1,36 @@
-"""Sweep planning and driving: seeded configs, run ids, resume, one writer.
+"""Sweep driving: train a plan's pending runs on an executor; the driver is the only writer.
 
-Planning (pure, no torch): for each space of a recipe, configs are sampled in fixed blocks of
-:data:`SAMPLE_BLOCK`: block ``b`` is ``space.sample(SAMPLE_BLOCK, seed=derive_seed(seed,
-"configs", label, b), bands=...)`` and run ``i`` takes config ``i % SAMPLE_BLOCK`` of block
-``i // SAMPLE_BLOCK``. So the config of run ``i`` does not depend on ``n``: ``--n 4`` then
-``--n 8`` plans the same first four runs and resumes.
-
-Per-run seed: ``seed_i = derive_seed(recipe.seed, "run", label, i)``.
-
-Run id: the first 20 hex digits of ``sha256(canonical_json({"v": 1, **recipe.training_key(),
-"space": label, "config": config.to_dict(), "seed": seed_i}))``, where ``training_key`` is the
-sweep name, dataset name and options and the full schedule. Not in the id (resume may change
-them): n, workers, device, dataset path, retries and timeouts, description.
-
-Driving: the driver process is the store's only writer. It skips runs whose id the store already
-has for the sweep, hands the rest to an :class:`~edftools.train.executors.Executor` in an order
-that interleaves spaces (run 0 of every space, then run 1, ...), writes each result in its own
-transaction as soon as it arrives, and retries failed runs per the recipe's failure policy.
+The driver process is the store's only writer. It skips the runs the store already settles
+(:func:`edftools.records.needs_run`: ok, diverged, and failed with kind ``config`` unless
+``retry_failed``), hands the rest to an :class:`~edftools.train.executors.Executor` in plan
+order (spaces interleaved: run 0 of every space, then run 1, ...), writes each result in its
+own transaction as soon as it arrives, and retries failed runs per the recipe's failure policy.
 A ``kill -9`` of the driver loses only the runs in flight; they are re-run on resume.
+Planning (configs, seeds, run ids) is :mod:`edftools.train.plan`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
-import math
-import platform
+import collections
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from edftools.errors import RecipeError, SpaceError
-from edftools.recipe import Recipe, SpaceSpec, canonical_json
-from edftools.records import RunRecord, RunResult
-from edftools.spaces.config import NetConfig
-
-SAMPLE_BLOCK = 128
-RUN_ID_VERSION = 1
-
-
-def derive_seed(seed: int, *keys: Any) -> int:
-    """A 31-bit seed from a parent seed and keys: ``int(sha256(json([seed, *keys]))[:8]) >> 1``.
-
-    Stable across processes and Python versions (unlike ``hash``), independent per key tuple.
-    """
-    digest = hashlib.sha256(canonical_json([int(seed), *keys]).encode()).digest()
-    return int.from_bytes(digest[:4], "big") >> 1
-
-
-def run_id(recipe: Recipe | dict[str, Any], space: str, config: NetConfig, seed: int) -> str:
-    """``sha256(canonical_json({v, sweep, dataset, schedule, space, config, seed}))[:20]``.
-
-    ``recipe`` may be the recipe or its precomputed :meth:`Recipe.training_key` (faster).
-    """
-    training = recipe.training_key() if isinstance(recipe, Recipe) else recipe
-    key = {
-        "v": RUN_ID_VERSION,
-        **training,
-        "space": space,
-        "config": config.to_dict(),
-        "seed": int(seed),
-    }
-    return hashlib.sha256(canonical_json(key).encode()).hexdigest()[:20]
-
-
-@dataclass(frozen=True)
-class PlannedRun:
-    """One run of a sweep: which network, with which seed, under which id."""
-
-    run_id: str
-    space: str
-    index: int
-    config: NetConfig
-    seed: int
-    flops: int
-    params: int
-    acts: int
-
-
-@dataclass(frozen=True)
-class SweepPlan:
-    """Every planned run of a recipe, in execution order (spaces interleaved by index)."""
-
-    recipe: Recipe
-    runs: tuple[PlannedRun, ...]
-
-    def pending(self, finished: set[str]) -> list[PlannedRun]:
-        """Planned runs whose id is not in ``finished`` (the store's ids for this sweep)."""
-        return [r for r in self.runs if r.run_id not in finished]
-
-
-def sample_space_configs(
-    spec: SpaceSpec, seed: int, n: int
-) -> list[tuple[NetConfig, int, int, int]]:
-    """The first ``n`` ``(config, flops, params, acts)`` of a space, block-wise (see above)."""
-    space = spec.build()
-    bands = {k: (lo, hi) for k, (lo, hi) in spec.bands.items()}
-    out: list[tuple[NetConfig, int, int, int]] = []
-    for block in range(math.ceil(n / SAMPLE_BLOCK)):
-        block_seed = derive_seed(seed, "configs", spec.label, block)
-        try:
-            batch = space.sample_batch(SAMPLE_BLOCK, seed=block_seed, bands=bands)
-        except SpaceError as exc:  # e.g. a band the space cannot reach: say which recipe space
-            if spec.label == space.name:
-                raise
-            raise SpaceError(f"recipe space {spec.label!r}: {exc}") from None
-        if len(batch.configs) != SAMPLE_BLOCK:
-            raise SpaceError(
-                f"space {spec.label!r}: sampler returned {len(batch.configs)} of "
-                f"{SAMPLE_BLOCK} configs"
-            )
-        out.extend(
-            zip(
-                batch.configs,
-                batch.flops.tolist(),
-                batch.params.tolist(),
-                batch.acts.tolist(),
-                strict=True,
-            )
-        )
-    return out[:n]
-
-
-def plan_sweep(
-    recipe: Recipe, n: int | None = None, spaces: Sequence[str] | None = None
-) -> SweepPlan:
-    """Plan a recipe's runs: ``n`` overrides every space's n, ``spaces`` selects labels."""
-    if n is not None and n < 1:
-        raise RecipeError(f"n must be >= 1, got {n}")
-    specs = [recipe.space(s) for s in spaces] if spaces else list(recipe.spaces)
-    training = recipe.training_key()
-    per_space: list[list[PlannedRun]] = []
-    for spec in specs:
-        count = n if n is not None else spec.n
-        runs = []
-        for i, (cfg, flops, params, acts) in enumerate(
-            sample_space_configs(spec, recipe.seed, count)
-        ):
-            seed = derive_seed(recipe.seed, "run", spec.label, i)
-            runs.append(
-                PlannedRun(
-                    run_id=run_id(training, spec.label, cfg, seed),
-                    space=spec.label,
-                    index=i,
-                    config=cfg,
-                    seed=seed,
-                    flops=int(flops),
-                    params=int(params),
-                    acts=int(acts),
-                )
-            )
-        per_space.append(runs)
-    longest = max((len(r) for r in per_space), default=0)
-    ordered = [runs[i] for i in range(longest) for runs in per_space if i < len(runs)]
-    return SweepPlan(recipe, tuple(ordered))
-
-
-def software_versions() -> dict[str, str]:
-    """Versions recorded with every run: python, edftools, torch, numpy (no imports)."""
-    out = {"python": platform.python_version()}
-    for dist in ("edftools", "torch", "numpy"):
-        try:
-            out[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            out[dist] = "unknown"
-    return out
+from edftools.records import CONFIG, FAILURE_KINDS, RunRecord, RunResult, needs_run
+from edftools.train.environment import package_versions
+from edftools.train.executors import Executor, RunTask
+from edftools.train.plan import PlannedRun, SweepPlan
 
 
 def to_record(plan: SweepPlan, run: PlannedRun, result: RunResult) -> RunRecord:
-    """The store row for one finished run."""
+    """The store row for one finished run.
+
+    ``versions`` = the driver's :func:`~edftools.train.environment.package_versions` and the
+    recipe's ``threads``, overridden by what the training process measured (its
+    ``runtime_versions``: versions, threads, CPU kernel family, machine).
+    """
     recipe = plan.recipe
     return RunRecord(
         run_id=run.run_id,
@@ -184,17 +44,44 @@ def to_record(plan: SweepPlan, run: PlannedRun, result: RunResult) -> RunRecord:
         epochs=int(recipe.schedule.epochs),
         seed=run.seed,
         result=result,
-        versions=software_versions(),
+        versions={**package_versions(), "threads": recipe.schedule.threads, **result.versions},
     )
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The runs of a plan to train now, and what the store already holds of the rest."""
+
+    runs: tuple[PlannedRun, ...]
+    stored: int  # planned runs the store settles (skipped)
+    kept_failed: int  # of those, failed runs of kind config (re-run with retry_failed)
+
+
+def pending_runs(plan: SweepPlan, store: Any, retry_failed: bool = False) -> Pending:
+    """The planned runs that :func:`~edftools.records.needs_run` says to (re-)run.
+
+    ``store`` needs ``run_outcomes(sweep) -> {run_id: (status, failure_kind)}``.
+    """
+    outcomes = store.run_outcomes(plan.recipe.name)
+    runs, kept = [], 0
+    for run in plan.runs:
+        status, kind = outcomes.get(run.run_id, (None, None))
+        if needs_run(status, kind, retry_failed):
+            runs.append(run)
+        elif status == "failed":
+            kept += 1
+    return Pending(tuple(runs), len(plan.runs) - len(runs), kept)
 
 
 @dataclass
 class SweepSummary:
-    """Counts of one sweep invocation (``skipped`` = already in the store)."""
+    """Counts of one sweep invocation (``skipped`` = already settled in the store)."""
 
     planned: int = 0
     skipped: int = 0
+    kept_failed: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
+    failures: collections.Counter[tuple[str, str]] = field(default_factory=collections.Counter)
     retried: int = 0
     seconds: float = 0.0
 
@@ -202,10 +89,31 @@ class SweepSummary:
     def done(self) -> int:
         return sum(self.statuses.values())
 
+    @property
+    def all_failed(self) -> bool:
+        """Whether this invocation trained runs and every one of them failed."""
+        return self.done > 0 and self.statuses.get("failed", 0) == self.done
+
+    def most_common_failure(self) -> tuple[str, str, int] | None:
+        """``(kind, message, count)`` of the most frequent stored failure, or None."""
+        if not self.failures:
+            return None
+        (kind, message), count = self.failures.most_common(1)[0]
+        return kind, message, count
+
     def line(self) -> str:
-        counts = ", ".join(f"{v} {k}" for k, v in sorted(self.statuses.items())) or "none"
+        by_kind = collections.Counter(kind for kind, _ in self.failures.elements())
+        kinds = ", ".join(f"{by_kind[k]} {k}" for k in FAILURE_KINDS if by_kind[k])
+        counts = ", ".join(
+            f"{v} {k}" + (f" [{kinds}]" if k == "failed" and kinds else "")
+            for k, v in sorted(self.statuses.items())
+        )
+        counts = counts or "none"
+        kept = ""
+        if self.kept_failed:
+            kept = f" ({self.kept_failed} failed: {CONFIG}, kept; --retry-failed re-runs them)"
         return (
-            f"{self.done} runs trained ({counts}), {self.skipped} already stored, "
+            f"{self.done} runs trained ({counts}), {self.skipped} already stored{kept}, "
             f"{self.planned} planned, {self.retried} retried, {self.seconds:.1f} s"
         )
 
@@ -213,29 +121,28 @@ class SweepSummary:
 def execute_plan(
     plan: SweepPlan,
     store: Any,
-    executor: Any,
+    executor: Executor,
     progress: bool = True,
     on_record: Callable[[RunRecord], None] | None = None,
+    retry_failed: bool = False,
 ) -> SweepSummary:
     """Run the plan's pending runs on ``executor`` and write each result to ``store``.
 
     ``store`` needs ``ensure_sweep(name, text)`` (given :meth:`Recipe.identity_text`, so a
-    changed recipe under the same name is refused), ``finished_run_ids(sweep)`` (ok and
-    diverged runs: failed ones are re-run) and ``write_run(record)`` (one transaction);
-    ``executor`` is an :class:`~edftools.train.executors.Executor`.
-    A failed run is re-submitted up to ``recipe.failure.retries`` times; the last attempt's
-    result is what gets stored.
+    changed recipe under the same name is refused), ``run_outcomes(sweep)`` (see
+    :func:`pending_runs`) and ``write_run(record)`` (one transaction); ``executor`` is an
+    :class:`~edftools.train.executors.Executor`. A failed run is re-submitted up to
+    ``recipe.failure.retries`` times; the last attempt's result is what gets stored.
     """
-    from edftools.train.executors import RunTask
-
     recipe = plan.recipe
     start = time.perf_counter()
     store.ensure_sweep(recipe.name, recipe.identity_text())
-    finished = set(store.finished_run_ids(recipe.name))
-    pending = plan.pending(finished)
-    summary = SweepSummary(planned=len(plan.runs), skipped=len(plan.runs) - len(pending))
-    by_id = {r.run_id: r for r in pending}
-    queue = [RunTask.from_plan(recipe, r) for r in pending]
+    pending = pending_runs(plan, store, retry_failed)
+    summary = SweepSummary(
+        planned=len(plan.runs), skipped=pending.stored, kept_failed=pending.kept_failed
+    )
+    by_id = {r.run_id: r for r in pending.runs}
+    queue = [RunTask.from_plan(recipe, r) for r in pending.runs]
     queue.reverse()  # pop() from the end takes runs in plan order
     attempts: dict[str, int] = {}
     in_flight = 0
@@ -258,6 +165,8 @@ def execute_plan(
             if on_record is not None:
                 on_record(record)
             summary.statuses[result.status] = summary.statuses.get(result.status, 0) + 1
+            if result.status == "failed":
+                summary.failures[(result.failure, result.message)] += 1
             if bar is not None:
                 bar.set_postfix_str(_postfix(summary), refresh=False)
                 bar.update(1)

@@ -21,7 +21,7 @@ from reliability_lib import (
 
 from edftools.recipe import load_recipe
 from edftools.store import open_store
-from edftools.train.sweep import plan_sweep
+from edftools.train.plan import plan_sweep
 
 TMPFS_SIZE = "8m"
 

@@ -60,6 +60,7 @@ def make_record(
             train_seconds=0.25 * n_epochs,
             device="cpu",
             message="boom" if status == "failed" else "",
+            failure="config" if status == "failed" else "",
         ),
         versions={"torch": "2.13.0", "edftools": "0.1.0"},
     )

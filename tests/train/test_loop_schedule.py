@@ -8,7 +8,7 @@ import math
 import pytest
 
 from edftools.errors import RecipeError
-from edftools.train.schedule import DIGITS_SCHEDULE, TrainSchedule
+from edftools.recipe import DIGITS_SCHEDULE, TrainSchedule
 
 
 def test_linear_lr_scaling() -> None:

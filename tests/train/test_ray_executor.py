@@ -3,6 +3,7 @@ crashed workers, timeouts, the CLI joining a cluster by address, and the missing
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import shutil
@@ -15,13 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from edftools.errors import EdftoolsError
+from edftools.errors import EdftoolsError, SweepError
 from edftools.recipe import load_recipe, parse_recipe
 from edftools.records import RunResult
 from edftools.store import open_store
 from edftools.train.executors import LocalProcessExecutor, RunTask
+from edftools.train.plan import plan_sweep
 from edftools.train.ray_executor import RayExecutor, ray_error_message, tasks_in_flight
-from edftools.train.sweep import execute_plan, plan_sweep
+from edftools.train.sweep import execute_plan
 
 ray = pytest.importorskip("ray", reason="Ray is the optional extra edftools[ray]")
 
@@ -105,10 +107,10 @@ def test_same_run_ids_and_errors_as_local_backend_and_resume(
     recipe = load_recipe(TINY)
     plan = plan_sweep(recipe, n=2)
     local_path, ray_path = tmp_path / "local.duckdb", tmp_path / "ray.duckdb"
-    with LocalProcessExecutor(1, threads=1) as executor:
+    with LocalProcessExecutor(1) as executor:
         execute_plan(plan, open_store(local_path), executor, progress=False)
     with RayExecutor.for_recipe(recipe) as executor:
-        assert executor.capacity == 2 and executor.threads == 1
+        assert executor.capacity == 2
         first = execute_plan(plan_sweep(recipe, n=1), open_store(ray_path), executor, False)
         # Resume with a larger n: the stored run is skipped, only the new one trains.
         summary = execute_plan(plan, open_store(ray_path), executor, progress=False)
@@ -140,6 +142,7 @@ def test_crashed_worker_is_failed_or_retried_never_lost(local_ray: str, tmp_path
         assert set(results) == {"ok-1", "crash-1", "ok-2"}
         crashed = results["crash-1"]
         assert crashed.status == "failed" and math.isnan(crashed.error)
+        assert crashed.failure == "environment"
         assert crashed.message.startswith("WorkerCrashedError")
         assert results["ok-1"].error == 11.0 and results["ok-1"].device == "threads=1"
         # A task that crashes once, then succeeds: the executor hands back the failure, and
@@ -177,14 +180,32 @@ def test_crashed_worker_is_failed_or_retried_never_lost(local_ray: str, tmp_path
 
 
 def test_timeout_cancels_the_task(local_ray: str) -> None:
+    # the "slow" task sleeps 60 s: only the timeout can end it first, however busy the machine
     with RayExecutor(num_cpus=1, timeout_s=1.5, task_fn=fake_train) as executor:
         executor.submit(_task("slow-1"))
-        executor.submit(_task("quick", 40))
-        first = executor.next_result()
-        second = executor.next_result()
-    assert (first[0].run_id, first[1].status, first[1].error) == ("quick", "ok", 40.0)
-    assert second[0].run_id == "slow-1" and second[1].status == "failed"
-    assert "timed out after 1.5 s" in second[1].message
+        task, result = executor.next_result()
+    assert task.run_id == "slow-1" and result.status == "failed"
+    assert result.failure == "environment" and "timed out after 1.5 s" in result.message
+
+
+def test_the_recipe_threads_reach_the_task_unchanged(local_ray: str) -> None:
+    task = _task("ok-3", 3)
+    task = dataclasses.replace(task, schedule=dataclasses.replace(task.schedule, threads=2))
+    with RayExecutor(num_cpus=1, task_fn=fake_train) as executor:
+        executor.submit(task)
+        _, result = executor.next_result()
+    assert result.device == "threads=2"
+
+
+def test_checks_run_on_the_cluster_and_fail_in_one_line(local_ray: str, tmp_path: Path) -> None:
+    recipe = load_recipe(TINY)
+    task = RunTask.from_plan(recipe, plan_sweep(recipe, n=1).runs[0])
+    missing = dataclasses.replace(task, dataset="imagefolder", dataset_path=str(tmp_path / "no"))
+    with (
+        RayExecutor.for_recipe(recipe) as executor,
+        pytest.raises(SweepError, match=r"^dataset 'imagefolder' cannot be read: .*no'"),
+    ):
+        executor.preflight(missing, "AnyNetX_E #0")
 
 
 def test_bad_arguments_are_typed_errors(local_ray: str) -> None:
@@ -196,7 +217,7 @@ def test_bad_arguments_are_typed_errors(local_ray: str) -> None:
     with pytest.raises(EdftoolsError, match="num_gpus is 0"):
         RayExecutor.for_recipe(cuda)
     with RayExecutor(num_cpus=0.5, max_in_flight=3) as executor:
-        assert executor.capacity == 3 and executor.threads == 1
+        assert executor.capacity == 3
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,5 @@
-"""The sweep: planning (seeded, prefix-stable ids), the CLI end to end, resume, failures."""
+"""The sweep: planning (seeded, prefix-stable, pinned ids), the CLI end to end, resume,
+bit-identical results whatever --workers, failures and their kinds, checks before training."""
 
 from __future__ import annotations
 
@@ -10,20 +11,18 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from edftools.errors import SpaceError
 from edftools.recipe import load_recipe, parse_recipe
+from edftools.records import RunResult
 from edftools.spaces.config import NetConfig
 from edftools.store import open_store
-from edftools.train.executors import (
-    InlineExecutor,
-    LocalProcessExecutor,
-    RunTask,
-    default_threads,
-    execute_task,
-)
-from edftools.train.sweep import derive_seed, execute_plan, plan_sweep, run_id
+from edftools.train.environment import usable_cores, worker_count
+from edftools.train.executors import InlineExecutor, LocalProcessExecutor, RunTask, execute_task
+from edftools.train.plan import RUN_ID_VERSION, derive_seed, plan_sweep, run_id
+from edftools.train.sweep import execute_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "recipes" / "digits_tiny.toml"
@@ -39,11 +38,34 @@ def tiny(**replace: str) -> object:
     return parse_recipe(text)
 
 
-def cli_sweep(store: Path, *args: str, recipe: Path = TINY) -> subprocess.CompletedProcess:
+def cli_sweep(
+    store: Path, *args: str, recipe: Path = TINY, timeout: float = 300
+) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "edftools", "sweep", str(recipe), "--store", str(store)]
     return subprocess.run(
-        [*cmd, "--no-progress", *args], capture_output=True, text=True, timeout=300, cwd=ROOT
+        [*cmd, "--no-progress", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
     )
+
+
+def one_error_line(proc: subprocess.CompletedProcess) -> str:
+    """The single ``edftools: ...`` error line of a failed command (exit 2, no traceback)."""
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("edftools: ")]
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and len(errors) == 1, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines()[-1] == errors[0]
+    return errors[0]
+
+
+EPOCH_SQL = (
+    "SELECT run_id, epoch, train_loss, train_error, test_error, lr FROM epochs "
+    "ORDER BY run_id, epoch"
+)
+
+
+def stored_epochs(store: Path) -> list[tuple]:
+    """Every epoch row of a store except its wall-clock seconds."""
+    with open_store(store, read_only=True) as s:
+        return s.fetch(EPOCH_SQL)[1]
 
 
 def stored_runs(store: Path) -> dict[str, tuple]:
@@ -88,7 +110,7 @@ def test_run_id_depends_on_training_content_only() -> None:
         tiny(**{"[dataset]": "[failure]\nretries = 3\n[dataset]"}),
         tiny(**{"n = 4": "n = 9"}),
         tiny(**{'description = "': 'device = "cuda"\ndescription = "x'}),
-        tiny(**{"weight_decay = 5e-4": "weight_decay = 5e-4\nthreads = 2\nmomentum = 0.9"}),
+        tiny(**{"weight_decay = 5e-4": "weight_decay = 5e-4\nthreads = 1\nmomentum = 0.9"}),
     ]
     for recipe in same:
         assert [r.run_id for r in plan_sweep(recipe, n=2).runs] == [r.run_id for r in base]
@@ -97,6 +119,7 @@ def test_run_id_depends_on_training_content_only() -> None:
         tiny(**{"base_lr = 0.2": "base_lr = 0.1"}),
         tiny(**{'name = "digits_tiny"': 'name = "other"'}),
         tiny(**{'name = "digits"': 'name = "digits"\nsplit_seed = 1'}),
+        tiny(**{"weight_decay = 5e-4": "weight_decay = 5e-4\nthreads = 2"}),
     ]
     for recipe in different:
         runs = plan_sweep(recipe, n=2).runs
@@ -114,10 +137,40 @@ def test_derive_seed_is_stable() -> None:
     assert derive_seed(0, "run", "AnyNetX_E", 0) == 1958160520  # pinned: seeds must not drift
 
 
-def test_default_threads() -> None:
-    cores = len(os.sched_getaffinity(0))
-    assert default_threads(1) == cores
-    assert default_threads(cores * 4) == 1
+# Computed before threads became part of the run id (RUN_ID_VERSION 1, commit f246de6): the
+# default threads = 1 must keep every id, including the shipped reference sweep's.
+PINNED_TINY = ("d15d77c3325178c33f60", "0e73954a3326adc8196f", "956b5feafea803ca337e")
+PINNED_REFINEMENT = {
+    ("AnyNetX_A", 0): "f0861adb9ddc3eb50c36",
+    ("AnyNetX_E", 0): "cc7640f2ec1dd90441e5",
+    ("RegNetX", 0): "64e2bfa88367232ff1dd",
+    ("RegNetY", 1): "c8e2546a15fbcce19147",
+}
+
+
+def test_run_ids_are_pinned() -> None:
+    assert RUN_ID_VERSION == 1
+    assert tuple(r.run_id for r in plan_sweep(load_recipe(TINY), n=3).runs) == PINNED_TINY
+    plan = plan_sweep(load_recipe(ROOT / "recipes" / "digits_refinement.toml"), n=2)
+    ids = {(r.space, r.index): r.run_id for r in plan.runs}
+    assert {k: ids[k] for k in PINNED_REFINEMENT} == PINNED_REFINEMENT
+    reference = pd.read_parquet(ROOT / "data" / "reference" / "digits_refinement.parquet")
+    assert set(ids.values()) <= set(reference.run_id)  # the shipped runs resume, not re-train
+
+
+def test_worker_count_caps_at_pending_runs_and_cores() -> None:
+    assert worker_count(2, 10, 1, 2) == (2, "")
+    k, note = worker_count(64, 2, 1, 2)
+    assert k == 2 and note == "64 workers capped to 2: 2 pending run(s)"
+    k, note = worker_count(64, 100, 1, 2)
+    assert k == 2 and "2 usable core(s) / 1 thread(s) per run" in note
+    assert worker_count(4, 100, 2, 8)[0] == 4
+    assert worker_count(4, 100, 4, 8)[0] == 2
+    assert worker_count(4, 100, 16, 8)[0] == 1  # a run wider than the machine: one at a time
+    assert worker_count(4, 100, 1, 2, oversubscribe=True) == (4, "")
+    assert worker_count(4, 3, 1, 2, oversubscribe=True)[0] == 3
+    assert worker_count(3, 0, 1, 8)[0] == 1
+    assert usable_cores() == len(os.sched_getaffinity(0))
 
 
 # -- end to end -------------------------------------------------------------------------------
@@ -127,33 +180,33 @@ def test_default_threads() -> None:
 def first_sweep(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
     """``edftools sweep recipes/digits_tiny.toml --n 4`` into a fresh store."""
     store = tmp_path_factory.mktemp("sweep") / "a.duckdb"
-    proc = cli_sweep(store, "--n", "4", "--workers", "2")
+    proc = cli_sweep(store, "--n", "4", "--workers", "2", "--oversubscribe")
     assert proc.returncode == 0, proc.stderr
     assert "4 runs trained (4 ok)" in proc.stdout
-    return stored_runs(store)
+    assert "2 worker(s) x 1 thread(s)" in proc.stderr
+    return {"runs": stored_runs(store), "epochs": stored_epochs(store)}
 
 
-def test_cli_sweep_trains_and_stores_4(first_sweep: dict[str, tuple]) -> None:
+def test_cli_sweep_trains_and_stores_4(first_sweep: dict) -> None:
     plan = plan_sweep(load_recipe(TINY), n=4)
-    assert set(first_sweep) == {r.run_id for r in plan.runs}
+    assert set(first_sweep["runs"]) == {r.run_id for r in plan.runs}
     for r in plan.runs:
-        space, config, seed, status, error, best = first_sweep[r.run_id]
+        space, config, seed, status, error, best = first_sweep["runs"][r.run_id]
         assert (space, seed, status) == (r.space, r.seed, "ok")
         assert NetConfig.from_json(config) == r.config
         assert 0 <= best <= error <= 100
 
 
-def test_resume_without_duplicates_and_determinism(
-    first_sweep: dict[str, tuple], tmp_path: Path
-) -> None:
+def test_resume_without_duplicates_and_determinism(first_sweep: dict, tmp_path: Path) -> None:
     store = tmp_path / "b.duckdb"
     proc = cli_sweep(store, "--n", "2", "--workers", "1")
     assert proc.returncode == 0, proc.stderr
+    assert "1 worker(s) x 1 thread(s)" in proc.stderr
     two = stored_runs(store)
     assert len(two) == 2
     with open_store(store, read_only=True) as s:
         created = s.query("SELECT run_id, created_at FROM runs ORDER BY run_id")
-    proc = cli_sweep(store, "--n", "4", "--workers", "2")
+    proc = cli_sweep(store, "--n", "4", "--workers", "1")
     assert proc.returncode == 0, proc.stderr
     assert "2 already stored" in proc.stdout
     four = stored_runs(store)
@@ -165,10 +218,13 @@ def test_resume_without_duplicates_and_determinism(
         )
         assert s.query("SELECT count(*) AS n FROM epochs").n[0] == 4  # 1 epoch each
     assert again.equals(created)  # the first two rows untouched
-    # two fresh sweeps (different worker counts, same threads per run): identical results
-    assert four == first_sweep
+    # --workers 1 here, --workers 2 in first_sweep (one thread per run either way, the
+    # recipe's): bit-identical stores, final errors and every epoch row alike
+    assert four == first_sweep["runs"]
+    assert stored_epochs(store) == first_sweep["epochs"]
     proc = cli_sweep(store, "--n", "4")
     assert proc.returncode == 0 and "0 runs trained" in proc.stdout
+    assert "0 to train" in proc.stderr
 
 
 def test_cli_unknown_space_exits_2(tmp_path: Path) -> None:
@@ -184,14 +240,11 @@ def test_cli_unreachable_band_exits_2_fast(tmp_path: Path, band: str) -> None:
     # member (rejected by the sampler's first draws): both used to draw 1M-10M configs
     recipe = tmp_path / "unreachable.toml"
     recipe.write_text(TINY_TEXT.replace('["0.05M", "0.15M"]', band))
-    start = time.perf_counter()
-    proc = cli_sweep(tmp_path / "u.duckdb", recipe=recipe)
-    elapsed = time.perf_counter() - start
+    proc = cli_sweep(tmp_path / "u.duckdb", recipe=recipe, timeout=120)  # hang guard only
     assert proc.returncode == 2, proc.stderr
     line = proc.stderr.strip()
     assert line.count("\n") == 0 and "space AnyNetX_E:" in line and "flops" in line
     assert "members span about" in line and "Traceback" not in line
-    assert elapsed < 30  # hang guard (interpreter start included), not a benchmark
     assert not (tmp_path / "u.duckdb").exists()
 
 
@@ -231,30 +284,41 @@ def crash_or_train(task: RunTask) -> object:
     return execute_task(task)
 
 
+def sleep_forever(task: RunTask) -> RunResult:
+    """Test task function: a run that never finishes (only a timeout ends it)."""
+    time.sleep(3600)
+    raise AssertionError("unreachable")
+
+
+def failure_kinds(store: Path) -> dict[str, tuple]:
+    """``run_id -> (status, failure_kind, message)`` of a store."""
+    with open_store(store, read_only=True) as s:
+        rows = s.fetch("SELECT run_id, status, failure_kind, message FROM runs")[1]
+    return {r[0]: r[1:] for r in rows}
+
+
 def test_failed_runs_are_recorded_and_the_sweep_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plan = plan_sweep(tiny(), n=3)
     bad = dataclasses.replace(
         plan.runs[1], config=dataclasses.replace(plan.runs[1].config, in_channels=3)
-    )  # cannot run on 1-channel digits
+    )  # cannot run on 1-channel digits: the config's own failure
     plan = dataclasses.replace(plan, runs=(plan.runs[0], bad, plan.runs[2]))
-    monkeypatch.setenv("EDFTOOLS_TEST_CRASH", plan.runs[2].run_id)
+    crash = plan.runs[2].run_id  # its worker dies: an environment failure
+    monkeypatch.setenv("EDFTOOLS_TEST_CRASH", crash)
     store = tmp_path / "f.duckdb"
     with open_store(store) as s, LocalProcessExecutor(2, task_fn=crash_or_train) as ex:
         summary = execute_plan(plan, s, ex, progress=False)
-    assert summary.statuses == {"ok": 1, "failed": 2}
-    runs = stored_runs(store)
-    assert runs[plan.runs[0].run_id][3] == "ok"
-    with open_store(store, read_only=True) as s:
-        msgs = dict(
-            s.query("SELECT run_id, message FROM runs WHERE status = 'failed'").itertuples(
-                index=False
-            )
-        )
-    assert "in_channels" in msgs[bad.run_id]
-    assert "worker process died (exit code 7)" in msgs[plan.runs[2].run_id]
-    # resume: failed runs are re-run (replaced, never duplicated); the crash now retries once
+    assert summary.statuses == {"ok": 1, "failed": 2} and not summary.all_failed
+    assert "(2 failed [1 environment, 1 config], 1 ok)" in summary.line()
+    kinds = failure_kinds(store)
+    assert kinds[plan.runs[0].run_id][:2] == ("ok", None)
+    assert kinds[bad.run_id][:2] == ("failed", "config") and "in_channels" in kinds[bad.run_id][2]
+    assert kinds[crash][:2] == ("failed", "environment")
+    assert "worker process died (exit code 7)" in kinds[crash][2]
+    # resume: the environment failure is re-run (replaced, never duplicated; it crashes once
+    # more, then succeeds on retry), the config failure is kept
     monkeypatch.setenv("EDFTOOLS_TEST_MARK", str(tmp_path / "mark"))
     recipe = dataclasses.replace(
         plan.recipe, failure=dataclasses.replace(plan.recipe.failure, retries=1)
@@ -262,20 +326,51 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(
     plan = dataclasses.replace(plan, recipe=recipe)
     with open_store(store) as s, LocalProcessExecutor(1, task_fn=crash_or_train) as ex:
         summary = execute_plan(plan, s, ex, progress=False)
-    assert summary.skipped == 1 and summary.retried == 2  # bad config fails twice, crash once
-    assert summary.statuses == {"ok": 1, "failed": 1}
-    runs = stored_runs(store)
-    assert len(runs) == 3 and runs[plan.runs[2].run_id][3] == "ok"
-    assert runs[bad.run_id][3] == "failed"
+    assert (summary.skipped, summary.kept_failed, summary.retried) == (2, 1, 1)
+    assert summary.statuses == {"ok": 1}
+    assert "(1 failed: config, kept; --retry-failed re-runs them)" in summary.line()
+    kinds = failure_kinds(store)
+    assert len(kinds) == 3 and kinds[crash][:2] == ("ok", None)
+    assert kinds[bad.run_id][:2] == ("failed", "config")
+    # --retry-failed re-runs the config failure too (it fails again, twice with retries = 1)
+    with open_store(store) as s, LocalProcessExecutor(1, task_fn=crash_or_train) as ex:
+        summary = execute_plan(plan, s, ex, progress=False, retry_failed=True)
+    assert (summary.skipped, summary.retried, summary.statuses) == (2, 1, {"failed": 1})
+    assert summary.all_failed and summary.most_common_failure()[:1] == ("config",)
+    assert len(failure_kinds(store)) == 3
 
 
-def test_timeout_kills_the_run(tmp_path: Path) -> None:
-    plan = plan_sweep(tiny(**{"epochs = 1": "epochs = 50"}), n=1)
-    with open_store(tmp_path / "t.duckdb") as s, LocalProcessExecutor(1, timeout_s=0.5) as ex:
+def test_timeout_kills_the_run_as_an_environment_failure(tmp_path: Path) -> None:
+    plan = plan_sweep(tiny(), n=1)
+    store = tmp_path / "t.duckdb"
+    with (
+        open_store(store) as s,
+        LocalProcessExecutor(1, timeout_s=0.5, task_fn=sleep_forever) as ex,
+    ):
         summary = execute_plan(plan, s, ex, progress=False)
-        row = s.query("SELECT status, message FROM runs")
     assert summary.statuses == {"failed": 1}
-    assert row.status[0] == "failed" and "timed out after 0.5 s" in row.message[0]
+    status, kind, message = failure_kinds(store)[plan.runs[0].run_id]
+    assert (status, kind) == ("failed", "environment") and "timed out after 0.5 s" in message
+
+
+def report_threads(task: RunTask) -> RunResult:
+    """Test task function: says which thread count the task reached its worker with."""
+    return RunResult("ok", 1.0, 1.0, device=f"threads={task.schedule.threads}")
+
+
+def test_no_executor_changes_a_runs_threads() -> None:
+    plan = plan_sweep(tiny(**{"weight_decay = 5e-4": "weight_decay = 5e-4\nthreads = 3"}), n=2)
+    tasks = [RunTask.from_plan(plan.recipe, r) for r in plan.runs]
+    for executor in (
+        LocalProcessExecutor(1, task_fn=report_threads),
+        InlineExecutor(report_threads),
+    ):
+        results = []
+        with executor:
+            for task in tasks:  # one at a time: capacity 1
+                executor.submit(task)
+                results.append(executor.next_result()[1])
+        assert {r.device for r in results} == {"threads=3"}
 
 
 def test_divergence_is_recorded_diverged(tmp_path: Path) -> None:
@@ -297,6 +392,66 @@ def test_records_carry_versions_and_complexity(first_sweep: dict, tmp_path: Path
     run = plan.runs[0]
     assert (row.flops[0], row.params[0], row.acts[0]) == (run.flops, run.params, run.acts)
     assert (row.epochs[0], row.dataset[0]) == (1, "digits")
-    assert {"python", "torch", "edftools"} <= set(json.loads(row.versions[0]))
-    if default_threads(2) == 1:  # same thread count: in-process run == worker-process run
-        assert first_sweep[run.run_id][4] == stored_runs(tmp_path / "v.duckdb")[run.run_id][4]
+    versions = json.loads(row.versions[0])
+    keys = {"python", "torch", "numpy", "edftools", "threads", "cpu_capability", "machine"}
+    assert keys <= set(versions) and versions["threads"] == 1
+    assert versions["cpu_capability"] and versions["machine"]
+    # the same thread count: a run in this process == the same run in a worker process
+    assert first_sweep["runs"][run.run_id][4] == stored_runs(tmp_path / "v.duckdb")[run.run_id][4]
+
+
+# -- checks before training, and a sweep whose runs all fail ----------------------------------
+
+
+def test_cuda_without_a_gpu_exits_2_before_any_worker(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    recipe = tmp_path / "cuda.toml"
+    recipe.write_text(TINY_TEXT.replace("seed = 0", 'seed = 0\ndevice = "cuda"'))
+    proc = cli_sweep(tmp_path / "g.duckdb", "--n", "2", recipe=recipe)
+    line = one_error_line(proc)
+    assert "device check failed" in line and "CUDA is not available" in line
+    assert failure_kinds(tmp_path / "g.duckdb") == {}
+
+
+def test_missing_dataset_path_exits_2(tmp_path: Path) -> None:
+    recipe = tmp_path / "folder.toml"
+    recipe.write_text(
+        TINY_TEXT.replace('name = "digits"', f'name = "imagefolder"\npath = "{tmp_path}/nope"')
+    )
+    proc = cli_sweep(tmp_path / "m.duckdb", "--n", "2", recipe=recipe)
+    line = one_error_line(proc)
+    assert "dataset 'imagefolder' cannot be read" in line and "nope" in line
+    assert failure_kinds(tmp_path / "m.duckdb") == {}
+
+
+def test_dry_run_failure_exits_2(tmp_path: Path) -> None:
+    recipe = tmp_path / "classes.toml"
+    recipe.write_text(TINY_TEXT.replace('preset = "digits"', 'preset = "digits"\nnum_classes = 7'))
+    proc = cli_sweep(tmp_path / "c.duckdb", "--n", "2", recipe=recipe)
+    line = one_error_line(proc)
+    first = plan_sweep(load_recipe(recipe), n=2).runs[0]
+    assert f"dry run of run {first.run_id} (AnyNetX_E #0) failed" in line
+    assert "num_classes = 7 but dataset digits has 10" in line
+    assert failure_kinds(tmp_path / "c.duckdb") == {}
+
+
+def test_all_runs_failing_exits_2_and_environment_failures_are_retried(tmp_path: Path) -> None:
+    # every run times out (an environment failure) after passing the checks; --workers 64
+    # for 2 runs starts 2 workers
+    recipe = tmp_path / "slow.toml"
+    recipe.write_text(TINY_TEXT + "[failure]\ntimeout_s = 0.001\n")
+    store = tmp_path / "a.duckdb"
+    proc = cli_sweep(store, "--n", "2", "--workers", "64", recipe=recipe)
+    assert "64 workers capped to" in proc.stderr and "2 pending run(s)" in proc.stderr
+    assert "2 runs trained (2 failed [2 environment])" in proc.stdout
+    line = one_error_line(proc)
+    assert "all 2 runs of this sweep failed; most common failure (2 of 2, environment)" in line
+    assert "run timed out after 0.001 s" in line
+    assert {v[:2] for v in failure_kinds(store).values()} == {("failed", "environment")}
+    # the next invocation re-runs them (the same recipe identity: failure is not part of it)
+    recipe.write_text(TINY_TEXT)
+    proc = cli_sweep(store, "--n", "1", recipe=recipe)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "1 runs trained (1 ok), 0 already stored" in proc.stdout

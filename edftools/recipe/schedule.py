@@ -1,5 +1,7 @@
 """Training hyper-parameters (:class:`TrainSchedule`) and the learning-rate schedule (no torch).
 
+The ``[schedule]`` table of a recipe; :mod:`edftools.train` trains with it.
+
 The schedule follows pycls: SGD with momentum 0.9 and Nesterov, weight decay on every
 parameter, half-period cosine decay with an optional linear warmup, and the learning rate
 scaled linearly with the batch size: ``lr = base_lr * batch_size / ref_batch_size``. The lr is
@@ -30,8 +32,10 @@ class TrainSchedule:
     """How to train one network.
 
     ``amp`` and ``channels_last`` apply on CUDA only (ignored on CPU). ``threads`` is the torch
-    CPU thread count of the process that trains (the sweep sets it so that K workers do not
-    oversubscribe the cores). ``warmup_epochs`` may be fractional.
+    CPU thread count a run trains with: part of what a run computes (a different thread count
+    can sum in a different order), so it is never changed by an executor and it enters the run
+    id (when it is not 1, see :meth:`edftools.recipe.Recipe.training_key`). ``warmup_epochs``
+    may be fractional.
     """
 
     epochs: int = 10

@@ -2,8 +2,9 @@
 
 :class:`RecipeTable` wraps one TOML table and reads its keys with typed getters whose errors
 name the full key (``schedule.lr``, ``spaces[2].band.flops``);
-:meth:`RecipeTable.check_unknown` rejects keys nobody read. :func:`parse_quantity` and
-:func:`parse_bands` read complexity numbers (``"360M"``) and bands; :func:`parse_schedule`
+:meth:`RecipeTable.check_unknown` rejects keys nobody read. :func:`parse_bands` reads
+complexity bands with the one quantity parser of the package
+(:func:`edftools.spaces.restrictions.parse_quantity`, ``"360M"``); :func:`parse_schedule`
 reads the ``[schedule]`` table, checking each value with :func:`coerce_like` against the
 dataclass field's default. :func:`freeze`, :func:`thaw` and :func:`canonical_json` convert
 between TOML values, read-only recipe values and canonical JSON. Every problem raises
@@ -14,59 +15,42 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
-import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from edftools.errors import RecipeError
-from edftools.spaces.complexity import METRICS as BAND_METRICS
-
-_SUFFIX = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
-_NUMBER_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([KMGBT]?)\s*$", re.I)
-
-
-def parse_quantity(key: str, value: Any) -> float:
-    """A non-negative number, or a string with a K/M/G/T suffix: ``"360M"`` -> 3.6e8."""
-    if isinstance(value, bool):
-        raise RecipeError(f"{key}: expected a number, got {value!r}")
-    if isinstance(value, int | float):
-        x = float(value)
-    elif isinstance(value, str) and (m := _NUMBER_RE.match(value)):
-        x = float(m.group(1)) * _SUFFIX[m.group(2).upper()]
-    else:
-        raise RecipeError(f"{key}: expected a number like 4e6 or '4M', got {value!r}")
-    if not math.isfinite(x) or x < 0:
-        raise RecipeError(f"{key}: expected a finite number >= 0, got {value!r}")
-    return x
+from edftools.errors import RecipeError, SpaceError
+from edftools.recipe.schedule import TrainSchedule
+from edftools.spaces.restrictions import METRICS, band_bounds
 
 
 def parse_bands(t: RecipeTable) -> dict[str, tuple[float, float]]:
-    """A ``[band]`` table as ``{metric: (lo, hi)}``; metrics are :data:`BAND_METRICS`, lo < hi."""
+    """A ``[band]`` table as ``{metric: (lo, hi)}``; metrics are :data:`METRICS`.
+
+    Each bound follows the one quantity rule of
+    :func:`edftools.spaces.restrictions.parse_quantity` and the pair
+    :func:`~edftools.spaces.restrictions.band_bounds` (``lo < hi``); its errors are wrapped
+    with the key (``band.flops: impossible band, ...``).
+    """
     bands: dict[str, tuple[float, float]] = {}
     for key, value in t.items():
         where = t.where(key)
-        if key not in BAND_METRICS:
-            raise RecipeError(f"{where}: unknown band metric; known: {', '.join(BAND_METRICS)}")
+        if key not in METRICS:
+            raise RecipeError(f"{where}: unknown band metric; known: {', '.join(METRICS)}")
         if not isinstance(value, list) or len(value) != 2:
             raise RecipeError(f"{where}: expected [lo, hi], got {value!r}")
-        lo, hi = (parse_quantity(where, v) for v in value)
-        if not lo < hi:
-            raise RecipeError(
-                f"{where}: impossible band, lo {value[0]!r} must be < hi {value[1]!r}"
-            )
-        bands[key] = (lo, hi)
+        try:
+            bands[key] = band_bounds(value[0], value[1])
+        except SpaceError as exc:
+            raise RecipeError(f"{where}: {exc}") from None
     return bands
 
 
-def parse_schedule(t: RecipeTable) -> Any:
-    """The ``[schedule]`` table as a :class:`~edftools.train.schedule.TrainSchedule`.
+def parse_schedule(t: RecipeTable) -> TrainSchedule:
+    """The ``[schedule]`` table as a :class:`~edftools.recipe.schedule.TrainSchedule`.
 
     Keys are the dataclass's fields; each value must have its default's type.
     """
-    from edftools.train.schedule import TrainSchedule
-
     fields = {f.name: f for f in dataclasses.fields(TrainSchedule)}
     kwargs: dict[str, Any] = {}
     for key, value in t.items():

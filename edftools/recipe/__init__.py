@@ -11,7 +11,8 @@ are required)::
     description = "AnyNetX A-E and RegNetX/Y at 8x8 digits scale"
     seed = 0                        # sweep seed: configs and per-run seeds derive from it
     n = 100                         # models per space (each space may override it)
-    workers = 2                     # default worker processes (``--workers`` overrides)
+    workers = 2                     # runs trained at once (``--workers`` overrides); capped at
+                                    #   the pending runs and the usable cores / threads
     device = "cpu"                  # "cpu", "cuda", "cuda:1"
 
     [dataset]                       # edftools.train.load_dataset(name, path, **options)
@@ -24,28 +25,32 @@ are required)::
     # loader = "auto"               #   auto | memory | stream (cifar; imagefolder streams),
     # loader_workers = 8            #   DataLoader workers (not part of run ids)
 
-    [schedule]                      # any field of edftools.train.schedule.TrainSchedule
-    epochs = 4                      # (``threads`` is set per worker by the sweep)
+    [schedule]                      # any field of edftools.recipe.TrainSchedule
+    epochs = 4
     base_lr = 0.1
     batch_size = 64
+    # threads = 1                   # torch CPU threads per run (default 1): part of what a run
+                                    #   computes, never changed by --workers or the backend
 
     [band]                          # complexity band(s) every space is conditioned on
     flops = ["2M", "4M"]            # [lo, hi]; numbers or strings with K/M/G suffixes
     # params = [10000, 200000]      # params and acts bands are allowed too
 
-    [failure]                       # what to do when a run fails
+    [failure]                       # what to do when a run fails (a failed run's kind,
+                                    #   environment or config, decides whether the next
+                                    #   invocation re-runs it: see edftools.records)
     retries = 0                     # re-run a failed run (exception or worker crash) this often
     timeout_s = 600                 # a run longer than this is killed and counts as failed
-    num_cpus = 1                    # resources per task, for a cluster executor (Ray)
-    num_gpus = 0
+    num_cpus = 1                    # resources per task, for a cluster executor (Ray);
+    num_gpus = 0                    #   num_cpus defaults to schedule.threads
 
     [[spaces]]                      # a catalog space with overrides (edftools.spaces.get_space)
     name = "AnyNetX_A"              # label stored in the ``space`` column (unique per recipe)
     catalog = "AnyNetX_A"           # defaults to ``name``
     # n = 200                       # per-space n
     # band = { flops = ["2M", "3M"] }   # per-space band, replaces the recipe band
-    [spaces.overrides]
-    resolution = 8
+    [spaces.overrides]              # checked when the recipe is read: an unknown key is an
+    resolution = 8                  #   error naming it (spaces[0].overrides.foo)
     in_channels = 1
     num_classes = 10
 
@@ -58,10 +63,11 @@ are required)::
 A single space may also be written as one ``[space]`` table instead of ``[[spaces]]``.
 
 What identifies a run (see :mod:`edftools.train.sweep`) is the sweep name, the space label, the
-dataset name and options, the full schedule (defaults filled in), the network config and the
-per-run seed. ``workers``, ``device``, ``failure``, ``description``, ``n`` and ``dataset.path``
-do not change run ids: a sweep can be resumed on another machine, with more workers, more
-models, or the data moved elsewhere.
+dataset name and options, the full schedule (defaults filled in, ``threads`` included), the
+network config and the per-run seed. ``workers``, ``device``, ``failure``, ``description``,
+``n`` and ``dataset.path`` do not change run ids: a sweep can be resumed on another machine,
+with more workers, more models, or the data moved elsewhere, and every run still computes the
+same thing.
 """
 
 from __future__ import annotations
@@ -77,35 +83,37 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from edftools.errors import EdftoolsError, RecipeError
-from edftools.recipe_fields import (
-    BAND_METRICS,
+import edftools.spaces as spaces
+from edftools.errors import EdftoolsError, RecipeError, SpaceError
+from edftools.recipe.fields import (
     RecipeTable,
     canonical_json,
     freeze,
     parse_bands,
-    parse_quantity,
     parse_schedule,
     thaw,
 )
+from edftools.recipe.schedule import DIGITS_SCHEDULE, TrainSchedule
 from edftools.registry import DATASETS, LOADERS, check_device, dataset_kind
+from edftools.spaces.catalog import UnknownOverrideError
 
 __all__ = [
-    "BAND_METRICS",
-    "DATASETS",
+    "DIGITS_SCHEDULE",
     "DatasetSpec",
     "FailurePolicy",
     "Recipe",
     "SpaceSpec",
+    "TrainSchedule",
     "canonical_json",
+    "freeze",
     "load_recipe",
-    "parse_quantity",
     "parse_recipe",
     "recipe_from_dict",
+    "thaw",
 ]
 
-# their names when they lived here (edftools.train.executors imports _thaw)
-_thaw, _freeze = thaw, freeze
+DEFAULT_THREADS = 1
+"""Torch threads per run when a recipe does not say: the value left out of run ids."""
 
 
 @dataclass(frozen=True)
@@ -142,10 +150,8 @@ class SpaceSpec:
     overrides: Mapping[str, Any] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
     definition: Mapping[str, Any] | None = None
 
-    def build(self) -> Any:
+    def build(self) -> spaces.Space:
         """The :class:`edftools.spaces.Space` this spec describes (spaces API errors pass)."""
-        import edftools.spaces as spaces
-
         if self.definition is not None:
             return spaces.space_from_dict(thaw(self.definition))
         return spaces.get_space(self.catalog, **thaw(self.overrides))
@@ -169,7 +175,7 @@ class Recipe:
     name: str
     n: int
     dataset: DatasetSpec
-    schedule: Any  # edftools.train.schedule.TrainSchedule
+    schedule: TrainSchedule
     spaces: tuple[SpaceSpec, ...]
     seed: int = 0
     workers: int = 1
@@ -191,11 +197,18 @@ class Recipe:
 
         ``{"sweep": name, "dataset": {"name", "options"}, "schedule": asdict(schedule)}`` with
         every schedule field present (defaults filled in, so writing a default explicitly does
-        not change run ids) except ``threads``, which the sweep sets per worker. Dataset
-        options count as written (an explicit default option does change ids).
+        not change run ids). Dataset options count as written (an explicit default option does
+        change ids).
+
+        ``threads`` is part of what a run computes, so it is part of its id, with one
+        exception kept for compatibility: the default :data:`DEFAULT_THREADS` = 1 is left out
+        of the key. Run ids from before threads counted (``RUN_ID_VERSION`` 1, whose shipped
+        reference runs all trained with one thread) therefore keep their meaning, and any other
+        thread count gives other ids. No executor, ``--workers`` value or machine changes it.
         """
         schedule = dataclasses.asdict(self.schedule)
-        schedule.pop("threads", None)  # set per worker; not part of what a run is
+        if schedule["threads"] == DEFAULT_THREADS:
+            del schedule["threads"]  # the compatible default: see the docstring
         runtime = dataset_kind(self.dataset.name).runtime_options  # e.g. loader_workers
         options = {k: v for k, v in thaw(self.dataset.options).items() if k not in runtime}
         return {
@@ -264,7 +277,7 @@ def recipe_from_dict(table: Mapping[str, Any], text: str = "") -> Recipe:
     dataset = _parse_dataset(t.sub("dataset", required=True))
     schedule = parse_schedule(t.sub("schedule", required=False))
     bands = parse_bands(t.sub("band", required=False))
-    failure = _parse_failure(t.sub("failure", required=False))
+    failure = _parse_failure(t.sub("failure", required=False), schedule)
     spaces = _parse_spaces(t, n, bands)
     t.check_unknown()
     return Recipe(
@@ -318,12 +331,12 @@ def _parse_dataset(t: RecipeTable) -> DatasetSpec:
     return DatasetSpec(name=name, path=path, options=freeze(options))
 
 
-def _parse_failure(t: RecipeTable) -> FailurePolicy:
+def _parse_failure(t: RecipeTable, schedule: TrainSchedule) -> FailurePolicy:
     retries = t.integer("retries", default=0, minimum=0)
     timeout = t.number("timeout_s", default=None)
     if timeout is not None and not timeout > 0:
         raise RecipeError(f"{t.where('timeout_s')}: must be > 0, got {timeout}")
-    num_cpus = t.number("num_cpus", default=1.0)
+    num_cpus = t.number("num_cpus", default=float(schedule.threads))
     num_gpus = t.number("num_gpus", default=0.0)
     if not num_cpus > 0:
         raise RecipeError(f"{t.where('num_cpus')}: must be > 0, got {num_cpus}")
@@ -373,8 +386,27 @@ def _parse_space(t: RecipeTable, n: int, bands: dict[str, tuple[float, float]]) 
                 f"{t.where('definition')}: give either a definition or catalog/overrides, not both"
             )
         t.check_unknown()
-        return SpaceSpec(label, space_n, freeze(bands), definition=freeze(definition))
+        spec = SpaceSpec(label, space_n, freeze(bands), definition=freeze(definition))
+        _check_builds(spec, t.where("definition"))
+        return spec
     catalog = t.string("catalog", default=label)
     overrides = t.get("overrides", default={}, kind=dict)
     t.check_unknown()
-    return SpaceSpec(label, space_n, freeze(bands), catalog=catalog, overrides=freeze(overrides))
+    try:
+        spaces.get_space(catalog)
+    except SpaceError as exc:
+        raise RecipeError(f"{t.where('catalog')}: {exc}") from None
+    spec = SpaceSpec(label, space_n, freeze(bands), catalog=catalog, overrides=freeze(overrides))
+    _check_builds(spec, t.where("overrides"))
+    return spec
+
+
+def _check_builds(spec: SpaceSpec, where: str) -> None:
+    """Build the space now, so a bad override or definition is an error naming its key."""
+    try:
+        spec.build()
+    except UnknownOverrideError as exc:
+        known = ", ".join(exc.known)
+        raise RecipeError(f"{where}.{exc.key}: unknown override; known: {known}") from None
+    except SpaceError as exc:
+        raise RecipeError(f"{where}: {exc}") from None
