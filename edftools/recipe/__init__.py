@@ -94,7 +94,7 @@ from edftools.recipe.fields import (
     thaw,
 )
 from edftools.recipe.schedule import DIGITS_SCHEDULE, TrainSchedule
-from edftools.registry import DATASETS, LOADERS, check_device, dataset_kind
+from edftools.registry import LOADERS, check_device, dataset_kind
 from edftools.spaces.catalog import UnknownOverrideError
 
 __all__ = [
