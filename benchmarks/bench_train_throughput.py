@@ -22,8 +22,9 @@ import torch
 from torch import nn
 
 from edftools.models import build_network
+from edftools.recipe import TrainSchedule
 from edftools.spaces import regnet_config
-from edftools.train import TrainSchedule, train_network
+from edftools.train import train_network
 from edftools.train.data import StreamingDataset
 
 MODELS = {"RegNetX-200MF": (24, 36.44, 2.49, 13, 8), "RegNetX-400MF": (24, 24.48, 2.54, 22, 16)}

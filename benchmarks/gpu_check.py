@@ -21,8 +21,9 @@ import torch
 from torch import nn
 
 from edftools.models import build_network
+from edftools.recipe import TrainSchedule
 from edftools.spaces import NetConfig, regnet_config
-from edftools.train import TrainSchedule, load_dataset, train_network
+from edftools.train import load_dataset, train_network
 
 REGNETS = {
     "RegNetX-200MF": (24, 36.44, 2.49, 13, 8, False),

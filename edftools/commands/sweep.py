@@ -52,6 +52,18 @@ import click
     "because of the environment are always re-run).",
 )
 @click.option(
+    "--until-decided",
+    is_flag=True,
+    default=False,
+    help="Train in looks (the recipe's [sequential] table) until every step of its chain is "
+    "decided, max_n models per space are reached, or --budget is spent; resumable.",
+)
+@click.option(
+    "--budget",
+    default=None,
+    help="With --until-decided: wall time after which no new look starts, e.g. 2h, 90m, 600s.",
+)
+@click.option(
     "--progress/--no-progress",
     default=True,
     show_default=True,
@@ -78,12 +90,13 @@ def sweep_cmd(
     n: int | None,
     spaces: tuple[str, ...],
     retry_failed: bool,
+    until_decided: bool,
+    budget: str | None,
     progress: bool,
     backend: str,
     address: str | None,
 ) -> None:
     """Sample, train and store the models of RECIPE (a TOML file; resumable)."""
-    from edftools.errors import SweepError
     from edftools.recipe import load_recipe
     from edftools.train.plan import plan_sweep
 
@@ -94,7 +107,17 @@ def sweep_cmd(
 
         import_ray()  # says how to install Ray before anything is created
     rec = load_recipe(recipe)
-    plan = plan_sweep(rec, n=n, spaces=spaces or None)
+    budget_s = parse_duration(budget) if budget is not None else None
+    if budget is not None and not until_decided:
+        raise click.UsageError("--budget needs --until-decided")
+    if until_decided:
+        from edftools.study import study_spaces
+
+        if n is not None or spaces:
+            raise click.UsageError("--until-decided plans n and spaces itself (no --n/--space)")
+        plan = plan_sweep(rec, n=rec.sequential.design.max_n, spaces=study_spaces(rec))
+    else:
+        plan = plan_sweep(rec, n=n, spaces=spaces or None)
 
     from edftools.store import open_store
     from edftools.train.environment import usable_cores, worker_count
@@ -140,12 +163,51 @@ def sweep_cmd(
         with executor:
             if check is not None:
                 checks(*check)
+            if until_decided:
+                from edftools.study import run_until_decided
+
+                def train_round(round_plan):
+                    done = execute_plan(
+                        round_plan, store, executor, progress=progress, retry_failed=retry_failed
+                    )
+                    _refuse_all_failed(done)
+                    return done.done
+
+                outcome = run_until_decided(
+                    rec, store, train_round, budget_s, lambda text: click.echo(text, err=True)
+                )
+                click.echo(f"sweep {rec.name}: {outcome.line()}")
+                return
             summary = execute_plan(
                 plan, store, executor, progress=progress, retry_failed=retry_failed
             )
     finally:
         store.close()
     click.echo(f"sweep {rec.name}: {summary.line()}")
+    _refuse_all_failed(summary)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``2h``, ``90m``, ``600s`` or ``600`` (a one-line usage error otherwise)."""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0}
+    t = text.strip().lower()
+    scale = units.get(t[-1:])
+    number = t[:-1] if scale is not None else t
+    try:
+        value = float(number) * (scale or 1.0)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected a duration like 2h, 90m or 600s, got {text!r}", param_hint="--budget"
+        ) from None
+    if not value > 0:
+        raise click.BadParameter(f"must be positive, got {text!r}", param_hint="--budget")
+    return value
+
+
+def _refuse_all_failed(summary) -> None:
+    """Exit 2 with the most common failure when every run trained failed."""
+    from edftools.errors import SweepError
+
     if summary.all_failed:
         kind, message, count = summary.most_common_failure() or ("", "", 0)
         raise SweepError(

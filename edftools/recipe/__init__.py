@@ -94,6 +94,7 @@ from edftools.recipe.fields import (
     thaw,
 )
 from edftools.recipe.schedule import DIGITS_SCHEDULE, TrainSchedule
+from edftools.recipe.sequential import SequentialSpec, parse_sequential
 from edftools.registry import LOADERS, check_device, dataset_kind
 from edftools.spaces.catalog import UnknownOverrideError
 
@@ -102,6 +103,7 @@ __all__ = [
     "DatasetSpec",
     "FailurePolicy",
     "Recipe",
+    "SequentialSpec",
     "SpaceSpec",
     "TrainSchedule",
     "canonical_json",
@@ -183,6 +185,7 @@ class Recipe:
     failure: FailurePolicy = FailurePolicy()
     description: str = ""
     text: str = ""
+    sequential: SequentialSpec | None = None
 
     def space(self, label: str) -> SpaceSpec:
         """The space with this label, or :class:`RecipeError` listing the known labels."""
@@ -222,16 +225,20 @@ class Recipe:
 
         ``{**training_key(), "seed", "spaces": [{label, catalog, overrides, definition, bands}]}``
         — everything that decides which runs are planned and how they train, but not ``n``,
-        ``workers``, ``device``, ``failure``, ``description`` or ``dataset.path``. The store
-        keeps :meth:`identity_text` as the sweep's recipe, so resuming with an edited recipe
-        that changes any of it is refused, while more models or workers are fine.
+        ``workers``, ``device``, ``failure``, ``description`` or ``dataset.path`` — and the
+        ``[sequential]`` design when there is one (a study cannot change its design midway).
+        The store keeps :meth:`identity_text` as the sweep's recipe, so resuming with an edited
+        recipe that changes any of it is refused, while more models or workers are fine.
         """
         spaces = []
         for spec in self.spaces:
             d = spec.to_dict()
             d.pop("n")
             spaces.append(d)
-        return {**self.training_key(), "seed": self.seed, "spaces": spaces}
+        out = {**self.training_key(), "seed": self.seed, "spaces": spaces}
+        if self.sequential is not None:
+            out["sequential"] = self.sequential.to_dict()
+        return out
 
     def identity_text(self) -> str:
         """:meth:`identity` as indented canonical JSON (stored as the sweep's recipe)."""
@@ -279,6 +286,9 @@ def recipe_from_dict(table: Mapping[str, Any], text: str = "") -> Recipe:
     bands = parse_bands(t.sub("band", required=False))
     failure = _parse_failure(t.sub("failure", required=False), schedule)
     spaces = _parse_spaces(t, n, bands)
+    sequential = None
+    if "sequential" in t:
+        sequential = parse_sequential(t.sub("sequential", required=True), [s.label for s in spaces])
     t.check_unknown()
     return Recipe(
         name=name,
@@ -292,6 +302,7 @@ def recipe_from_dict(table: Mapping[str, Any], text: str = "") -> Recipe:
         failure=failure,
         description=description,
         text=text,
+        sequential=sequential,
     )
 
 

@@ -440,9 +440,8 @@ def to_markdown(result: RefineResult) -> str:
     """The refinement table as Markdown with its footnotes."""
     from edftools.report.htmldoc import md_table
 
-    table = md_table(
-        headers(result.options.margin), table_cells(result.rows, result.options.margin)
-    )
+    margin = result.options.margin
+    table = md_table(headers(margin, result.sequential), table_cells(result.rows, margin))
     lines = ["## Refinement table", "", table, ""]
     lines += [f"{i}. {md_text(t)}" for i, t in enumerate(footnotes(result), 1)]
     return "\n".join(lines) + "\n"

@@ -20,14 +20,12 @@ change any run's result (runs train in their own processes).
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import Any
 
 from edftools.errors import EdftoolsError, SweepError
 from edftools.spaces.config import NetConfig
+from edftools.train.data import StreamingDataset
 from edftools.train.executors import RunTask
-
-if TYPE_CHECKING:
-    from edftools.train.data import LoadedDataset
 
 
 def preflight(task: RunTask, label: str = "") -> None:
@@ -68,9 +66,18 @@ def preflight_message(task: RunTask, label: str = "") -> str:
     return ""
 
 
-def _first_batch(data: LoadedDataset, batch_size: int) -> LoadedDataset:
-    """The first ``batch_size`` train and test images of ``data`` as a dataset."""
+def _first_batch(data: Any, batch_size: int) -> Any:
+    """The first ``batch_size`` train and test images of ``data`` as a dataset of its kind
+    (in memory: tensor slices; streamed: the first items of the lazy datasets, read with no
+    loader workers)."""
     n = batch_size
+    if isinstance(data, StreamingDataset):
+        return dataclasses.replace(
+            data,
+            train=_Head(data.train, min(n, data.n_train)),
+            test=_Head(data.test, min(n, data.n_test)),
+            workers=0,
+        )
     return dataclasses.replace(
         data,
         x_train=data.x_train[:n],
@@ -78,3 +85,17 @@ def _first_batch(data: LoadedDataset, batch_size: int) -> LoadedDataset:
         x_test=data.x_test[:n],
         y_test=data.y_test[:n],
     )
+
+
+class _Head:
+    """The first ``n`` items of a lazy dataset, indexed as the dataset is (an index, or an
+    ``(index, seed)`` key)."""
+
+    def __init__(self, dataset: Any, n: int) -> None:
+        self.dataset, self.n = dataset, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.dataset[key]

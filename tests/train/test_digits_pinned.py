@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from edftools.recipe import TrainSchedule
 from edftools.spaces.config import NetConfig
-from edftools.train import TrainSchedule, load_dataset, train_network
+from edftools.train import load_dataset, train_network
 
 PINNED = Path(__file__).resolve().parents[1] / "data" / "digits_pinned_training.json"
 

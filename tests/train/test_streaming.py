@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 import torch
 
+from edftools.recipe import TrainSchedule
 from edftools.spaces import NetConfig
 from edftools.store import open_store
-from edftools.train import TrainSchedule, load_dataset, train_network
+from edftools.train import load_dataset, train_network
 from edftools.train import transforms as T
 from edftools.train.batches import EpochSampler, MemoryBatches
 from edftools.train.data import LoadedDataset, StreamingDataset

@@ -1,0 +1,119 @@
+"""Sequential sweeps (``sweep --until-decided``) end to end with a simulated error source:
+decisions, the looks table, resume after an interruption, and the sequential refine table."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edftools.recipe import parse_recipe
+from edftools.records import RunResult
+from edftools.store import open_store
+from edftools.store.looks import looks_frame
+from edftools.study import run_until_decided
+from edftools.train.executors import InlineExecutor
+from edftools.train.plan import plan_sweep
+from edftools.train.sweep import execute_plan
+
+RECIPE = """
+name = "study"
+seed = 0
+n = 10
+[dataset]
+name = "digits"
+[schedule]
+epochs = 1
+[band]
+flops = ["0.25M", "0.5M"]
+[sequential]
+look_every = 40
+max_n = 200
+margin = 2.0
+normalize = "none"
+[[spaces]]
+name = "AnyNetX_A"
+overrides = { preset = "digits" }
+[[spaces]]
+name = "AnyNetX_B"
+overrides = { preset = "digits" }
+[[spaces]]
+name = "AnyNetX_D"
+overrides = { preset = "digits" }
+"""
+SHIFT = {"AnyNetX_A": 0.0, "AnyNetX_B": 0.0, "AnyNetX_D": -3.0}
+
+
+def simulated(recipe):
+    """An error source instead of training: 4 + Gamma(2, 1.5) points (seeded by the run id)
+    plus the space's shift."""
+    space_of = {
+        r.run_id: r.space for r in plan_sweep(recipe, n=recipe.sequential.design.max_n).runs
+    }
+
+    def task_fn(task):
+        seed = int(hashlib.sha256(task.run_id.encode()).hexdigest()[:8], 16)
+        e = 4.0 + np.random.default_rng(seed).gamma(2.0, 1.5) + SHIFT[space_of[task.run_id]]
+        return RunResult(status="ok", error=float(e), best_error=float(e))
+
+    return task_fn
+
+
+def _study(path: Path, stop_after: int | None = None):
+    recipe = parse_recipe(RECIPE)
+    store = open_store(path)
+    executor = InlineExecutor(simulated(recipe))
+    rounds = []
+
+    def train_round(plan):
+        if stop_after is not None and len(rounds) >= stop_after:
+            raise KeyboardInterrupt  # a kill between looks
+        rounds.append(plan)
+        return execute_plan(plan, store, executor, progress=False).done
+
+    return recipe, store, run_until_decided(recipe, store, train_round, echo=lambda _: None)
+
+
+def test_study_decides_records_looks_and_stops_spaces(tmp_path: Path) -> None:
+    recipe, store, outcome = _study(tmp_path / "s.duckdb")
+    assert outcome.stopped_by == "decided"
+    assert outcome.replay.chain.verdicts == ["no loss", "improves"]
+    looks = looks_frame(store, "study")
+    assert looks.groupby("step")["decided"].last().all()
+    assert list(looks.groupby("step")["verdict"].last()) == ["no loss", "improves"]
+    counts = outcome.replay.counts
+    # the improving step stops first; its restricted space gets no more models after it
+    assert counts["AnyNetX_D"] < counts["AnyNetX_B"] <= recipe.sequential.design.max_n
+    again = run_until_decided(recipe, store, lambda plan: pytest.fail("trained again"), echo=len)
+    assert again.trained == 0 and again.replay.chain.verdicts == outcome.replay.chain.verdicts
+
+
+def test_interrupted_study_resumes_to_the_same_decisions(tmp_path: Path) -> None:
+    _, _, whole = _study(tmp_path / "whole.duckdb")
+    with pytest.raises(KeyboardInterrupt):
+        _study(tmp_path / "cut.duckdb", stop_after=1)
+    _, store, resumed = _study(tmp_path / "cut.duckdb")
+    assert resumed.replay.chain.verdicts == whole.replay.chain.verdicts
+    assert resumed.replay.counts == whole.replay.counts
+    a = looks_frame(open_store(tmp_path / "whole.duckdb"), "study")
+    b = looks_frame(store, "study")
+    cols = ["look", "step", "n_parent", "n_restricted", "p_better", "p_no_loss", "verdict"]
+    assert a[cols].equals(b[cols])
+
+
+def test_refine_reports_the_sequential_verdicts(tmp_path: Path) -> None:
+    from edftools.report.refine import RefineOptions, refine, to_markdown
+    from edftools.report.refine_html import render
+
+    _, store, _ = _study(tmp_path / "s.duckdb")
+    runs = store.runs_frame(sweep="study")
+    looks = looks_frame(store, "study")
+    chain = ("AnyNetX_A", "AnyNetX_B", "AnyNetX_D")
+    res = refine(runs, RefineOptions(chain=chain, normalize="none", n_boot=100), looks)
+    assert res.sequential and [r.verdict for r in res.rows[1:]] == ["no loss", "improves"]
+    assert all(r.decided_at is not None for r in res.rows[1:])
+    md = to_markdown(res)
+    assert "decided at n = " in md and "p vs level" in md and "Sequential sweep" in md
+    assert "Sequential history" in render(res)
