@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from edftools.errors import RecipeError
+from edftools.errors import RecipeError, StatsInputError
 from edftools.recipe import Recipe, SequentialSpec
 from edftools.records import needs_run
 from edftools.report.data import select_runs
@@ -93,7 +93,8 @@ def replay(recipe: Recipe, runs: pd.DataFrame, plan: SweepPlan) -> Replay:
             return Replay(chain, counts, n, tuple(needed))
         for label in needed:
             counts[label] = n
-        chain.look(_pairs(recipe, spec, steps, stored, ids, counts, chain))
+        sizes = [min(counts[a], counts[b]) for a, b in steps]
+        chain.look(_pairs(recipe, spec, steps, stored, ids, counts, chain), sizes)
         if chain.finished:
             break
     return Replay(chain, counts, None, ())
@@ -123,7 +124,11 @@ def _pairs(
     chosen = [rid for label in used for rid in ids[label][: counts[label]]]
     frame = stored.loc[chosen].reset_index()
     frame, names = select_runs(frame, used, spec.error_column)
-    samples = dict(zip(names, build_samples(frame, names, spec.normalize, spec.bins), strict=True))
+    try:
+        built = build_samples(frame, names, spec.normalize, spec.bins)
+    except StatsInputError:  # a complexity bin still without models: test at the next look
+        return [None] * len(steps)
+    samples = dict(zip(names, built, strict=True))
     return [
         (samples[a].stratified, samples[b].stratified) if i in chain.active else None
         for i, (a, b) in enumerate(steps)

@@ -170,9 +170,19 @@ class SequentialChain:
         """Every step is decided."""
         return all(self.decided)
 
-    def look(self, pairs: Sequence[tuple[Stratified, Stratified] | None]) -> list[LookRecord]:
+    def look(
+        self,
+        pairs: Sequence[tuple[Stratified, Stratified] | None],
+        sizes: Sequence[int] | None = None,
+    ) -> list[LookRecord]:
         """Test the undecided steps on their models so far (``pairs[i]`` for step i; ``None``
-        or a decided step is skipped) and record the look."""
+        or a decided step is skipped) and record the look.
+
+        ``sizes[i]``: the models per space trained for step i so far (the smaller of its two
+        spaces), which sets its information fraction n / max_n; default: the samples' sizes
+        (a normalized sample counts only the models inside the complexity range, so a sweep
+        passes what it trained).
+        """
         if len(pairs) != len(self.steps):
             raise StatsInputError(f"give one pair (or None) per step: {len(self.steps)} steps")
         self.looks_done += 1
@@ -180,9 +190,11 @@ class SequentialChain:
         seed = np.random.SeedSequence([self.seed, self.looks_done])
         state = start_pairs(use, self.margin, seed, self.n_perm)
         now = np.zeros(len(self.steps))
+        trained = np.zeros(len(self.steps))
         for i, pair in enumerate(use):
             if pair is not None:
-                now[i] = self.design.spent(min(pair[0].n, pair[1].n))
+                trained[i] = sizes[i] if sizes is not None else min(pair[0].n, pair[1].n)
+                now[i] = self.design.spent(int(trained[i]))
         increment = np.maximum(now - self.spent, 0.0)
         alpha, m = self.design.alpha, len(self.steps)
 
@@ -201,14 +213,15 @@ class SequentialChain:
             result = step_result(pair, self.margin, alpha, rejected[i], borderline[i])
             self.verdicts[i] = result.verdict
             futility = alpha * increment[i]
-            self.decided[i] = self._final(result, futility, now[i] >= 1.0, pair)
+            last = trained[i] >= self.design.max_n
+            self.decided[i] = self._final(result, futility, last, pair)
             records.append(
                 LookRecord(
                     look=self.looks_done,
                     step=i,
                     n_parent=pair.parent.n,
                     n_restricted=pair.restricted.n,
-                    fraction=min(pair.parent.n, pair.restricted.n) / self.design.max_n,
+                    fraction=float(trained[i]) / self.design.max_n,
                     result=result,
                     levels=tuple(float(x) for x in levels[i]),  # type: ignore[arg-type]
                     rejected=tuple(bool(x) for x in rejected[i]),  # type: ignore[arg-type]
@@ -295,7 +308,7 @@ def simulate_study(
             else None
             for i, (a, b) in enumerate(chain.steps)
         ]
-        chain.look(pairs)
+        chain.look(pairs, [min(counts[a], counts[b]) for a, b in chain.steps])
         if chain.finished:
             break
     return chain, counts
