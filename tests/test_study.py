@@ -117,3 +117,32 @@ def test_refine_reports_the_sequential_verdicts(tmp_path: Path) -> None:
     md = to_markdown(res)
     assert "decided at n = " in md and "p vs level" in md and "Sequential sweep" in md
     assert "Sequential history" in render(res)
+
+
+def test_looks_export_import_and_the_refine_command(tmp_path: Path, capsys) -> None:
+    from edftools.cli import main
+    from edftools.store.importers import export_runs
+    from edftools.store.looks import export_looks
+
+    _, store, outcome = _study(tmp_path / "s.duckdb")
+    export_runs(store, tmp_path / "runs.parquet", sweep="study")
+    assert export_looks(store, tmp_path / "study.looks.parquet", "study") > 0
+    fresh = tmp_path / "fresh.duckdb"
+    for name in ("runs.parquet", "study.looks.parquet"):
+        try:
+            main(["import", str(tmp_path / name), "--store", str(fresh)])
+        except SystemExit as exc:
+            assert not exc.code
+    a = looks_frame(store, "study").drop(columns=["created_at"])
+    b = looks_frame(open_store(fresh), "study").drop(columns=["created_at"])
+    assert a.equals(b)
+    capsys.readouterr()
+    args = ["refine", "--store", str(fresh), "--chain", "AnyNetX_A,AnyNetX_B,AnyNetX_D"]
+    args += ["--normalize", "none", "--out", str(tmp_path / "r"), "--json"]
+    try:
+        main(args)
+    except SystemExit as exc:
+        assert not exc.code
+    rows = __import__("json").loads(capsys.readouterr().out)
+    assert [r["verdict"] for r in rows[1:]] == outcome.replay.chain.verdicts
+    assert all(r["decided_at"] for r in rows[1:])

@@ -111,7 +111,25 @@ def _runs(store_path: str | None, sweep: str | None):
         store.close()
 
 
+def _looks(store_path: str | None, sweep: str | None):
+    """The looks of sequential sweeps (of ``sweep``, or all) in the store."""
+    from edftools.store import open_store
+    from edftools.store.looks import looks_frame
+
+    store = open_store(store_path, read_only=True)
+    try:
+        return looks_frame(store, sweep)
+    finally:
+        store.close()
+
+
 @click.command("refine")
+@click.option(
+    "--fixed",
+    is_flag=True,
+    default=False,
+    help="Test the chain as a fixed-n design even when a sequential sweep's looks cover it.",
+)
 @click.option(
     "--chain",
     default="A,B,C,D,E,RegNetX",
@@ -128,6 +146,7 @@ def _runs(store_path: str | None, sweep: str | None):
 )
 @_common
 def refine_cmd(
+    fixed: bool,
     chain: str,
     out_dir: str,
     store_path: str | None,
@@ -164,7 +183,8 @@ def refine_cmd(
         dataset=dataset,
         seed=seed,
     )
-    result = refine(_runs(store_path, sweep), options)
+    looks = None if fixed else _looks(store_path, sweep)
+    result = refine(_runs(store_path, sweep), options, looks)
     files = write_refinement(result, out_dir)
     if as_json:
         click.echo(json.dumps(to_json(result), indent=2, allow_nan=False))

@@ -184,11 +184,17 @@ def import_cmd(
 
     Tables need columns space, error and one of flops/params/acts; any other runs column
     (and epoch_log, as written by `edftools export`) is optional. A malformed file imports
-    nothing and names the record and field.
+    nothing and names the record and field. A Parquet file of looks (`export --looks`)
+    replaces the looks of its sweeps.
     """
     from edftools.store.importers import load_import_file
+    from edftools.store.looks import import_looks, is_looks_file
     from edftools.store.store import open_store
 
+    if fmt in (None, "parquet") and is_looks_file(file):
+        n = import_looks(open_store(store_path), file)
+        click.echo(f"imported {n} look row(s) into {open_store(store_path).path}")
+        return
     batch = load_import_file(file, fmt, space=space, sweep=sweep)
     store = open_store(store_path)
     n = store.write_batch(batch, replace=replace)
@@ -211,12 +217,30 @@ def import_cmd(
     help="Output format (default: from the suffix of --out).",
 )
 @click.option("--sweep", default=None, help="Only this sweep's runs.")
+@click.option(
+    "--looks",
+    is_flag=True,
+    default=False,
+    help="Export the looks of sequential sweeps (Parquet) instead of the runs.",
+)
 @click.option("--store", "store_path", default=None, help=STORE_HELP)
-def export_cmd(out: str, fmt: str | None, sweep: str | None, store_path: str | None) -> None:
-    """Export runs (with an epoch_log column) to Parquet or CSV; `edftools import` reads it."""
-    from edftools.store.importers import export_runs
+def export_cmd(
+    out: str, fmt: str | None, sweep: str | None, looks: bool, store_path: str | None
+) -> None:
+    """Export runs (with an epoch_log column) to Parquet or CSV, or with --looks the looks of
+    sequential sweeps; `edftools import` reads either."""
     from edftools.store.store import open_store
 
     store = open_store(store_path, read_only=True)
+    if looks:
+        from edftools.store.looks import export_looks
+
+        if fmt not in (None, "parquet"):
+            raise click.UsageError("--looks exports Parquet only")
+        n = export_looks(store, out, sweep)
+        click.echo(f"exported {n} look row(s) to {out}", file=sys.stdout)
+        return
+    from edftools.store.importers import export_runs
+
     n = export_runs(store, out, fmt, sweep=sweep)
     click.echo(f"exported {n} run(s) to {out}", file=sys.stdout)

@@ -13,6 +13,7 @@ import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from edftools.errors import StoreError
 from edftools.report.compare import CompareOptions, ComparisonResult, compare_spaces
@@ -101,8 +102,17 @@ def reference_files(reference_dir: str | os.PathLike[str] = REFERENCE_DIR) -> li
 
 def load_reference(store_path: str | os.PathLike[str], reference_dir=REFERENCE_DIR):
     """Create a fresh store at ``store_path`` (an existing file there is replaced) and import
-    every reference Parquet file into it; returns the store's ok runs frame."""
+    every reference Parquet file into it (runs, and the looks of a sequential sweep); returns
+    the store's ok runs frame."""
+    return load_reference_with_looks(store_path, reference_dir)[0]
+
+
+def load_reference_with_looks(
+    store_path: str | os.PathLike[str], reference_dir=REFERENCE_DIR
+) -> tuple[Any, Any]:
+    """:func:`load_reference`, and the store's ``looks`` rows (empty without any)."""
     from edftools.store import import_file, open_store
+    from edftools.store.looks import import_looks, is_looks_file, looks_frame
 
     files = reference_files(reference_dir)
     path = Path(store_path)
@@ -111,9 +121,13 @@ def load_reference(store_path: str | os.PathLike[str], reference_dir=REFERENCE_D
             stale.unlink()
     store = open_store(path)
     try:
+        looks = [f for f in files if is_looks_file(f)]
         for f in files:
-            import_file(store, f, "parquet")
-        return store.runs_frame()
+            if f not in looks:
+                import_file(store, f, "parquet")
+        for f in looks:
+            import_looks(store, f)
+        return store.runs_frame(), looks_frame(store)
     finally:
         store.close()
 
@@ -127,8 +141,10 @@ def demo(
     """Load the reference data into a fresh store, refine the chain A→…→RegNetX, compare
     AnyNetX_A with RegNetX, and write the reports into ``out_dir``."""
     with tempfile.TemporaryDirectory(prefix="edftools-demo-") as tmp:
-        runs = load_reference(store_path or Path(tmp) / "demo.duckdb", reference_dir)
-    refinement = refine(runs, RefineOptions(seed=seed))
+        runs, looks = load_reference_with_looks(
+            store_path or Path(tmp) / "demo.duckdb", reference_dir
+        )
+    refinement = refine(runs, RefineOptions(seed=seed), looks)
     comparison = compare_spaces(runs, CompareOptions(spaces=DEMO_COMPARE, seed=seed))
     files = write_refinement(refinement, out_dir)
     files.append(write_comparison(comparison, Path(out_dir) / compare_filename(DEMO_COMPARE)))

@@ -9,7 +9,9 @@ step's p-values against its rejection levels.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -77,11 +79,48 @@ def replace_looks(store: Any, sweep: str, rows: Sequence[dict[str, Any]]) -> Non
 
 
 def looks_frame(store: Any, sweep: str | None = None) -> pd.DataFrame:
-    """The ``looks`` rows (of ``sweep``, or all), ordered by sweep, look and step."""
-    frame = store.query(
+    """The ``looks`` rows (of ``sweep``, or all), ordered by sweep, look and step (empty when
+    there are none)."""
+    return store.query(
         "SELECT * FROM looks WHERE (? IS NULL OR sweep = ?) ORDER BY sweep, look, step",
         [sweep, sweep],
     )
-    if sweep is not None and frame.empty:
-        raise StoreError(f"sweep {sweep!r} has no looks (it was not run with --until-decided)")
-    return frame
+
+
+def is_looks_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a Parquet file of ``looks`` rows (as :func:`export_looks` writes)."""
+    import pyarrow.parquet as pq
+
+    try:
+        names = set(pq.read_schema(path).names)
+    except Exception:  # not a readable parquet file: not a looks file
+        return False
+    return {"look", "step", "verdict", "level_no_loss"} <= names
+
+
+def export_looks(store: Any, out: str | os.PathLike[str], sweep: str | None = None) -> int:
+    """Write the ``looks`` rows (of ``sweep``, or all) to a Parquet file; returns the count."""
+    frame = looks_frame(store, sweep)
+    if frame.empty:
+        raise StoreError("no looks to export" + (f" in sweep {sweep!r}" if sweep else ""))
+    target = Path(out)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        frame[list(LOOK_COLUMN_NAMES)].to_parquet(tmp, index=False)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StoreError(f"cannot write {target}: {exc.strerror or exc}") from None
+    return len(frame)
+
+
+def import_looks(store: Any, path: str | os.PathLike[str]) -> int:
+    """Replace each sweep's ``looks`` rows with those of a Parquet file (one transaction per
+    sweep); returns the number of rows."""
+    frame = pd.read_parquet(path)
+    missing = [c for c in LOOK_COLUMN_NAMES if c not in frame.columns]
+    if missing:
+        raise StoreError(f"{Path(path).name}: not a looks file (missing {', '.join(missing)})")
+    for sweep, part in frame.groupby("sweep", sort=False):
+        replace_looks(store, str(sweep), part[list(LOOK_COLUMN_NAMES)].to_dict("records"))
+    return len(frame)
