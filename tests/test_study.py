@@ -31,7 +31,7 @@ flops = ["0.25M", "0.5M"]
 [sequential]
 look_every = 40
 max_n = 200
-margin = 2.0
+margin = 3.0
 normalize = "none"
 [[spaces]]
 name = "AnyNetX_A"
@@ -76,8 +76,14 @@ def _study(path: Path, stop_after: int | None = None):
     return recipe, store, run_until_decided(recipe, store, train_round, echo=lambda _: None)
 
 
-def test_study_decides_records_looks_and_stops_spaces(tmp_path: Path) -> None:
-    recipe, store, outcome = _study(tmp_path / "s.duckdb")
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory):
+    """One whole simulated study, shared by the tests that only read it."""
+    return _study(tmp_path_factory.mktemp("study") / "s.duckdb")
+
+
+def test_study_decides_records_looks_and_stops_spaces(study) -> None:
+    recipe, store, outcome = study
     assert outcome.stopped_by == "decided"
     assert outcome.replay.chain.verdicts == ["no loss", "improves"]
     looks = looks_frame(store, "study")
@@ -90,24 +96,24 @@ def test_study_decides_records_looks_and_stops_spaces(tmp_path: Path) -> None:
     assert again.trained == 0 and again.replay.chain.verdicts == outcome.replay.chain.verdicts
 
 
-def test_interrupted_study_resumes_to_the_same_decisions(tmp_path: Path) -> None:
-    _, _, whole = _study(tmp_path / "whole.duckdb")
+def test_interrupted_study_resumes_to_the_same_decisions(study, tmp_path: Path) -> None:
+    _, whole_store, whole = study
     with pytest.raises(KeyboardInterrupt):
         _study(tmp_path / "cut.duckdb", stop_after=1)
     _, store, resumed = _study(tmp_path / "cut.duckdb")
     assert resumed.replay.chain.verdicts == whole.replay.chain.verdicts
     assert resumed.replay.counts == whole.replay.counts
-    a = looks_frame(open_store(tmp_path / "whole.duckdb"), "study")
+    a = looks_frame(whole_store, "study")
     b = looks_frame(store, "study")
     cols = ["look", "step", "n_parent", "n_restricted", "p_better", "p_no_loss", "verdict"]
     assert a[cols].equals(b[cols])
 
 
-def test_refine_reports_the_sequential_verdicts(tmp_path: Path) -> None:
+def test_refine_reports_the_sequential_verdicts(study) -> None:
     from edftools.report.refine import RefineOptions, refine, to_markdown
     from edftools.report.refine_html import render
 
-    _, store, _ = _study(tmp_path / "s.duckdb")
+    _, store, _ = study
     runs = store.runs_frame(sweep="study")
     looks = looks_frame(store, "study")
     chain = ("AnyNetX_A", "AnyNetX_B", "AnyNetX_D")
@@ -119,12 +125,12 @@ def test_refine_reports_the_sequential_verdicts(tmp_path: Path) -> None:
     assert "Sequential history" in render(res)
 
 
-def test_looks_export_import_and_the_refine_command(tmp_path: Path, capsys) -> None:
+def test_looks_export_import_and_the_refine_command(study, tmp_path: Path, capsys) -> None:
     from edftools.cli import main
     from edftools.store.importers import export_runs
     from edftools.store.looks import export_looks
 
-    _, store, outcome = _study(tmp_path / "s.duckdb")
+    _, store, outcome = study
     export_runs(store, tmp_path / "runs.parquet", sweep="study")
     assert export_looks(store, tmp_path / "study.looks.parquet", "study") > 0
     fresh = tmp_path / "fresh.duckdb"
