@@ -25,11 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from edftools.errors import StatsInputError
 from edftools.stats._checks import check_count, check_level
 from edftools.stats.interval import percentile_interval
 from edftools.stats.step import DEFAULT_N_PERM, StepResult, as_margin, family_test
-from edftools.stats.strata import Stratified, stratify_together
+from edftools.stats.strata import Stratified, stratify_pair
 from edftools.stats.summaries import (
     DEFAULT_BEST_OF,
     Estimate,
@@ -143,11 +142,7 @@ def compare(
     summaries with percentile-bootstrap CIs (``n_boot`` resamples, ``level``); E[min of k]
     for k in ``best_of``.
     """
-    given = (complexity_a is None, complexity_b is None)
-    if given[0] != given[1]:
-        raise StatsInputError("give both complexities (normalized EDFs) or neither (plain EDFs)")
-    comps = None if given[0] else [complexity_a, complexity_b]
-    sa_, sb_ = stratify_together([a, b], comps, bins, names=["a", "b"])
+    sa_, sb_ = stratify_pair(a, b, complexity_a, complexity_b, bins, names=("a", "b"))
     return compare_stratified(
         sa_,
         sb_,
@@ -174,15 +169,12 @@ def compare_stratified(
     quantiles: Sequence[float] = (0.1, 0.25, 0.5),
     best_of: Sequence[int] = DEFAULT_BEST_OF,
     seed: int = 0,
-    test: StepResult | None = None,
 ) -> CompareResult:
-    """:func:`compare` of two stratified samples (``test``: a verdict already computed within
-    a larger family, e.g. all pairs of a report)."""
+    """:func:`compare` of two stratified samples."""
     level = check_level(level)
     check_count(n_boot, "n_boot")
     seeds = np.random.SeedSequence(seed).spawn(3)
-    if test is None:
-        test = family_test([(a, b)], as_margin(margin), alpha, seeds[0], n_perm)[0]
+    test = family_test([(a, b)], as_margin(margin), alpha, seeds[0], n_perm)[0]
     opts = {"quantiles": quantiles, "best_of": best_of, "level": level, "n_boot": n_boot}
     sa = summarize_stratified(a, seed=seeds[1], **opts)
     sb = summarize_stratified(b, seed=seeds[2], **opts)

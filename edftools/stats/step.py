@@ -29,7 +29,7 @@ from edftools.stats._checks import check_count, check_level
 from edftools.stats.multiplicity import shaffer_divisor, step_divisors, step_down
 from edftools.stats.noloss import Margin, NoLossTest, no_loss_test
 from edftools.stats.pairtest import PairTest, WithinBinPermutation, scipy_pair_test
-from edftools.stats.strata import Stratified, stratify_together
+from edftools.stats.strata import Stratified, stratify_pair
 from edftools.stats.verdicts import (
     IMPROVES,
     MIXED,
@@ -325,12 +325,8 @@ def step_test(
     Returns a :class:`StepResult` with ``verdict``, ``margin``, ``p_better``, ``p_worse``,
     ``p_no_loss`` and the statistics behind them.
     """
-    given = (parent_complexity is None, restricted_complexity is None)
-    if given[0] != given[1]:
-        raise StatsInputError("give both complexities (normalized EDFs) or neither (plain EDFs)")
-    comps = None if given[0] else [parent_complexity, restricted_complexity]
-    parent, restricted = stratify_together(
-        [parent_errors, restricted_errors], comps, bins, names=["parent", "restricted"]
+    parent, restricted = stratify_pair(
+        parent_errors, restricted_errors, parent_complexity, restricted_complexity, bins
     )
     return family_test(
         [(parent, restricted)], as_margin(margin, margin_unit, q_range), alpha, seed, n_perm

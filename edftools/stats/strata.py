@@ -159,3 +159,19 @@ def stratify_together(
             raise StatsInputError(f"{n}: {c.size} complexities for {np.size(e)} errors")
     rule = Normalization(bins, common_range(comps), log=log)
     return [stratify(e, c, rule, n) for e, c, n in zip(errors, comps, names, strict=True)]
+
+
+def stratify_pair(
+    parent: Any,
+    restricted: Any,
+    parent_complexity: Any,
+    restricted_complexity: Any,
+    bins: int,
+    names: tuple[str, str] = ("parent", "restricted"),
+) -> tuple[Stratified, Stratified]:
+    """Two samples normalized together (both complexities given) or plain (neither)."""
+    if (parent_complexity is None) != (restricted_complexity is None):
+        raise StatsInputError("give both complexities (normalized EDFs) or neither (plain EDFs)")
+    comps = None if parent_complexity is None else [parent_complexity, restricted_complexity]
+    a, b = stratify_together([parent, restricted], comps, bins, names=list(names))
+    return a, b
