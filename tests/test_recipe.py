@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -289,3 +290,34 @@ def test_recipe_is_torch_free_and_never_imports_train() -> None:
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+TWO = MINIMAL + '[[spaces]]\nname = "AnyNetX_B"\n'
+
+
+def test_sequential_table_parses_and_joins_the_identity() -> None:
+    r = parse_recipe(TWO + "[sequential]\nlook_every = 20\nmax_n = 100\nmargin = 1.5\n")
+    spec = r.sequential
+    assert spec is not None and spec.design.looks == (20, 40, 60, 80, 100)
+    assert spec.margin.value == 1.5 and spec.margin.unit == "pp" and spec.steps == ()
+    assert r.identity()["sequential"]["max_n"] == 100
+    assert "sequential" not in parse_recipe(TWO).identity()  # plain recipes keep their identity
+    assert r.training_key() == parse_recipe(TWO).training_key()  # run ids do not change
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("spending = 'linear'", "sequential.spending: expected one of"),
+        ("look_every = 0", "sequential.look_every: must be >= 1"),
+        ("max_n = 10\nlook_every = 20", "max_n (10) must be at least look_every"),
+        ("margin = -1", "sequential: margin must be"),
+        ("normalize = 'acts'", "sequential.normalize: expected one of"),
+        ("steps = [['AnyNetX_A', 'Nope']]", "sequential.steps[0]: unknown space 'Nope'"),
+        ("steps = [['AnyNetX_A']]", "sequential.steps[0]: expected [parent, restricted]"),
+        ("alpha_spent = 1", "sequential.alpha_spent: unknown key"),
+    ],
+)
+def test_bad_sequential_tables_name_the_key(table: str, message: str) -> None:
+    with pytest.raises(RecipeError, match=re.escape(message)):
+        parse_recipe(TWO + "[sequential]\n" + table + "\n")
