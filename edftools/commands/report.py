@@ -131,6 +131,13 @@ def _looks(store_path: str | None, sweep: str | None):
     help="Test the chain as a fixed-n design even when a sequential sweep's looks cover it.",
 )
 @click.option(
+    "--beside",
+    default="RegNetY",
+    show_default=True,
+    help="Spaces tested beside the chain's last one, against its parent, when the store has "
+    "them ('' for none).",
+)
+@click.option(
     "--chain",
     default="A,B,C,D,E,RegNetX",
     show_default=True,
@@ -147,6 +154,7 @@ def _looks(store_path: str | None, sweep: str | None):
 @_common
 def refine_cmd(
     fixed: bool,
+    beside: str,
     chain: str,
     out_dir: str,
     store_path: str | None,
@@ -174,6 +182,7 @@ def refine_cmd(
 
     options = RefineOptions(
         chain=tuple(parse_names(chain)),
+        beside=tuple(parse_names(beside)),
         normalize=normalize,
         bins=bins,
         margin=make_margin(margin, margin_unit, margin_range),

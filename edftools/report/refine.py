@@ -20,13 +20,16 @@ import pandas as pd
 
 from edftools.errors import StoreError
 from edftools.report import measure
-from edftools.report.data import DEFAULT_CHAIN, DEFAULT_ERROR_COLUMN, select_runs
+from edftools.report.data import DEFAULT_CHAIN, DEFAULT_ERROR_COLUMN, resolve_space, select_runs
 from edftools.report.format import ci, num, pvalue, readable_formula, sci
 from edftools.report.history import StepHistory, design_of, step_histories
 from edftools.stats import Margin, PlanResult, StepResult
 from edftools.stats.verdicts import INCONCLUSIVE
 
 BEST_K = 32
+#: Spaces tested beside the chain's last one, against its parent (RegNetY beside RegNetX), when
+#: the runs have them.
+DEFAULT_BESIDE: tuple[str, ...] = ("RegNetY",)
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class RefineOptions:
     """Settings of a refinement analysis (all shown in the report's footnotes)."""
 
     chain: tuple[str, ...] = DEFAULT_CHAIN
+    beside: tuple[str, ...] = DEFAULT_BESIDE
     normalize: str = "flops"
     bins: int = measure.DEFAULT_BINS
     margin: Margin = field(default_factory=Margin)
@@ -141,21 +145,27 @@ def refine(
     opts = options or RefineOptions()
     if len(opts.chain) < 2:
         raise StoreError("a refinement chain needs at least two spaces")
-    frame, names = select_runs(runs, opts.chain, opts.error_column, opts.sweep, opts.dataset)
+    beside = _present(runs, opts.beside, opts.chain)
+    frame, names = select_runs(
+        runs, (*opts.chain, *beside), opts.error_column, opts.sweep, opts.dataset
+    )
+    last = len(opts.chain) - 1
+    parents = [i - 1 if i <= last else last - 1 for i in range(len(names))]
     histories: list[StepHistory] = []
     design: dict[str, Any] = {}
     if looks is not None and len(looks):
         found = step_histories(looks, names)
-        wanted = [(names[i - 1], names[i]) for i in range(1, len(names))]
+        wanted = [(names[parents[i]], names[i]) for i in range(1, len(names))]
         if all(w in found for w in wanted):
             histories = [found[w] for w in wanted]
             design = design_of(looks)
+            design["family_steps"] = int(looks.groupby(["parent", "restricted"]).ngroups)
             opts = replace(opts, margin=Margin(**design["margin"]), alpha=design["alpha"])
     samples = measure.build_samples(frame, names, opts.normalize, opts.bins)
     summaries = [
         measure.summarize(s, _seed(opts.seed, 1, i), opts.n_boot) for i, s in enumerate(samples)
     ]
-    pairs = [(samples[i - 1], samples[i]) for i in range(1, len(samples))]
+    pairs = [(samples[parents[i]], samples[i]) for i in range(1, len(samples))]
     steps = (
         [] if histories else measure.verdicts(pairs, opts.margin, opts.alpha, _seed(opts.seed, 2))
     )
@@ -173,7 +183,7 @@ def refine(
         best = summ.best_of_k.at(BEST_K)
         row: dict[str, Any] = {
             "space": sample.name,
-            "parent": names[i - 1] if i else None,
+            "parent": names[parents[i]] if i else None,
             "restriction": str(info.get("restriction", "")),
             "dim": _int_or_none(info.get("dim")),
             "combinations": str(info.get("combinations", "")),
@@ -249,6 +259,20 @@ def history_fields(history: StepHistory, plan: PlanResult | None) -> dict[str, A
     }
 
 
+def _present(runs: pd.DataFrame, beside: Sequence[str], chain: Sequence[str]) -> list[str]:
+    """The ``beside`` spaces the runs have (resolved like the chain's names), in order."""
+    known = sorted(str(x) for x in runs["space"].dropna().unique()) if "space" in runs else []
+    out = []
+    for name in beside:
+        try:
+            resolved = resolve_space(name, known)
+        except StoreError:
+            continue
+        if resolved not in chain and resolved not in out:
+            out.append(resolved)
+    return out
+
+
 def _finite_or_none(value: Any) -> Any:
     return None if isinstance(value, float) and not np.isfinite(value) else value
 
@@ -320,9 +344,10 @@ def restriction_step(restriction: str, parent_restriction: str | None) -> str:
 
 def table_cells(rows: Sequence[RefineRow], margin: Margin) -> list[list[str]]:
     """The table's rows as formatted strings (shared by Markdown and HTML)."""
+    by_name = {r.space: r for r in rows}
     out = []
-    for i, r in enumerate(rows):
-        parent = rows[i - 1].restriction if i else None
+    for r in rows:
+        parent = by_name[r.parent].restriction if r.parent else None
         tests = ["—", "—", "—"]
         if r.d_better is not None:
             digits = 2 if margin.unit == "pp" else 3
@@ -362,6 +387,7 @@ def footnotes(result: RefineResult) -> list[str]:
     """The table's footnotes: error column, normalization, tests, multiplicity, margin, seeds."""
     o = result.options
     m = max(0, len(result.rows) - 1)
+    family = int(result.design.get("family_steps", m))
     rule = result.samples[0].rule
     if rule is None:
         norm = "plain EDFs (no complexity normalization)"
@@ -424,7 +450,8 @@ def footnotes(result: RefineResult) -> list[str]:
         notes[4] = (
             f"Sequential sweep (`--until-decided`): looks every {d['look_every']} models per "
             f"active space up to {d['max_n']}; after each look every undecided step is tested "
-            f"on all its models; each of the {3 * m} hypotheses spends its share of α = "
+            f"on all its models; each of the {3 * family} hypotheses of its {family} steps "
+            f"spends its share of α = "
             f"{o.alpha:g} over the looks with a Lan–DeMets {d['spending']} spending function "
             "(Shaffer–Holm recycling as in the fixed design, Bonferroni over looks), so the "
             "probability of any false claim over all steps and all looks is ≤ α. A step is "

@@ -77,13 +77,15 @@ def edf_panels(
     samples = result.samples
     margin = result.options.margin
     panels = []
+    index = {s.name: k for k, s in enumerate(samples)}
     for i in range(1, len(samples)):
         row = result.rows[i]
+        p = index[row.parent]
         curves = tuple(
             figures.Curve(samples[j].name, grid, bands[j].estimate, bands[j].lower, bands[j].upper)
-            for j in (i - 1, i)
+            for j in (p, i)
         )
-        pooled = np.concatenate([samples[j].stratified.errors for j in (i - 1, i)])
+        pooled = np.concatenate([samples[j].stratified.errors for j in (p, i)])
         top = float(grid[-1]) if full_range else float(np.quantile(pooled, EDF_PANEL_TOP))
         crossings: tuple[float, ...] = ()
         if row.verdict == "mixed":
@@ -91,9 +93,7 @@ def edf_panels(
             sign = np.sign(diff)
             flips = np.flatnonzero((sign[1:] != sign[:-1]) & (sign[1:] != 0) & (sign[:-1] != 0))
             crossings = tuple(float(grid[k + 1]) for k in flips)
-        title = (
-            f"{samples[i - 1].name} → {samples[i].name}: {row.verdict}\nmargin {margin.describe()}"
-        )
+        title = f"{samples[p].name} → {samples[i].name}: {row.verdict}\nmargin {margin.describe()}"
         panels.append(figures.Panel(title, curves, xlim=(float(grid[0]), top), markers=crossings))
     return panels
 
@@ -107,7 +107,7 @@ def good_range_panels(result: RefineResult) -> list[figures.RangePanel]:
         tied = TIED.get(names[i])
         if tied is None:
             continue
-        space = names[i - 1] if tied.in_parent else names[i]
+        space = result.rows[i].parent if tied.in_parent else names[i]
         part = frame[frame["space"] == space]
         values = tied.values(part) if len(part) else np.zeros(0)
         errors = part["err"].to_numpy(dtype=float)
