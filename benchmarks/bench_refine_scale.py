@@ -29,9 +29,10 @@ def build_store(path: Path, per_space: int, seed: int = 0) -> int:
     import numpy as np
     import pandas as pd
 
+    from edftools.report.writers import read_reference_runs
     from edftools.store import import_file, open_store
 
-    ref = pd.concat(pd.read_parquet(f) for f in sorted((REPO / "data/reference").glob("*.parquet")))
+    ref = read_reference_runs(REPO / "data/reference")
     ref = ref[ref["status"] == "ok"]
     rng = np.random.default_rng(seed)
     parts = []

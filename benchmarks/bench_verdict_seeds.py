@@ -1,10 +1,13 @@
 """Does the shipped refinement table depend on the permutation seed? (issue 9, item 4)
 
-Runs the chain's verdicts on ``data/reference`` with 20 seeds and prints, per step, the
-verdicts seen, how often each p-value needed more than 999 permutations, and whether every
-seed that disagrees with seed 0 flagged the step ``borderline``.
+The shipped reference is a sequential sweep: this replays its looks from
+``data/reference`` with 20 permutation seeds (the recipe's runs and design unchanged) and
+prints, per step, the final verdicts and the look that decided them, how often a p-value
+needed more than 999 permutations, and whether every seed that disagrees with seed 0 flagged
+the step ``borderline``. ``--fixed`` does the same for the fixed design (one look on all runs,
+default 1-point margin), as ``edftools refine --fixed`` tests it.
 
-Usage: python benchmarks/bench_verdict_seeds.py [--seeds 20]
+Usage: python benchmarks/bench_verdict_seeds.py [--seeds 20] [--fixed]
 """
 
 from __future__ import annotations
@@ -15,45 +18,78 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
+from edftools.recipe import load_recipe
 from edftools.report import measure
 from edftools.report.data import DEFAULT_CHAIN, select_runs
+from edftools.report.writers import read_reference_runs
 from edftools.stats import Margin
+from edftools.study import replay, study_spaces, study_steps
+from edftools.train.plan import plan_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=20)
-    args = parser.parse_args()
-    files = sorted((REPO / "data/reference").glob("*.parquet"))
-    runs = pd.concat(pd.read_parquet(f) for f in files)
+def sequential(runs, seeds: int) -> bool:
+    """Replay the reference study with each seed; True when every disagreement is flagged."""
+    recipe = load_recipe(REPO / "recipes/digits_refinement.toml")
+    plan = plan_sweep(recipe, n=recipe.sequential.design.max_n, spaces=study_spaces(recipe))
+    chains = [replay(recipe, runs, plan, perm_seed=seed).chain for seed in range(seeds)]
+    stable = True
+    for i, (parent, restricted) in enumerate(study_steps(recipe)):
+        records = [[r for r in chain.history if r.step == i] for chain in chains]
+        last = [rs[-1] for rs in records]
+        first = last[0]
+        unflagged = sum(
+            (r.verdict != first.verdict or len(rs) != len(records[0]))
+            and not any(x.result.borderline for x in rs + records[0])
+            for r, rs in zip(last, records, strict=True)
+        )
+        stable &= unflagged == 0
+        print(
+            f"{parent} → {restricted}: {dict(Counter(r.verdict for r in last))}; decided at look "
+            f"{dict(Counter(len(rs) for rs in records))}; borderline in "
+            f"{sum(any(x.result.borderline for x in rs) for rs in records)}/{seeds}; "
+            f"permutations > 999 in {sum(any(x.result.n_perm > 999 for x in rs) for rs in records)}"
+            f"/{seeds}; unflagged disagreements {unflagged}"
+        )
+    return stable
+
+
+def fixed(runs, seeds: int) -> bool:
+    """The fixed-design verdicts with each seed; True when every disagreement is flagged."""
     frame, names = select_runs(runs, DEFAULT_CHAIN)
     samples = measure.build_samples(frame, names)
     pairs = [(samples[i - 1], samples[i]) for i in range(1, len(samples))]
-    start = time.perf_counter()
     per_seed = [
         measure.verdicts(pairs, Margin(), 0.05, np.random.SeedSequence([seed, 2]))
-        for seed in range(args.seeds)
+        for seed in range(seeds)
     ]
-    print(f"{args.seeds} seeds in {time.perf_counter() - start:.1f} s")
     stable = True
     for i, (parent, restricted) in enumerate(pairs):
         results = [steps[i] for steps in per_seed]
-        words = Counter(r.verdict for r in results)
         first = results[0].verdict
         unflagged = sum(
             r.verdict != first and not (r.borderline or results[0].borderline) for r in results
         )
         stable &= unflagged == 0
-        perms = Counter(r.n_perm for r in results)
         print(
-            f"{parent.name} → {restricted.name}: {dict(words)}; borderline in "
-            f"{sum(r.borderline for r in results)}/{len(results)}; permutations {dict(perms)}; "
-            f"unflagged disagreements {unflagged}"
+            f"{parent.name} → {restricted.name}: {dict(Counter(r.verdict for r in results))}; "
+            f"borderline in {sum(r.borderline for r in results)}/{len(results)}; permutations "
+            f"{dict(Counter(r.n_perm for r in results))}; unflagged disagreements {unflagged}"
         )
+    return stable
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--fixed", action="store_true", help="the fixed design instead")
+    args = parser.parse_args()
+    runs = read_reference_runs(REPO / "data/reference")
+    start = time.perf_counter()
+    stable = (fixed if args.fixed else sequential)(runs, args.seeds)
+    print(f"{args.seeds} seeds in {time.perf_counter() - start:.1f} s")
     print("verdicts stable or flagged borderline:", stable)
 
 

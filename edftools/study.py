@@ -69,18 +69,25 @@ def _indexed(plan: SweepPlan) -> dict[str, list[str]]:
     return out
 
 
-def replay(recipe: Recipe, runs: pd.DataFrame, plan: SweepPlan) -> Replay:
+def replay(
+    recipe: Recipe, runs: pd.DataFrame, plan: SweepPlan, perm_seed: int | None = None
+) -> Replay:
     """Recompute every look the store's runs allow (see the module docstring).
 
     ``runs`` = the sweep's stored runs (every status, with ``failure_kind``); ``plan`` = the
-    recipe planned up to ``max_n`` per space.
+    recipe planned up to ``max_n`` per space; ``perm_seed`` = the permutation tests' seed
+    (default: the recipe's seed; another one checks that no decision rests on Monte-Carlo
+    noise, ``benchmarks/bench_verdict_seeds.py``).
     """
     spec: SequentialSpec = recipe.sequential  # type: ignore[assignment]
     steps = study_steps(recipe)
     labels = study_spaces(recipe)
     index = {label: i for i, label in enumerate(labels)}
     chain = SequentialChain(
-        tuple((index[a], index[b]) for a, b in steps), spec.design, spec.margin, recipe.seed
+        tuple((index[a], index[b]) for a, b in steps),
+        spec.design,
+        spec.margin,
+        recipe.seed if perm_seed is None else perm_seed,
     )
     ids = _indexed(plan)
     stored = runs.set_index("run_id")

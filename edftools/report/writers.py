@@ -100,6 +100,17 @@ def reference_files(reference_dir: str | os.PathLike[str] = REFERENCE_DIR) -> li
     return files
 
 
+def read_reference_runs(reference_dir: str | os.PathLike[str] = REFERENCE_DIR) -> Any:
+    """The reference runs as one DataFrame, read straight from the Parquet files (no store);
+    a sequential sweep's looks file beside them is left out."""
+    import pandas as pd
+
+    from edftools.store.looks import is_looks_file
+
+    files = [f for f in reference_files(reference_dir) if not is_looks_file(f)]
+    return pd.concat((pd.read_parquet(f) for f in files), ignore_index=True)
+
+
 def load_reference(store_path: str | os.PathLike[str], reference_dir=REFERENCE_DIR):
     """Create a fresh store at ``store_path`` (an existing file there is replaced) and import
     every reference Parquet file into it (runs, and the looks of a sequential sweep); returns

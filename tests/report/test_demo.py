@@ -10,6 +10,8 @@ from edftools.report.writers import (
     REFINEMENT_MD,
     demo,
     load_reference,
+    load_reference_with_looks,
+    read_reference_runs,
     refinement_markdown_file,
 )
 
@@ -47,23 +49,20 @@ def test_committed_refinement_table_regenerates_from_reference(tmp_path: Path) -
     assert committed.exists(), "reports/refinement.md must be committed: run `make demo`"
     from edftools.report.refine import RefineOptions, refine
 
-    runs = load_reference(tmp_path / "ref.duckdb", reference)
-    assert refinement_markdown_file(refine(runs, RefineOptions())) == committed.read_text()
+    runs, looks = load_reference_with_looks(tmp_path / "ref.duckdb", reference)
+    assert refinement_markdown_file(refine(runs, RefineOptions(), looks)) == committed.read_text()
 
 
 def test_shipped_verdicts_do_not_depend_on_the_permutation_seed() -> None:
     """The reference chain's verdicts under 4 permutation seeds: equal to seed 0's, or the
     step is flagged borderline (``benchmarks/bench_verdict_seeds.py`` runs 20 seeds)."""
     import numpy as np
-    import pandas as pd
 
     from edftools.report import measure
     from edftools.report.data import DEFAULT_CHAIN, select_runs
     from edftools.stats import Margin
 
-    runs = pd.concat(
-        pd.read_parquet(f) for f in sorted((REPO / "data/reference").glob("*.parquet"))
-    )
+    runs = read_reference_runs(REPO / "data/reference")
     frame, names = select_runs(runs, DEFAULT_CHAIN)
     samples = measure.build_samples(frame, names)
     pairs = [(samples[i - 1], samples[i]) for i in range(1, len(samples))]
@@ -73,3 +72,24 @@ def test_shipped_verdicts_do_not_depend_on_the_permutation_seed() -> None:
     for steps in runs_by_seed[1:]:
         for first, other in zip(runs_by_seed[0], steps, strict=True):
             assert first.verdict == other.verdict or first.borderline or other.borderline
+
+
+def test_shipped_looks_replay_from_the_shipped_runs() -> None:
+    """The committed looks are what replaying the committed runs with the recipe gives:
+    the same looks, n, verdicts and decisions (the looks are data, not process history)."""
+    import pandas as pd
+
+    from edftools.recipe import load_recipe
+    from edftools.study import replay, study_spaces
+    from edftools.train.plan import plan_sweep
+
+    recipe = load_recipe(REPO / "recipes/digits_refinement.toml")
+    plan = plan_sweep(recipe, n=recipe.sequential.design.max_n, spaces=study_spaces(recipe))
+    chain = replay(recipe, read_reference_runs(REPO / "data/reference"), plan).chain
+    shipped = pd.read_parquet(REPO / "data/reference/digits_refinement.looks.parquet")
+    replayed = [
+        (r.look, r.step, r.n_parent, r.n_restricted, r.verdict, r.decided) for r in chain.history
+    ]
+    columns = ["look", "step", "n_parent", "n_restricted", "verdict", "decided"]
+    assert replayed == [tuple(row) for row in shipped[columns].itertuples(index=False)]
+    assert chain.finished
