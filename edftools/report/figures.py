@@ -354,6 +354,12 @@ class HistoryPanel:
     decided_at: float | None = None
 
 
+def _power_of_ten(y: float) -> str:
+    """A log-axis tick label without mathtext (which the style turns off): 1, 1e-2, 1e-4."""
+    exponent = round(float(np.log10(y))) if y > 0 else 0
+    return "1" if exponent == 0 else f"1e{exponent}"
+
+
 def history_figure(panels: Sequence[HistoryPanel], ncols: int = 3) -> Figure:
     """Per step: each hypothesis' p-value (dots and line) and its rejection level (dashed
     steps) against n on log axes; a hypothesis is rejected at the first look where its dot
@@ -363,7 +369,7 @@ def history_figure(panels: Sequence[HistoryPanel], ncols: int = 3) -> Figure:
     lines = max((p.title.count("\n") + 1 for p in panels), default=1)
     with _style():
         fig, axes = _grid(len(panels), ncols, title_lines=lines)
-        for ax, panel in zip(axes, panels, strict=True):
+        for i, (ax, panel) in enumerate(zip(axes, panels, strict=True)):
             for label in panel.p:
                 color = colors[label]
                 y = np.clip(panel.p[label], 1e-8, 1.0)
@@ -374,8 +380,12 @@ def history_figure(panels: Sequence[HistoryPanel], ncols: int = 3) -> Figure:
                 ax.axvline(panel.decided_at, color="0.3", linestyle=":", linewidth=1.0)
             ax.set_yscale("log")
             ax.set_ylim(1e-8, 1.5)
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0,), numticks=5))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: _power_of_ten(y)))
+            ax.yaxis.set_minor_formatter(NullFormatter())
             ax.set_title(panel.title)
             ax.set_xlabel("models per space")
-            ax.set_ylabel("p-value (dashed: level)")
+            if i % ncols == 0:
+                ax.set_ylabel("p-value (dashed: level)")
             ax.legend(loc="lower left", fontsize=7)
     return fig

@@ -91,3 +91,22 @@ def test_log2_axes_label_narrow_ranges_too() -> None:
         "w0", "w0", np.array([8.0, 12.0, 16.0, 24.0]), np.ones(4), 9.0, 14.0, 12.0, log_x=True
     )
     assert len(_visible_tick_labels(figures.good_range_figure([panel]))) >= 3
+
+
+def test_history_figure_labels_its_log_p_axis_as_plain_text() -> None:
+    n = np.array([50.0, 100.0, 150.0])
+    panel = figures.HistoryPanel(
+        "A → B: no loss",
+        n,
+        {"better": np.array([0.5, 0.1, 1e-3]), "no loss": np.array([0.2, 1e-5, 1e-12])},
+        {"better": np.full(3, 1e-3), "no loss": np.array([1e-6, 1e-4, 1e-3])},
+        decided_at=150.0,
+    )
+    ax = figures.history_figure([panel]).axes[0]
+    ax.figure.canvas.draw()
+    lo, hi = ax.get_ylim()
+    locs = [v for v in ax.yaxis.get_major_locator()() if lo <= v <= hi]
+    labels = [t for t in ax.yaxis.get_major_formatter().format_ticks(locs) if t]
+    assert len(labels) >= 3, labels
+    assert all("$" not in t and "mathdefault" not in t for t in labels)
+    assert "1" in labels and "1e-4" in labels
