@@ -110,8 +110,9 @@ def test_interrupted_study_resumes_to_the_same_decisions(study, tmp_path: Path) 
 
 
 def test_refine_reports_the_sequential_verdicts(study) -> None:
-    from edftools.report.refine import RefineOptions, refine, to_markdown
+    from edftools.report.refine import RefineOptions, refine
     from edftools.report.refine_html import render
+    from edftools.report.refine_table import to_markdown
 
     _, store, _ = study
     runs = store.runs_frame(sweep="study")

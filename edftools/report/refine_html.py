@@ -12,7 +12,8 @@ import pandas as pd
 from edftools.report import figures, htmldoc, measure
 from edftools.report.data import growth
 from edftools.report.history import history_panels
-from edftools.report.refine import RefineResult, footnotes, headers, table_cells
+from edftools.report.refine import RefineResult
+from edftools.report.refine_table import footnotes, headers, table_cells
 
 #: Models per space whose e_fit is computed (a seeded subsample: the fit is a grid search,
 #: ~15 ms per model batched).

@@ -18,7 +18,7 @@ from typing import Any
 from edftools.errors import StoreError
 from edftools.report.compare import CompareOptions, ComparisonResult, compare_spaces
 from edftools.report.refine import RefineOptions, RefineResult, refine
-from edftools.report.refine import to_markdown as refine_markdown
+from edftools.report.refine_table import to_markdown as refine_markdown
 
 REFERENCE_DIR = Path("data/reference")
 DEMO_COMPARE: tuple[str, str] = ("AnyNetX_A", "RegNetX")

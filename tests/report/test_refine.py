@@ -10,6 +10,7 @@ from report_synthetic import synthetic_runs
 
 from edftools.errors import StoreError
 from edftools.report import refine as R
+from edftools.report import refine_table as T
 from edftools.stats import Margin
 
 JSON_KEYS = {
@@ -56,7 +57,7 @@ def test_tiny_n_is_inconclusive_with_a_planned_n() -> None:
     assert row.verdict == "inconclusive"
     assert row.n_needed is not None and row.n_needed > 12
     assert res.plans[0] is not None and res.plans[0].n == row.n_needed
-    assert f"{row.n_needed:,} per space" in R.table_cells(res.rows, res.options.margin)[1][-1]
+    assert f"{row.n_needed:,} per space" in T.table_cells(res.rows, res.options.margin)[1][-1]
 
 
 def test_the_family_is_every_hypothesis_of_the_chain() -> None:
@@ -68,7 +69,7 @@ def test_the_family_is_every_hypothesis_of_the_chain() -> None:
     expected = step_down(raw, step_divisors(3))[1]
     got = [p for r in res.rows[1:] for p in (r.p_better_adj, r.p_worse_adj, r.p_no_loss_adj)]
     np.testing.assert_allclose(got, expected)
-    assert "the 3 hypotheses of each of the 3 steps (9 in all)" in R.to_markdown(res)
+    assert "the 3 hypotheses of each of the 3 steps (9 in all)" in T.to_markdown(res)
 
 
 def test_json_rows_have_the_keys_and_are_json() -> None:
@@ -81,8 +82,8 @@ def test_json_rows_have_the_keys_and_are_json() -> None:
 
 
 def test_normalized_refine_is_deterministic() -> None:
-    a = R.to_markdown(_refine({"AnyNetX_A": 0.0, "AnyNetX_B": -3.0}, n=60, seed=3))
-    b = R.to_markdown(_refine({"AnyNetX_A": 0.0, "AnyNetX_B": -3.0}, n=60, seed=3))
+    a = T.to_markdown(_refine({"AnyNetX_A": 0.0, "AnyNetX_B": -3.0}, n=60, seed=3))
+    b = T.to_markdown(_refine({"AnyNetX_A": 0.0, "AnyNetX_B": -3.0}, n=60, seed=3))
     assert a == b
     assert "normalized by flops: 8 linear bins" in a
 
