@@ -288,15 +288,20 @@ def simulate_study(
     margin: Margin | None = None,
     seed: int = 0,
     n_perm: int = DEFAULT_N_PERM,
+    max_perm: int = DEFAULT_MAX_PERM,
 ) -> tuple[SequentialChain, list[int]]:
     """Run a sequential study on simulated models (no training).
 
     ``draw(space, n)`` returns that space's first n models as a :class:`Stratified` sample
     (the same models for the same n: a study adds models, it never redraws them), or None
     when they cannot be tested yet (a complexity bin without models). Returns the chain (its
-    verdicts and history) and the models used per space.
+    verdicts and history) and the models used per space. ``max_perm``: the most permutations
+    a borderline test may grow to, as in a sweep. Plain samples get scipy's exact KS
+    p-values; complexity-normalized ones get permutation p-values ≥ 1/(max_perm + 1), so a
+    look whose level is below that cannot reject them (a smaller ``max_perm`` is faster but
+    makes early looks unreachable).
     """
-    chain = SequentialChain(tuple(steps), design, margin or Margin(), seed, n_perm, n_perm)
+    chain = SequentialChain(tuple(steps), design, margin or Margin(), seed, n_perm, max_perm)
     counts = [0] * (1 + max(j for step in chain.steps for j in step))
     for n in design.looks:
         for j in chain.spaces_needed():
