@@ -37,16 +37,14 @@ def test_table_and_md_cells_escape() -> None:
     assert htmldoc.md_cell("w_{i+1} >= w_i") == "w_{i+1} ≥ w_i"
 
 
-def test_efit_frame_is_the_batch_fit_of_each_models_block_widths(reference_dir, tmp_path) -> None:
+def test_efit_frame_is_the_batch_fit_of_each_models_block_widths(demo_result) -> None:
     import numpy as np
 
     from edftools.report.data import stage_matrix
-    from edftools.report.refine import RefineOptions, refine
     from edftools.report.refine_html import EFIT_SPACES, efit_frame
-    from edftools.report.writers import load_reference
     from edftools.spaces.regnet_fit import fit_regnet
 
-    result = refine(load_reference(tmp_path / "e.duckdb", reference_dir), RefineOptions())
+    result = demo_result.refinement  # the demo's refine of the synthetic reference
     frame = efit_frame(result)
     assert set(frame["space"]) == set(EFIT_SPACES)
     assert (frame["e_fit"] >= 0).all() and frame["e_fit"].notna().all()

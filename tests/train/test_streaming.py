@@ -155,6 +155,7 @@ def test_memory_cifar_augmentation_is_flip_then_padded_crop() -> None:
         assert torch.equal(out[i], padded[:, r : r + 6, c : c + 6])
 
 
+@pytest.mark.slow  # 20 s of RegNetX-400MF at 224 on CPU; `make test-full` (and CI) run it
 def test_paper_imagenet_recipe_runs_end_to_end(tmp_path: Path) -> None:
     # the recipe as shipped, on a 2-class folder: 1 epoch of 2 steps, 1 model, 2 loader workers
     # in a (daemonic) sweep worker process, through the normal sweep path
