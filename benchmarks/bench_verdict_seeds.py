@@ -24,8 +24,7 @@ from edftools.report import measure
 from edftools.report.data import DEFAULT_CHAIN, select_runs
 from edftools.report.writers import read_reference_runs
 from edftools.stats import Margin
-from edftools.study import replay, study_spaces, study_steps
-from edftools.train.plan import plan_sweep
+from edftools.study import replay, study_plan, study_steps
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -33,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 def sequential(runs, seeds: int) -> bool:
     """Replay the reference study with each seed; True when every disagreement is flagged."""
     recipe = load_recipe(REPO / "recipes/digits_refinement.toml")
-    plan = plan_sweep(recipe, n=recipe.sequential.design.max_n, spaces=study_spaces(recipe))
+    plan = study_plan(recipe)
     chains = [replay(recipe, runs, plan, perm_seed=seed).chain for seed in range(seeds)]
     stable = True
     for i, (parent, restricted) in enumerate(study_steps(recipe)):

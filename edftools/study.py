@@ -61,6 +61,12 @@ def study_spaces(recipe: Recipe) -> list[str]:
     return list(dict.fromkeys(label for step in study_steps(recipe) for label in step))
 
 
+def study_plan(recipe: Recipe) -> SweepPlan:
+    """The recipe planned up to ``max_n`` per space of the study (what :func:`replay` takes)."""
+    spec: SequentialSpec = recipe.sequential  # type: ignore[assignment]
+    return plan_sweep(recipe, n=spec.design.max_n, spaces=study_spaces(recipe))
+
+
 def _indexed(plan: SweepPlan) -> dict[str, list[str]]:
     """run ids per space in plan (index) order."""
     out: dict[str, list[str]] = {}
@@ -215,7 +221,7 @@ def run_until_decided(
     for a, b in steps:
         recipe.space(a), recipe.space(b)  # unknown labels fail here, before any training
     start = time.perf_counter()
-    full = plan_sweep(recipe, n=spec.design.max_n, spaces=study_spaces(recipe))
+    full = study_plan(recipe)
     store.ensure_sweep(recipe.name, recipe.identity_text())
     rounds = trained = 0
     say = echo or (lambda text: print(text, file=sys.stderr))

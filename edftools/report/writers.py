@@ -92,12 +92,18 @@ class DemoResult:
     n_runs: int
 
 
-def reference_files(reference_dir: str | os.PathLike[str] = REFERENCE_DIR) -> list[Path]:
-    """The reference Parquet files, sorted; a StoreError when there are none."""
+def reference_files(
+    reference_dir: str | os.PathLike[str] = REFERENCE_DIR,
+) -> tuple[list[Path], list[Path]]:
+    """The reference Parquet files, sorted: (runs files, looks files of a sequential sweep);
+    a StoreError when there are none."""
+    from edftools.store.looks import is_looks_file
+
     files = sorted(Path(reference_dir).glob("*.parquet"))
     if not files:
         raise StoreError(f"no reference data: {reference_dir}/*.parquet does not exist")
-    return files
+    looks = [f for f in files if is_looks_file(f)]
+    return [f for f in files if f not in looks], looks
 
 
 def read_reference_runs(reference_dir: str | os.PathLike[str] = REFERENCE_DIR) -> Any:
@@ -105,10 +111,8 @@ def read_reference_runs(reference_dir: str | os.PathLike[str] = REFERENCE_DIR) -
     a sequential sweep's looks file beside them is left out."""
     import pandas as pd
 
-    from edftools.store.looks import is_looks_file
-
-    files = [f for f in reference_files(reference_dir) if not is_looks_file(f)]
-    return pd.concat((pd.read_parquet(f) for f in files), ignore_index=True)
+    runs, _looks = reference_files(reference_dir)
+    return pd.concat((pd.read_parquet(f) for f in runs), ignore_index=True)
 
 
 def load_reference(store_path: str | os.PathLike[str], reference_dir=REFERENCE_DIR):
@@ -123,19 +127,17 @@ def load_reference_with_looks(
 ) -> tuple[Any, Any]:
     """:func:`load_reference`, and the store's ``looks`` rows (empty without any)."""
     from edftools.store import import_file, open_store
-    from edftools.store.looks import import_looks, is_looks_file, looks_frame
+    from edftools.store.looks import import_looks, looks_frame
 
-    files = reference_files(reference_dir)
+    runs, looks = reference_files(reference_dir)
     path = Path(store_path)
     for stale in (path, path.with_name(path.name + ".wal")):
         if stale.exists():
             stale.unlink()
     store = open_store(path)
     try:
-        looks = [f for f in files if is_looks_file(f)]
-        for f in files:
-            if f not in looks:
-                import_file(store, f, "parquet")
+        for f in runs:
+            import_file(store, f, "parquet")
         for f in looks:
             import_looks(store, f)
         return store.runs_frame(), looks_frame(store)

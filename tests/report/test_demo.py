@@ -80,11 +80,10 @@ def test_shipped_looks_replay_from_the_shipped_runs() -> None:
     import pandas as pd
 
     from edftools.recipe import load_recipe
-    from edftools.study import replay, study_spaces
-    from edftools.train.plan import plan_sweep
+    from edftools.study import replay, study_plan
 
     recipe = load_recipe(REPO / "recipes/digits_refinement.toml")
-    plan = plan_sweep(recipe, n=recipe.sequential.design.max_n, spaces=study_spaces(recipe))
+    plan = study_plan(recipe)
     chain = replay(recipe, read_reference_runs(REPO / "data/reference"), plan).chain
     shipped = pd.read_parquet(REPO / "data/reference/digits_refinement.looks.parquet")
     replayed = [
