@@ -403,38 +403,38 @@ def test_records_carry_versions_and_complexity(first_sweep: dict, tmp_path: Path
 # -- checks before training, and a sweep whose runs all fail ----------------------------------
 
 
+def refused_before_training(tmp_path: Path, recipe_text: str) -> tuple[str, Path]:
+    """Sweep 2 runs of ``recipe_text``: the checks refuse it in one error line (exit 2) and
+    the store holds no run. Returns the line and the recipe's path."""
+    recipe = tmp_path / "checked.toml"
+    recipe.write_text(recipe_text)
+    store = tmp_path / "checked.duckdb"
+    line = one_error_line(cli_sweep(store, "--n", "2", recipe=recipe))
+    assert failure_kinds(store) == {}
+    return line, recipe
+
+
 def test_cuda_without_a_gpu_exits_2_before_any_worker(tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    recipe = tmp_path / "cuda.toml"
-    recipe.write_text(TINY_TEXT.replace("seed = 0", 'seed = 0\ndevice = "cuda"'))
-    proc = cli_sweep(tmp_path / "g.duckdb", "--n", "2", recipe=recipe)
-    line = one_error_line(proc)
+    text = TINY_TEXT.replace("seed = 0", 'seed = 0\ndevice = "cuda"')
+    line, _ = refused_before_training(tmp_path, text)
     assert "device check failed" in line and "CUDA is not available" in line
-    assert failure_kinds(tmp_path / "g.duckdb") == {}
 
 
 def test_missing_dataset_path_exits_2(tmp_path: Path) -> None:
-    recipe = tmp_path / "folder.toml"
-    recipe.write_text(
-        TINY_TEXT.replace('name = "digits"', f'name = "imagefolder"\npath = "{tmp_path}/nope"')
-    )
-    proc = cli_sweep(tmp_path / "m.duckdb", "--n", "2", recipe=recipe)
-    line = one_error_line(proc)
+    text = TINY_TEXT.replace('name = "digits"', f'name = "imagefolder"\npath = "{tmp_path}/nope"')
+    line, _ = refused_before_training(tmp_path, text)
     assert "dataset 'imagefolder' cannot be read" in line and "nope" in line
-    assert failure_kinds(tmp_path / "m.duckdb") == {}
 
 
 def test_dry_run_failure_exits_2(tmp_path: Path) -> None:
-    recipe = tmp_path / "classes.toml"
-    recipe.write_text(TINY_TEXT.replace('preset = "digits"', 'preset = "digits"\nnum_classes = 7'))
-    proc = cli_sweep(tmp_path / "c.duckdb", "--n", "2", recipe=recipe)
-    line = one_error_line(proc)
+    text = TINY_TEXT.replace('preset = "digits"', 'preset = "digits"\nnum_classes = 7')
+    line, recipe = refused_before_training(tmp_path, text)
     first = plan_sweep(load_recipe(recipe), n=2).runs[0]
     assert f"dry run of run {first.run_id} (AnyNetX_E #0) failed" in line
     assert "num_classes = 7 but dataset digits has 10" in line
-    assert failure_kinds(tmp_path / "c.duckdb") == {}
 
 
 def test_all_runs_failing_exits_2_and_environment_failures_are_retried(tmp_path: Path) -> None:
