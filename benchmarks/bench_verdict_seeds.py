@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from edftools.analysis import samples as measure
+from edftools.analysis.runs import DEFAULT_CHAIN, select_runs
 from edftools.recipe import load_recipe
-from edftools.report import measure
-from edftools.report.data import DEFAULT_CHAIN, select_runs
 from edftools.report.writers import read_reference_runs
 from edftools.stats import Margin
 from edftools.study import replay, study_plan, study_steps

@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from edftools.analysis.runs import select_runs
+from edftools.analysis.samples import build_samples
 from edftools.errors import RecipeError, StatsInputError
 from edftools.recipe import Recipe, SequentialSpec
 from edftools.records import needs_run
-from edftools.report.data import select_runs
-from edftools.report.measure import build_samples
 from edftools.stats.sequential import SequentialChain
 from edftools.store.looks import look_rows, replace_looks
 from edftools.train.plan import SweepPlan, plan_sweep
@@ -157,16 +157,20 @@ def design_record(recipe: Recipe) -> dict[str, Any]:
     """The design stored with every look (JSON)."""
     spec: SequentialSpec = recipe.sequential  # type: ignore[assignment]
     d = spec.design
-    m = spec.margin
+    cfg = spec.settings
     return {
         "look_every": d.look_every,
         "max_n": d.max_n,
         "alpha": d.alpha,
         "spending": d.spending,
-        "margin": {"value": m.value, "unit": m.unit, "q_range": list(m.q_range)},
-        "normalize": spec.normalize,
-        "bins": spec.bins,
-        "error_column": spec.error_column,
+        "margin": {
+            "value": cfg.margin_value,
+            "unit": cfg.margin_unit,
+            "q_range": list(cfg.margin_range),
+        },
+        "normalize": cfg.normalize,
+        "bins": cfg.bins,
+        "error_column": cfg.error_column,
     }
 
 

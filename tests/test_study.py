@@ -110,7 +110,8 @@ def test_interrupted_study_resumes_to_the_same_decisions(study, tmp_path: Path) 
 
 
 def test_refine_reports_the_sequential_verdicts(study) -> None:
-    from edftools.report.refine import RefineOptions, refine
+    from edftools.analysis.refine import RefineOptions, refine
+    from edftools.analysis.settings import Settings
     from edftools.report.refine_html import render
     from edftools.report.refine_table import to_markdown
 
@@ -118,7 +119,9 @@ def test_refine_reports_the_sequential_verdicts(study) -> None:
     runs = store.runs_frame(sweep="study")
     looks = looks_frame(store, "study")
     chain = ("AnyNetX_A", "AnyNetX_B", "AnyNetX_D")
-    res = refine(runs, RefineOptions(chain=chain, normalize="none", n_boot=100), looks)
+    res = refine(
+        runs, RefineOptions(chain=chain, settings=Settings(normalize="none", n_boot=100)), looks
+    )
     assert res.sequential and [r.verdict for r in res.rows[1:]] == ["no loss", "improves"]
     assert all(r.decided_at is not None for r in res.rows[1:])
     md = to_markdown(res)

@@ -7,35 +7,32 @@ normalized); the answer is simulated with the verdict's own tests (``edftools.st
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
-from edftools.commands.report import ERROR_HELP, STORE_HELP, make_margin
+from edftools.commands.options import STORE_HELP, pop_settings, setting_options
 
 
 @click.command("plan")
 @click.argument("pilot")
 @click.option("--store", "store_path", default=None, help=STORE_HELP)
 @click.option("--sweep", default=None, help="Only runs of this sweep.")
-@click.option(
-    "--normalize",
-    type=click.Choice(("flops", "params", "none")),
-    default="flops",
-    show_default=True,
-    help="Complexity normalization of the EDFs (NDS), or none.",
-)
-@click.option("--bins", type=click.IntRange(min=1), default=8, show_default=True)
-@click.option("--margin", type=click.FloatRange(0, min_open=True), default=None)
-@click.option("--margin-unit", type=click.Choice(("pp", "edf")), default="pp", show_default=True)
-@click.option("--margin-range", default="0.1:0.5", show_default=True)
+@setting_options()
 @click.option(
     "--effect",
     type=click.FloatRange(0, min_open=True),
     default=None,
-    help="Improvement to detect, in error points (default: the margin).",
+    help="Improvement to detect, in error points  [default: the margin]",
 )
-@click.option("--power", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.8)
-@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05)
+@click.option(
+    "--power",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.8,
+    show_default=True,
+    help="Probability that the step ends with the right verdict (no loss if equal, improves "
+    "if better by --effect).",
+)
 @click.option(
     "--steps",
     type=click.IntRange(min=1),
@@ -44,25 +41,30 @@ from edftools.commands.report import ERROR_HELP, STORE_HELP, make_margin
     help="Steps in the family (a chain of 6 spaces has 5).",
 )
 @click.option(
-    "--error-column",
-    type=click.Choice(("error", "best_error")),
-    default="error",
-    show_default=True,
-    help=ERROR_HELP,
-)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option(
     "--sequential",
     is_flag=True,
     help="Simulate a sequential study (sweep --until-decided) of --steps steps instead.",
 )
-@click.option("--look-every", type=click.IntRange(min=1), default=50, show_default=True)
-@click.option("--max-n", type=click.IntRange(min=1), default=600, show_default=True)
+@click.option(
+    "--look-every",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Models per space added at each look (--sequential).",
+)
+@click.option(
+    "--max-n",
+    type=click.IntRange(min=1),
+    default=600,
+    show_default=True,
+    help="Models per space at most (--sequential).",
+)
 @click.option(
     "--spending",
     type=click.Choice(("obrien-fleming", "pocock")),
     default="obrien-fleming",
     show_default=True,
+    help="Lan–DeMets spending function of alpha over the looks (--sequential).",
 )
 @click.option(
     "--simulations",
@@ -76,55 +78,50 @@ def plan_cmd(
     pilot: str,
     store_path: str | None,
     sweep: str | None,
-    normalize: str,
-    bins: int,
-    margin: float | None,
-    margin_unit: str,
-    margin_range: str,
     effect: float | None,
     power: float,
-    alpha: float,
     steps: int,
-    error_column: str,
-    seed: int,
     sequential: bool,
     look_every: int,
     max_n: int,
     spending: str,
     simulations: int,
     as_json: bool,
+    **settings: Any,
 ) -> None:
     """Models per space for a step to end "no loss" if the spaces are equal and "improves"
     if the restricted space is better by --effect, each with probability --power, simulated
     from the runs of the PILOT space."""
+    from edftools.analysis.runs import select_runs
+    from edftools.analysis.samples import build_samples
     from edftools.commands.report import _runs
-    from edftools.report.data import select_runs
-    from edftools.report.measure import build_samples
     from edftools.stats import plan
 
-    frame, names = select_runs(_runs(store_path, sweep), [pilot], error_column, sweep)
-    (sample,) = build_samples(frame, names, normalize, bins)
+    cfg = pop_settings(settings)
+    frame, names = select_runs(_runs(store_path, sweep), [pilot], cfg.error_column, sweep)
+    (sample,) = build_samples(frame, names, cfg.normalize, cfg.bins)
     complexity = None if sample.complexity is None else sample.complexity[sample.used]
+    alpha = cfg.alpha
     if sequential:
         from edftools.stats import SequentialDesign
+        from edftools.stats.sequential import simulate_sequential_plan
 
         design = SequentialDesign(look_every, max_n, alpha, spending)  # type: ignore[arg-type]
-        margin_ = make_margin(margin, margin_unit, margin_range)
         report = simulate_sequential_plan(
-            sample.stratified, steps, design, margin_, effect, simulations, seed
+            sample.stratified, steps, design, cfg.margin_rule, effect, simulations, cfg.seed
         )
         click.echo(json.dumps(report, indent=2) if as_json else format_sequential(report))
         return
     result = plan(
         sample.stratified.errors,
         pilot_complexity=complexity,
-        bins=bins,
-        margin=make_margin(margin, margin_unit, margin_range),
+        bins=cfg.bins,
+        margin=cfg.margin_rule,
         effect=effect,
         power=power,
         alpha=alpha,
         steps=steps,
-        seed=seed,
+        seed=cfg.seed,
     )
     if as_json:
         out = {
@@ -158,48 +155,7 @@ def plan_cmd(
         click.echo(f"  {n:>7,}  {a:.3f}  {b:.3f}")
 
 
-def simulate_sequential_plan(
-    pilot, steps: int, design, margin, effect: float | None, simulations: int, seed: int
-) -> dict:
-    """Simulated sequential studies of a chain of ``steps`` steps whose spaces follow the
-    pilot: all equal, and each better than its parent by ``effect`` (default: the margin)."""
-    import numpy as np
-
-    from edftools.stats.sequential import chain_steps, pilot_study
-
-    effect = effect if effect is not None else (margin.value if margin.unit == "pp" else 1.0)
-    out: dict = {
-        "pilot_n": pilot.n,
-        "steps": steps,
-        "look_every": design.look_every,
-        "max_n": design.max_n,
-        "spending": design.spending,
-        "alpha": design.alpha,
-        "margin": margin.describe(),
-        "effect": effect,
-        "simulations": simulations,
-    }
-    for label, word, shift in (("equal", "no loss", 0.0), ("improving", "improves", -effect)):
-        used, right, false = [], 0, 0
-        for rep in range(simulations):
-            shifts = [shift * j for j in range(steps + 1)]
-            chain, counts = pilot_study(
-                pilot, chain_steps(steps + 1), shifts, design, margin, [seed, rep]
-            )
-            used.append(float(np.mean(counts)))
-            right += all(v == word for v in chain.verdicts)
-            if label == "equal":
-                false += any(v in ("improves", "worse", "mixed") for v in chain.verdicts)
-        out[label] = {
-            "expected_models_per_space": float(np.mean(used)),
-            f"p_all_{word.replace(' ', '_')}": right / simulations,
-        }
-        if label == "equal":
-            out[label]["p_any_false_claim"] = false / simulations
-    return out
-
-
-def format_sequential(r: dict) -> str:
+def format_sequential(r: dict[str, Any]) -> str:
     """The sequential plan as text."""
     equal, better = r["equal"], r["improving"]
     return "\n".join(

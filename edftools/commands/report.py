@@ -11,94 +11,21 @@ import time
 
 import click
 
-STORE_HELP = "Result store (default: $EDFTOOLS_STORE or data/edftools.duckdb)."
-# edftools.report.data.ERROR_COLUMNS (not imported here: it loads pandas; a test pins equality)
-ERROR_COLUMNS = ("error", "best_error", "ema_error", "ema_best_error")
-ERROR_HELP = (
-    "Error column: 'error' = final-epoch top-1 test error (default, not selected on the test "
-    "set), 'best_error' = lowest test error over epochs (pycls/NDS); 'ema_error' and "
-    "'ema_best_error' the same for pycls's EMA weights (imported pycls sweeps)."
-)
+from edftools.commands.options import STORE_HELP, pop_settings, setting_options
 
 
 def _common(func):
-    """Options shared by refine and compare."""
-    options = [
-        click.option("--store", "store_path", default=None, help=STORE_HELP),
-        click.option("--sweep", default=None, help="Only runs of this sweep."),
-        click.option(
-            "--dataset",
-            default=None,
-            help="Only runs on this dataset (runs of several datasets or image resolutions "
-            "are refused: their errors cannot be compared).",
-        ),
-        click.option(
-            "--normalize",
-            type=click.Choice(("flops", "params", "none")),
-            default="flops",
-            show_default=True,
-            help="Complexity normalization of the EDFs (NDS), or none.",
-        ),
-        click.option(
-            "--bins",
-            type=click.IntRange(min=1),
-            default=8,
-            show_default=True,
-            help="Number of complexity bins K.",
-        ),
-        click.option(
-            "--margin",
-            type=click.FloatRange(0, min_open=True),
-            default=None,
-            help="Equivalence margin for 'no loss': error points (default 1) with "
-            "--margin-unit pp, EDF mass (default 0.05) with --margin-unit edf.",
-        ),
-        click.option(
-            "--margin-unit",
-            type=click.Choice(("pp", "edf")),
-            default="pp",
-            show_default=True,
-            help="pp: largest quantile shift over --margin-range; edf: largest EDF deficit.",
-        ),
-        click.option(
-            "--margin-range",
-            default="0.1:0.5",
-            show_default=True,
-            help="Quantile levels A:B where a pp margin applies (the better part).",
-        ),
-        click.option(
-            "--alpha",
-            type=click.FloatRange(0, 1, min_open=True, max_open=True),
-            default=0.05,
-            show_default=True,
-            help="Family-wise error rate of all verdicts.",
-        ),
-        click.option(
-            "--error-column",
-            type=click.Choice(ERROR_COLUMNS),
-            default="error",
-            show_default=True,
-            help=ERROR_HELP,
-        ),
-        click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed."),
-        click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def make_margin(margin: float | None, unit: str, margin_range: str):
-    """The :class:`~edftools.stats.Margin` of the CLI options (one-line errors)."""
-    from edftools.stats.step import as_margin
-
-    try:
-        lo, hi = (float(x) for x in margin_range.split(":"))
-    except ValueError:
-        raise click.BadParameter(
-            f"expected A:B with 0 < A < B < 1, got {margin_range!r}", param_hint="--margin-range"
-        ) from None
-    return as_margin(margin, unit, (lo, hi))
+    """Options shared by refine and compare: which runs, the analysis settings, --json."""
+    func = click.option("--json", "as_json", is_flag=True, help="Print every number as JSON.")(func)
+    func = setting_options()(func)
+    func = click.option(
+        "--dataset",
+        default=None,
+        help="Only runs on this dataset (runs of several datasets or image resolutions "
+        "are refused: their errors cannot be compared).",
+    )(func)
+    func = click.option("--sweep", default=None, help="Only runs of this sweep.")(func)
+    return click.option("--store", "store_path", default=None, help=STORE_HELP)(func)
 
 
 def _runs(store_path: str | None, sweep: str | None):
@@ -160,15 +87,8 @@ def refine_cmd(
     store_path: str | None,
     sweep: str | None,
     dataset: str | None,
-    normalize: str,
-    bins: int,
-    margin: float | None,
-    margin_unit: str,
-    margin_range: str,
-    alpha: float,
-    error_column: str,
-    seed: int,
     as_json: bool,
+    **settings: object,
 ) -> None:
     """Sequential restriction testing: a verdict per step of the chain (improves, no loss,
     worse, mixed, inconclusive) with the family-wise error of all of them ≤ --alpha.
@@ -176,21 +96,16 @@ def refine_cmd(
     Prints the refinement table (Markdown, or JSON with --json) and writes
     OUT/refinement.md and OUT/refinement.html.
     """
-    from edftools.report.data import parse_names
-    from edftools.report.refine import RefineOptions, refine, to_json
+    from edftools.analysis.refine import RefineOptions, refine, to_json
+    from edftools.analysis.runs import parse_names
     from edftools.report.writers import refinement_markdown_file, write_refinement
 
     options = RefineOptions(
         chain=tuple(parse_names(chain)),
         beside=tuple(parse_names(beside)),
-        normalize=normalize,
-        bins=bins,
-        margin=make_margin(margin, margin_unit, margin_range),
-        alpha=alpha,
-        error_column=error_column,
+        settings=pop_settings(settings),
         sweep=sweep,
         dataset=dataset,
-        seed=seed,
     )
     looks = None if fixed else _looks(store_path, sweep)
     result = refine(_runs(store_path, sweep), options, looks)
@@ -225,38 +140,27 @@ def compare_cmd(
     store_path: str | None,
     sweep: str | None,
     dataset: str | None,
-    normalize: str,
-    bins: int,
-    margin: float | None,
-    margin_unit: str,
-    margin_range: str,
-    alpha: float,
-    error_column: str,
-    seed: int,
     as_json: bool,
+    **settings: object,
 ) -> None:
     """Compare the error EDFs of SPACES (any spaces or imported sweeps in the store).
 
     Prints a Markdown summary (or JSON with --json); --out writes a self-contained HTML report.
     """
-    from edftools.report.compare import CompareOptions, compare_spaces, to_json, to_markdown
-    from edftools.report.data import parse_names
+    from edftools.analysis.comparison import CompareOptions, compare_spaces, to_json
+    from edftools.analysis.curves import param_values
+    from edftools.analysis.runs import parse_names
+    from edftools.report.compare_table import to_markdown
 
     options = CompareOptions(
         spaces=tuple(parse_names(spaces)),
-        normalize=normalize,
-        bins=bins,
-        margin=make_margin(margin, margin_unit, margin_range),
-        alpha=alpha,
-        error_column=error_column,
+        settings=pop_settings(settings),
         sweep=sweep,
         dataset=dataset,
-        seed=seed,
         params=tuple(parse_names(params)),
     )
     result = compare_spaces(_runs(store_path, sweep), options)
     if out_file:
-        from edftools.report.compare_html import param_values
         from edftools.report.writers import write_comparison
 
         for name in options.params:  # an unknown parameter fails before anything is written

@@ -25,25 +25,47 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from edftools.analysis.settings import (
+    ERROR_COLUMNS,
+    MARGIN_UNITS,
+    NORMALIZE_CHOICES,
+    Settings,
+    default,
+)
 from edftools.errors import EdftoolsError, RecipeError
 from edftools.recipe.fields import RecipeTable
 from edftools.stats.noloss import Margin
 from edftools.stats.sequential import SPENDING, SequentialDesign
 
-NORMALIZE = ("flops", "params", "none")
-ERROR_COLUMNS = ("error", "best_error")
-
 
 @dataclass(frozen=True)
 class SequentialSpec:
-    """A validated ``[sequential]`` table (see the module docstring)."""
+    """A validated ``[sequential]`` table (see the module docstring): the design, the
+    analysis :class:`Settings` (margin, normalization, error column) and the steps."""
 
     design: SequentialDesign
-    margin: Margin
+    settings: Settings
     steps: tuple[tuple[str, str], ...] = ()
-    normalize: str = "flops"
-    bins: int = 8
-    error_column: str = "error"
+
+    @property
+    def margin(self) -> Margin:
+        """The no-loss margin."""
+        return self.settings.margin_rule
+
+    @property
+    def normalize(self) -> str:
+        """The complexity normalization (or ``none``)."""
+        return self.settings.normalize
+
+    @property
+    def bins(self) -> int:
+        """Complexity bins of the normalization."""
+        return self.settings.bins
+
+    @property
+    def error_column(self) -> str:
+        """The error column the study tests."""
+        return self.settings.error_column
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form (part of the recipe's identity)."""
@@ -67,28 +89,41 @@ def parse_sequential(t: RecipeTable, labels: Sequence[str]) -> SequentialSpec:
     """Validate the ``[sequential]`` table against the recipe's space ``labels``."""
     look_every = t.integer("look_every", default=50, minimum=1)
     max_n = t.integer("max_n", default=500, minimum=1)
-    alpha = t.number("alpha", default=0.05)
+    alpha = t.number("alpha", default=default("alpha"))
     spending = t.string("spending", default="obrien-fleming")
     if spending not in SPENDING:
         raise RecipeError(f"{t.where('spending')}: expected one of {', '.join(SPENDING)}")
-    unit = t.string("margin_unit", default="pp")
-    margin = t.number("margin", default=1.0 if unit == "pp" else 0.05)
-    q_range = t.get("margin_range", default=[0.1, 0.5], kind=list)
-    normalize = t.string("normalize", default="flops")
-    if normalize not in NORMALIZE:
-        raise RecipeError(f"{t.where('normalize')}: expected one of {', '.join(NORMALIZE)}")
-    bins = t.integer("bins", default=8, minimum=1)
-    error_column = t.string("error_column", default="error")
-    if error_column not in ERROR_COLUMNS:
-        raise RecipeError(f"{t.where('error_column')}: expected one of {', '.join(ERROR_COLUMNS)}")
+    unit = _choice(t, "margin_unit", MARGIN_UNITS)
+    margin = t.number("margin", default=Settings(margin_unit=unit).margin_value)
+    q_range = t.get("margin_range", default=list(default("margin_range")), kind=list)
+    normalize = _choice(t, "normalize", NORMALIZE_CHOICES)
+    bins = t.integer("bins", default=default("bins"), minimum=1)
+    error_column = _choice(t, "error_column", ERROR_COLUMNS)
     steps = _parse_steps(t, labels)
     t.check_unknown()
     try:
         design = SequentialDesign(look_every, max_n, alpha, spending)  # type: ignore[arg-type]
-        m = Margin(margin, unit, tuple(q_range))  # type: ignore[arg-type]
+        settings = Settings(
+            normalize=normalize,
+            bins=bins,
+            margin=margin,
+            margin_unit=unit,
+            margin_range=tuple(q_range),  # type: ignore[arg-type]
+            alpha=alpha,
+            error_column=error_column,
+        )
     except EdftoolsError as exc:
         raise RecipeError(f"sequential: {exc}") from None
-    return SequentialSpec(design, m, steps, normalize, bins, error_column)
+    return SequentialSpec(design, settings, steps)
+
+
+def _choice(t: RecipeTable, key: str, choices: Sequence[str]) -> str:
+    """A string setting of the table (default: the :class:`Settings` field's), one of
+    ``choices``."""
+    value = t.string(key, default=default(key))
+    if value not in choices:
+        raise RecipeError(f"{t.where(key)}: expected one of {', '.join(choices)}")
+    return value
 
 
 def _parse_steps(t: RecipeTable, labels: Sequence[str]) -> tuple[tuple[str, str], ...]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from edftools.analysis.refine import BEST_K, RefineResult, RefineRow
 from edftools.report.format import ci, num, pvalue, readable_formula, sci
-from edftools.report.refine import BEST_K, RefineResult, RefineRow
 from edftools.stats import Margin
 from edftools.stats.verdicts import INCONCLUSIVE
 
@@ -112,6 +112,7 @@ def table_cells(rows: Sequence[RefineRow], margin: Margin) -> list[list[str]]:
 def footnotes(result: RefineResult) -> list[str]:
     """The table's footnotes: error column, normalization, tests, multiplicity, margin, seeds."""
     o = result.options
+    cfg = result.settings
     m = max(0, len(result.rows) - 1)
     family = int(result.design.get("family_steps", m))
     rule = result.samples[0].rule
@@ -121,7 +122,8 @@ def footnotes(result: RefineResult) -> list[str]:
     else:
         lo, hi = rule.range
         norm = (
-            f"EDFs normalized by {o.normalize}: {o.bins} linear bins over ({lo:.4g}, {hi:.4g}), "
+            f"EDFs normalized by {cfg.normalize}: {cfg.bins} linear bins over "
+            f"({lo:.4g}, {hi:.4g}), "
             "the range every space covers; each bin carries mass 1/K (NDS)"
         )
         ks = (
@@ -141,10 +143,10 @@ def footnotes(result: RefineResult) -> list[str]:
         "full size (ImageNet, 4 stages; `edftools spaces`); every other column is measured on "
         "the stored runs, which may come from scaled versions of the spaces (the sweep's recipe "
         "is in the store's `sweeps` table).",
-        f"Error: `{o.error_column}` ("
+        f"Error: `{cfg.error_column}` ("
         + (
             "top-1 test error of the final epoch"
-            if o.error_column == "error"
+            if cfg.error_column == "error"
             else "lowest top-1 test error over the epochs"
         )
         + ", %); n = models inside the normalization range.",
@@ -156,7 +158,7 @@ def footnotes(result: RefineResult) -> list[str]:
         f"Error control: the 3 hypotheses of each of the {m} steps ({3 * m} in all) go through "
         "one Holm step-down with Shaffer's logical limit (at most 2 per step can be true), so "
         f"the probability of any false better, worse or no-loss claim in the table is ≤ "
-        f"α = {o.alpha:g}. Adjusted p-values are shown.",
+        f"α = {cfg.alpha:g}. Adjusted p-values are shown.",
         "Verdicts: improves = better somewhere, worse nowhere, and no loss beyond the margin; "
         "no loss = no loss beyond the margin, neither better nor worse; worse = worse "
         "somewhere, better nowhere; mixed = better somewhere and worse elsewhere (crossing "
@@ -167,8 +169,8 @@ def footnotes(result: RefineResult) -> list[str]:
         f"Monte Carlo: at least 999 permutations per step, 4× more (up to 19,999) while a "
         f"p-value is within 3 Monte-Carlo standard errors of its threshold (borderline if "
         f"still so); CIs: percentile "
-        f"bootstrap ({o.n_boot} resamples, normalization weights recomputed in each, seed "
-        f"{o.seed}); best of {BEST_K} = expected lowest error of {BEST_K} models drawn at "
+        f"bootstrap ({cfg.n_boot} resamples, normalization weights recomputed in each, seed "
+        f"{cfg.seed}); best of {BEST_K} = expected lowest error of {BEST_K} models drawn at "
         "random (NDS random-search curve).",
     ]
     if result.sequential:
@@ -178,7 +180,7 @@ def footnotes(result: RefineResult) -> list[str]:
             f"active space up to {d['max_n']}; after each look every undecided step is tested "
             f"on all its models; each of the {3 * family} hypotheses of its {family} steps "
             f"spends its share of α = "
-            f"{o.alpha:g} over the looks with a Lan–DeMets {d['spending']} spending function "
+            f"{cfg.alpha:g} over the looks with a Lan–DeMets {d['spending']} spending function "
             "(Shaffer–Holm recycling as in the fixed design, Bonferroni over looks), so the "
             "probability of any false claim over all steps and all looks is ≤ α. A step is "
             "decided at the first look where it is improves, worse or mixed, or no loss with a "

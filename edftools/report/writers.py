@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from edftools.analysis.comparison import CompareOptions, ComparisonResult, compare_spaces
+from edftools.analysis.refine import RefineOptions, RefineResult, refine
+from edftools.analysis.settings import Settings
 from edftools.errors import StoreError
-from edftools.report.compare import CompareOptions, ComparisonResult, compare_spaces
-from edftools.report.refine import RefineOptions, RefineResult, refine
 from edftools.report.refine_table import to_markdown as refine_markdown
 
 REFERENCE_DIR = Path("data/reference")
@@ -157,8 +158,9 @@ def demo(
         runs, looks = load_reference_with_looks(
             store_path or Path(tmp) / "demo.duckdb", reference_dir
         )
-    refinement = refine(runs, RefineOptions(seed=seed), looks)
-    comparison = compare_spaces(runs, CompareOptions(spaces=DEMO_COMPARE, seed=seed))
+    settings = Settings(seed=seed)
+    refinement = refine(runs, RefineOptions(settings=settings), looks)
+    comparison = compare_spaces(runs, CompareOptions(spaces=DEMO_COMPARE, settings=settings))
     files = write_refinement(refinement, out_dir)
     files.append(write_comparison(comparison, Path(out_dir) / compare_filename(DEMO_COMPARE)))
     return DemoResult(refinement, comparison, tuple(files), len(runs))

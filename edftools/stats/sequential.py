@@ -317,3 +317,48 @@ def simulate_study(
         if chain.finished:
             break
     return chain, counts
+
+
+def simulate_sequential_plan(
+    pilot: Stratified,
+    steps: int,
+    design: SequentialDesign,
+    margin: Margin,
+    effect: float | None,
+    simulations: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Simulated sequential studies (:func:`pilot_study`) of a chain of ``steps`` steps whose
+    spaces follow the pilot: all equal, and each better than its parent by ``effect``
+    (default: the margin). Per scenario: the expected models per space, the probability that
+    every step ends with the right verdict, and (all equal) of any false claim."""
+    effect = effect if effect is not None else (margin.value if margin.unit == "pp" else 1.0)
+    out: dict[str, Any] = {
+        "pilot_n": pilot.n,
+        "steps": steps,
+        "look_every": design.look_every,
+        "max_n": design.max_n,
+        "spending": design.spending,
+        "alpha": design.alpha,
+        "margin": margin.describe(),
+        "effect": effect,
+        "simulations": simulations,
+    }
+    for label, word, shift in (("equal", "no loss", 0.0), ("improving", "improves", -effect)):
+        used, right, false = [], 0, 0
+        for rep in range(simulations):
+            shifts = [shift * j for j in range(steps + 1)]
+            chain, counts = pilot_study(
+                pilot, chain_steps(steps + 1), shifts, design, margin, [seed, rep]
+            )
+            used.append(float(np.mean(counts)))
+            right += all(v == word for v in chain.verdicts)
+            if label == "equal":
+                false += any(v in ("improves", "worse", "mixed") for v in chain.verdicts)
+        out[label] = {
+            "expected_models_per_space": float(np.mean(used)),
+            f"p_all_{word.replace(' ', '_')}": right / simulations,
+        }
+        if label == "equal":
+            out[label]["p_any_false_claim"] = false / simulations
+    return out

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from report_synthetic import synthetic_runs
 
+from edftools.analysis.runs import check_one_dataset, select_runs
 from edftools.cli import main
 from edftools.errors import StoreError
-from edftools.report.data import check_one_dataset, select_runs
 
 
 def _cli(args: list[str], capsys) -> tuple[int, str, str]:

@@ -1,16 +1,26 @@
-"""Figures draw any user string as plain text, without warnings, and label their axes."""
+"""Figures draw any user string as plain text, without warnings, label their axes, keep titles
+and legends whole and outside the data, and show the error region that decides."""
 
 from __future__ import annotations
 
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from report_synthetic import synthetic_runs
 
-from edftools.report import compare as C
-from edftools.report import compare_html, figures, refine_html
-from edftools.report.refine import RefineOptions, refine
+from edftools import plot
+from edftools.analysis import comparison as C
+from edftools.analysis import curves
+from edftools.analysis.history import StepHistory
+from edftools.analysis.refine import RefineOptions, refine
+from edftools.analysis.settings import Settings
+from edftools.plot.style import style, to_png
+from edftools.report import compare_html, refine_html
+from edftools.stats import good_range, trend
 
 # "$x^$" is a mathtext syntax error (it crashed every report); "a$b$c" would be typeset as math.
 HOSTILE_NAMES = ("a$b$c", "$x^$", "<script>", "网络空间")
@@ -33,25 +43,43 @@ def _render_quietly(render, result) -> str:
 
 
 def test_compare_report_with_hostile_names(hostile_runs) -> None:
-    opts = C.CompareOptions(spaces=HOSTILE_NAMES, bins=4, n_boot=100, params=("d", "w0"))
+    opts = C.CompareOptions(
+        spaces=HOSTILE_NAMES, settings=Settings(bins=4, n_boot=100), params=("d", "w0")
+    )
     page = _render_quietly(compare_html.render, C.compare_spaces(hostile_runs, opts))
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "网络空间" in page and "a$b$c" in page and "$x^$" in page
 
 
 def test_refine_report_with_hostile_names(hostile_runs) -> None:
-    result = refine(hostile_runs, RefineOptions(chain=HOSTILE_NAMES, bins=4, n_boot=100))
-    page = _render_quietly(refine_html.render, result)
+    options = RefineOptions(chain=HOSTILE_NAMES, settings=Settings(bins=4, n_boot=100))
+    page = _render_quietly(refine_html.render, refine(hostile_runs, options))
     assert "<script>" not in page and "网络空间" in page and "$x^$" in page
 
 
+def _frame(names=("a$b$c", "b"), n=80, seed=0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    parts = []
+    for i, name in enumerate(names):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "space": name,
+                    "error": 30 + rng.gamma(2.0, 3.0, n) - i,
+                    "flops": rng.uniform(2e5, 8e5, n),
+                    "w0": rng.integers(8, 64, n).astype(float),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
 def test_dollar_signs_are_drawn_as_text_not_math() -> None:
-    curve = figures.Curve("a$b$c", np.array([1.0, 2.0]), np.array([0.2, 0.9]))
-    fig = figures.panels_figure([figures.Panel("$x^$ vs a$b$c", (curve,))])
-    figures.to_png(fig)  # draws without a mathtext parse error
-    ax = fig.axes[0]
+    fig = Figure()
+    ax = plot.edf(data=_frame(), complexity="flops", ax=fig.add_subplot())
+    to_png(fig)  # draws without a mathtext parse error
     texts = [ax.title, *ax.get_legend().get_texts()]
-    assert [t.get_text() for t in texts] == ["$x^$ vs a$b$c", "a$b$c"]
+    assert [t.get_text() for t in texts[1:]] == ["a$b$c", "b"]
     assert not any(t.get_parse_math() for t in texts)
 
 
@@ -59,13 +87,14 @@ def test_the_style_does_not_leak_into_global_matplotlib_state() -> None:
     import matplotlib as mpl
 
     before = (mpl.rcParams["text.parse_math"], list(mpl.rcParams["font.family"]))
-    curve = figures.Curve("a", np.array([1.0, 2.0]), np.array([0.2, 0.9]))
-    figures.to_png(figures.panels_figure([figures.Panel("t", (curve,))]))
+    fig = Figure()
+    plot.edf(data=_frame(), ax=fig.add_subplot())
+    to_png(fig)
     assert (mpl.rcParams["text.parse_math"], list(mpl.rcParams["font.family"])) == before
 
 
 def _visible_tick_labels(fig) -> list[str]:
-    figures.to_png(fig)  # draw, as the report does
+    to_png(fig)  # draw, as the report does
     ax = fig.axes[0]
     lo, hi = ax.get_xlim()
     locs = [x for x in ax.xaxis.get_majorticklocs() if lo <= x <= hi]
@@ -79,36 +108,145 @@ def _visible_tick_labels(fig) -> list[str]:
 def test_trend_plots_label_their_log_x_axis(lo: float, hi: float) -> None:
     rng = np.random.default_rng(0)
     x = np.exp(rng.uniform(np.log(lo), np.log(hi), 50))
-    fit_x = np.linspace(x.min(), x.max(), 10)
-    panel = figures.TrendPanel(
-        "w0 vs flops", "flops", "w0", x, rng.uniform(8, 64, 50), x < np.median(x), fit_x, fit_x
+    y = 8 + 10 * np.log(x / lo) + rng.normal(0, 1, 50)
+    errors = rng.uniform(20, 40, 50)
+    item = curves.Trend(
+        "s",
+        "w0",
+        "flops",
+        x,
+        y,
+        errors < np.median(errors),
+        trend(x, y, errors=errors, top=0.25, quantiles=()),
     )
-    labels = _visible_tick_labels(figures.trend_figure([panel]))
+    fig = Figure()
+    plot.trend(item, ax=fig.add_subplot())
+    labels = _visible_tick_labels(fig)
     assert len(labels) >= 3, labels
-    assert all("$" not in t and "^" not in t for t in labels)
+    assert all("$" not in t and "^" not in t and "e+" not in t for t in labels)
 
 
 def test_log2_axes_label_narrow_ranges_too() -> None:
-    panel = figures.RangePanel(
-        "w0", "w0", np.array([8.0, 12.0, 16.0, 24.0]), np.ones(4), 9.0, 14.0, 12.0, log_x=True
+    values, errors = np.array([8.0, 12.0, 16.0, 24.0]), np.array([3.0, 1.0, 2.0, 4.0])
+    item = curves.GoodRange("s", "w0", "w0", values, errors, good_range(values, errors), True)
+    fig = Figure()
+    plot.good_range(item, ax=fig.add_subplot())
+    assert len(_visible_tick_labels(fig)) >= 3
+
+
+def _history() -> StepHistory:
+    looks = pd.DataFrame(
+        {
+            "look": [0, 1, 2],
+            "n_parent": [50, 100, 150],
+            "n_restricted": [50, 100, 150],
+            "fraction": [0.25, 0.5, 0.75],
+            "p_better": [0.5, 0.1, 1e-3],
+            "p_worse": [0.6, 0.7, 0.8],
+            "p_no_loss": [0.2, 1e-5, 1e-12],
+            "level_better": [1e-4, 1e-3, 1e-3],
+            "level_worse": [1e-4, 1e-3, 1e-3],
+            "level_no_loss": [1e-6, 1e-4, 1e-3],
+            "rejected_better": [False, False, True],
+            "rejected_worse": [False, False, False],
+            "rejected_no_loss": [False, True, True],
+            "verdict": ["inconclusive", "no loss", "improves"],
+            "decided": [False, False, True],
+        }
     )
-    assert len(_visible_tick_labels(figures.good_range_figure([panel]))) >= 3
+    return StepHistory("A", "B", looks)
 
 
 def test_history_figure_labels_its_log_p_axis_as_plain_text() -> None:
-    n = np.array([50.0, 100.0, 150.0])
-    panel = figures.HistoryPanel(
-        "A → B: no loss",
-        n,
-        {"better": np.array([0.5, 0.1, 1e-3]), "no loss": np.array([0.2, 1e-5, 1e-12])},
-        {"better": np.full(3, 1e-3), "no loss": np.array([1e-6, 1e-4, 1e-3])},
-        decided_at=150.0,
-    )
-    ax = figures.history_figure([panel]).axes[0]
-    ax.figure.canvas.draw()
+    fig = plot.history([_history()])
+    ax = fig.axes[0]
+    to_png(fig)
     lo, hi = ax.get_ylim()
     locs = [v for v in ax.yaxis.get_major_locator()() if lo <= v <= hi]
     labels = [t for t in ax.yaxis.get_major_formatter().format_ticks(locs) if t]
     assert len(labels) >= 3, labels
     assert all("$" not in t and "mathdefault" not in t for t in labels)
     assert "1" in labels and "1e-4" in labels
+    # the title names the rule that decided; every hypothesis has its own boundary
+    assert "better shown" in ax.get_title().replace("\n", " ")
+    legend = [t.get_text().replace("\n", " ") for t in ax.get_legend().get_texts()]
+    assert {f"boundary {h}" for h in ("better", "worse", "no loss")} <= set(legend)
+
+
+def _inside(fig: Figure) -> bool:
+    """Whether every title and axis label of ``fig`` lies inside the figure (nothing clipped
+    even without a tight bounding box), the legends included."""
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    box = fig.bbox
+    for ax in fig.axes:
+        parts = [ax.title, ax.xaxis.label, ax.yaxis.label]
+        if ax.get_legend() is not None:
+            parts.append(ax.get_legend())
+        for part in parts:
+            b = part.get_window_extent(renderer)
+            if b.x0 < box.x0 - 1 or b.x1 > box.x1 + 1 or b.y1 > box.y1 + 1:
+                return False
+    return True
+
+
+@pytest.mark.parametrize("length", [5, 40, 120])
+def test_titles_are_never_clipped_and_legends_sit_outside_the_data(length: int) -> None:
+    long = "N" * length
+    data = _frame(names=(f"{long}-parent", f"{long}-child"))
+    result = refine(
+        data,
+        RefineOptions(
+            chain=(f"{long}-parent", f"{long}-child"),
+            settings=Settings(normalize="none", n_boot=50),
+        ),
+    )
+    fig = plot.refinement(result)
+    to_png(fig)
+    assert _inside(fig)
+    ax = fig.axes[0]
+    title = ax.title.get_text()
+    assert title.startswith(f"{long}"[:5]) and title.replace("\n", "").count("N") >= 2 * length
+    renderer = fig.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert legend.x0 >= ax.get_window_extent(renderer).x1  # beside the axes, not on the data
+
+
+def test_error_axes_stop_at_the_parents_95th_percentile_and_count_the_rest() -> None:
+    data = _frame(names=("P", "R"), n=200)
+    data.loc[data.index[:10], "error"] = 90.0  # diverged models
+    result = refine(
+        data, RefineOptions(chain=("P", "R"), settings=Settings(normalize="none", n_boot=50))
+    )
+    window = result.windows[0]
+    parent = data.loc[data["space"] == "P", "error"].to_numpy()
+    assert window.high == pytest.approx(np.quantile(parent, 0.95))
+    assert window.beyond >= 10 and "not shown" in window.note()
+    fig = plot.refinement(result)
+    assert fig.axes[0].get_xlim()[1] == pytest.approx(window.high)
+    notes = [t.get_text() for t in fig.axes[0].texts]
+    assert any("not shown" in t for t in notes)
+
+
+def test_complexity_axes_read_k_m_g() -> None:
+    from edftools.plot import params
+
+    frame = _frame()
+    frame["err"] = frame["error"]
+    fig = params.error_scatter(frame, ["flops"])
+    labels = _visible_tick_labels(fig)
+    assert labels and all(t.endswith("K") or t == "0" for t in labels), labels
+
+
+def test_plot_functions_return_their_axes(hostile_runs) -> None:
+    data = _frame()
+    with style():
+        for fn, kwargs in (
+            (plot.edf, {"data": data, "complexity": "flops"}),
+            (plot.best_of_k, {"data": data}),
+            (plot.good_range, {"data": data[data["space"] == "b"], "x": "w0"}),
+            (plot.trend, {"data": data[data["space"] == "b"], "x": "flops", "y": "w0"}),
+        ):
+            fig = Figure()
+            ax = fig.add_subplot()
+            assert fn(ax=ax, **kwargs) is ax

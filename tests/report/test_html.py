@@ -6,15 +6,16 @@ import re
 
 from report_synthetic import synthetic_runs
 
-from edftools.report import compare as C
-from edftools.report import compare_html, htmldoc
+from edftools.analysis import comparison as C
+from edftools.analysis.settings import Settings
+from edftools.report import compare_html, compare_table, htmldoc
 
 HOSTILE = "<script>alert('x')</script>"
 
 
 def test_hostile_space_and_sweep_names_are_escaped() -> None:
     runs = synthetic_runs({HOSTILE: 0.0, 'A"&|B': -3.0}, n=40, sweep="<img src=x onerror=1>")
-    opts = C.CompareOptions(spaces=(HOSTILE, 'A"&|B'), n_boot=200, params=("d",))
+    opts = C.CompareOptions(spaces=(HOSTILE, 'A"&|B'), settings=Settings(n_boot=200), params=("d",))
     res = C.compare_spaces(runs, opts)
     page = compare_html.render(res)
     assert "<script" not in page
@@ -25,7 +26,7 @@ def test_hostile_space_and_sweep_names_are_escaped() -> None:
     srcs = re.findall(r'<img [^>]*src="([^"]*)"', page)
     assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
     assert "default-src 'none'" in page
-    md = C.to_markdown(res)
+    md = compare_table.to_markdown(res)
     assert "<script" not in md and "&lt;script&gt;" in md
     assert 'A"&amp;\\|B' in md  # the pipe cannot break the Markdown table
 
@@ -40,12 +41,12 @@ def test_table_and_md_cells_escape() -> None:
 def test_efit_frame_is_the_batch_fit_of_each_models_block_widths(demo_result) -> None:
     import numpy as np
 
-    from edftools.report.data import stage_matrix
-    from edftools.report.refine_html import EFIT_SPACES, efit_frame
+    from edftools.analysis.curves import EFIT_SPACES
+    from edftools.analysis.runs import stage_matrix
     from edftools.spaces.regnet_fit import fit_regnet
 
     result = demo_result.refinement  # the demo's refine of the synthetic reference
-    frame = efit_frame(result)
+    frame = result.efit
     assert set(frame["space"]) == set(EFIT_SPACES)
     assert (frame["e_fit"] >= 0).all() and frame["e_fit"].notna().all()
     # One model re-fit on its own gives the same e_fit as the batched fit.

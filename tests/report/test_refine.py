@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from report_synthetic import synthetic_runs
 
+from edftools.analysis import refine as R
+from edftools.analysis.settings import Settings
 from edftools.errors import StoreError
-from edftools.report import refine as R
 from edftools.report import refine_table as T
 from edftools.stats import Margin
 
@@ -35,7 +36,10 @@ JSON_KEYS = {
 def _refine(shifts, n, **kw):
     runs = synthetic_runs(shifts, n=n, seed=kw.pop("data_seed", 0))
     chain = tuple(shifts)
-    return R.refine(runs, R.RefineOptions(chain=chain, n_boot=400, **kw))
+    margin = kw.pop("margin", None)
+    if margin is not None:
+        kw.update(margin=margin.value, margin_unit=margin.unit)
+    return R.refine(runs, R.RefineOptions(chain=chain, settings=Settings(n_boot=400, **kw)))
 
 
 def test_identical_spaces_give_no_loss_and_shifts_give_direction() -> None:
@@ -76,7 +80,7 @@ def test_the_family_is_every_hypothesis_of_the_chain() -> None:
 
 def test_json_rows_have_the_keys_and_are_json() -> None:
     res = _refine({"AnyNetX_A": 0.0, "AnyNetX_B": -3.0}, n=60)
-    rows = json.loads(json.dumps(R.to_json(res), allow_nan=False))
+    rows = json.loads(json.dumps(R.to_json(res), allow_nan=False))["rows"]
     assert [r["space"] for r in rows] == ["AnyNetX_A", "AnyNetX_B"]
     for r in rows:
         assert set(r) >= JSON_KEYS
@@ -100,5 +104,5 @@ def test_unknown_space_and_short_chain_are_store_errors() -> None:
 
 def test_single_letter_aliases_resolve() -> None:
     runs = synthetic_runs({"AnyNetX_A": 0.0, "AnyNetX_B": 0.0}, n=30)
-    res = R.refine(runs, R.RefineOptions(chain=("A", "b"), n_boot=200))
+    res = R.refine(runs, R.RefineOptions(chain=("A", "b"), settings=Settings(n_boot=200)))
     assert [r.space for r in res.rows] == ["AnyNetX_A", "AnyNetX_B"]

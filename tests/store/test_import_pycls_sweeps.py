@@ -11,9 +11,9 @@ import pytest
 from pycls_logs import collect, job_log, write_sweep
 from store_testlib import pycls_job, sha256
 
+from edftools.analysis.runs import ERROR_COLUMNS, select_runs
 from edftools.commands.report import ERROR_COLUMNS as CLI_ERROR_COLUMNS
 from edftools.errors import StoreError
-from edftools.report.data import ERROR_COLUMNS, select_runs
 from edftools.spaces import NetConfig, complexity, regnet_config
 from edftools.store import import_file, load_import_file, open_store
 

@@ -1,8 +1,9 @@
-"""Selecting runs for a report: space names, the error column, and complexity columns.
+"""Selecting runs for an analysis: space names, the error column, and complexity columns.
 
-The report functions work on the frame that ``edftools.store`` returns from
+The analysis works on a long-form frame of runs: the one ``edftools.store`` returns from
 ``runs_frame(...)`` (one row per run: ``space``, ``error``, ``best_error``, ``flops``,
-``params``, ``acts``, ``config`` JSON and flattened per-stage columns ``d1.., w1.., b1.., g1..``).
+``params``, ``acts``, ``config`` JSON and flattened per-stage columns ``d1.., w1.., b1.., g1..``)
+or a researcher's own DataFrame (a ``space`` column, an error column, any complexity columns).
 Everything here is plain pandas; nothing imports torch.
 """
 
@@ -14,18 +15,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from edftools.analysis.settings import ERROR_COLUMNS, default
 from edftools.errors import StoreError
 
-#: The error columns a report can use. ``error`` is the top-1 test error (%) of the final epoch
-#: (the default: it is not selected on the test set); ``best_error`` is the lowest test error
-#: over the epochs (pycls's ``min_top1_err``, what the NDS data reports); ``ema_error`` and
-#: ``ema_best_error`` are the same for the EMA of the weights (pycls's ``test_ema_epoch``,
-#: imported pycls sweeps only; pycls's own analysis ranks by ``ema_best_error``).
-ERROR_COLUMNS: tuple[str, ...] = ("error", "best_error", "ema_error", "ema_best_error")
-DEFAULT_ERROR_COLUMN = "error"
-
-#: Complexity measures that can normalize EDFs (``none`` = plain, unweighted EDFs).
-NORMALIZE_CHOICES: tuple[str, ...] = ("flops", "params", "none")
+DEFAULT_ERROR_COLUMN: str = default("error_column")
 
 #: The paper's refinement chain, A -> B -> C -> D -> E -> RegNetX.
 DEFAULT_CHAIN: tuple[str, ...] = (
@@ -79,8 +72,6 @@ def select_runs(
     that has no usable run, or runs that come from more than one dataset or image resolution
     (their errors are not comparable: see :func:`check_one_dataset`).
     """
-    if error_column not in ERROR_COLUMNS:
-        raise StoreError(f"unknown error column {error_column!r}; choose one of {ERROR_COLUMNS}")
     if "space" not in runs.columns:
         raise StoreError("the runs have no 'space' column")
     if sweep is not None and "sweep" in runs.columns:
@@ -92,7 +83,8 @@ def select_runs(
     if dataset is not None:
         runs = _of_dataset(runs, dataset)
     if error_column not in runs.columns:
-        raise StoreError(f"the runs have no {error_column!r} column")
+        hint = f"; choose one of {ERROR_COLUMNS}" if error_column not in ERROR_COLUMNS else ""
+        raise StoreError(f"unknown error column {error_column!r}: the runs have none{hint}")
     known = sorted(str(s) for s in runs["space"].dropna().unique())
     resolved = [resolve_space(name, known) for name in spaces]
     if len(set(resolved)) != len(resolved):

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from edftools.analysis import curves
+from edftools.analysis import samples as measure
+from edftools.analysis.history import StepHistory, design_of, step_histories
+from edftools.analysis.runs import DEFAULT_CHAIN, resolve_space, select_runs
+from edftools.analysis.settings import Settings
 from edftools.errors import StoreError
-from edftools.report import measure
-from edftools.report.data import DEFAULT_CHAIN, DEFAULT_ERROR_COLUMN, resolve_space, select_runs
-from edftools.report.history import StepHistory, design_of, step_histories
 from edftools.stats import Margin, PlanResult, StepResult
 from edftools.stats.verdicts import INCONCLUSIVE
 
@@ -33,19 +36,19 @@ DEFAULT_BESIDE: tuple[str, ...] = ("RegNetY",)
 
 @dataclass(frozen=True)
 class RefineOptions:
-    """Settings of a refinement analysis (all shown in the report's footnotes)."""
+    """What a refinement analyses: the chain, the spaces beside its last one, which runs
+    (``sweep``, ``dataset``), and how (:class:`Settings`; all shown in the footnotes)."""
 
     chain: tuple[str, ...] = DEFAULT_CHAIN
     beside: tuple[str, ...] = DEFAULT_BESIDE
-    normalize: str = "flops"
-    bins: int = measure.DEFAULT_BINS
-    margin: Margin = field(default_factory=Margin)
-    alpha: float = 0.05
-    error_column: str = DEFAULT_ERROR_COLUMN
+    settings: Settings = field(default_factory=Settings)
     sweep: str | None = None
     dataset: str | None = None
-    seed: int = 0
-    n_boot: int = 1000
+
+    @property
+    def margin(self) -> Margin:
+        """The no-loss margin of the settings."""
+        return self.settings.margin_rule
 
 
 @dataclass(frozen=True)
@@ -99,24 +102,140 @@ class RefineRow:
         return {k: _finite_or_none(v) for k, v in asdict(self).items()}
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class RefineResult:
-    """The table rows, the options, the step results, and what the figures need."""
+    """Every number of a refinement: the table rows, the options, the step results, and the
+    numbers the figures show (bands, good ranges, e_fit; computed on first use, seeded).
+
+    ``to_frame()``: the table, one row per space with its verdict; ``to_dict()``: all of it as
+    plain JSON (what ``edftools refine --json`` prints).
+    """
 
     rows: tuple[RefineRow, ...]
     options: RefineOptions
     frame: pd.DataFrame
     samples: tuple[measure.SpaceSample, ...]
-    summaries: tuple[Any, ...] = field(repr=False)
-    steps: tuple[StepResult, ...] = field(repr=False, default=())
-    plans: tuple[PlanResult | None, ...] = field(repr=False, default=())
-    histories: tuple[StepHistory, ...] = field(repr=False, default=())
-    design: dict[str, Any] = field(repr=False, default_factory=dict)
+    summaries: tuple[Any, ...] = ()
+    steps: tuple[StepResult, ...] = ()
+    plans: tuple[PlanResult | None, ...] = ()
+    histories: tuple[StepHistory, ...] = ()
+    design: dict[str, Any] = field(default_factory=dict)
 
     @property
     def sequential(self) -> bool:
         """Whether the verdicts come from a sequential sweep's looks."""
         return bool(self.histories)
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the verdicts were computed with."""
+        return self.options.settings
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        """Each tested space's verdict against its parent."""
+        return {r.space: r.verdict for r in self.rows[1:]}
+
+    @property
+    def step_pairs(self) -> list[tuple[str, str]]:
+        """The (parent, restricted) names of every step, in table order."""
+        return [(str(r.parent), r.space) for r in self.rows[1:]]
+
+    @cached_property
+    def bands(self) -> curves.Bands:
+        """Each space's (normalized) EDF with its pointwise 95% bootstrap band."""
+        return curves.edf_bands(self.samples, self.settings.seed)
+
+    @cached_property
+    def windows(self) -> tuple[curves.ErrorWindow, ...]:
+        """Per step: the error axis that decides (up to the parent's 95th percentile)."""
+        index = {s.name: s for s in self.samples}
+        return tuple(
+            curves.error_window(
+                index[p].stratified.errors,
+                [index[p].stratified.errors, index[r].stratified.errors],
+            )
+            for p, r in self.step_pairs
+        )
+
+    @cached_property
+    def crossings(self) -> tuple[tuple[float, ...], ...]:
+        """Per step: the errors where the EDFs of a mixed step cross (empty otherwise)."""
+        b = self.bands
+        return tuple(
+            curves.crossings(b.grid, b.of(p).estimate, b.of(r).estimate)
+            if row.verdict == "mixed"
+            else ()
+            for (p, r), row in zip(self.step_pairs, self.rows[1:], strict=True)
+        )
+
+    @cached_property
+    def good_ranges(self) -> tuple[curves.GoodRange, ...]:
+        """The good range of each step's tied parameter (store runs with per-stage columns)."""
+        return tuple(curves.tied_ranges(self.frame, self.step_pairs))
+
+    @cached_property
+    def efit(self) -> pd.DataFrame:
+        """e_fit of up to 60 models of each AnyNetX_C/D/E space present (columns space,
+        e_fit, err)."""
+        return curves.efit_frame(self.frame, self.settings.seed)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The refinement table: one row per space (verdict, tests, summaries)."""
+        return pd.DataFrame([asdict(r) for r in self.rows])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every number the reports show, as plain JSON."""
+        efit = self.efit
+        return {
+            "settings": self.settings.to_dict(),
+            "chain": list(self.options.chain),
+            "sweep": self.options.sweep,
+            "dataset": self.options.dataset,
+            "sequential": self.sequential,
+            "design": self.design,
+            "rows": [r.to_json() for r in self.rows],
+            "best_of_k": [
+                _best_of_k_json(s.name, summ)
+                for s, summ in zip(self.samples, self.summaries, strict=True)
+            ],
+            "bands": self.bands.to_dict(),
+            "steps": [
+                {
+                    "parent": p,
+                    "restricted": r,
+                    "window": asdict(w),
+                    "window_note": w.note(),
+                    "crossings": list(c),
+                }
+                for (p, r), w, c in zip(self.step_pairs, self.windows, self.crossings, strict=True)
+            ],
+            "good_ranges": [g.to_dict() for g in self.good_ranges],
+            "efit": [
+                {"space": str(s), "e_fit": float(e), "error": float(x)}
+                for s, e, x in zip(efit["space"], efit["e_fit"], efit["err"], strict=True)
+            ],
+            "history": [h.to_dict() for h in self.histories],
+        }
+
+    def __repr__(self) -> str:
+        words = ", ".join(f"{r.parent}→{r.space}: {r.verdict}" for r in self.rows[1:])
+        kind = "sequential" if self.sequential else "fixed-n"
+        return (
+            f"RefineResult({len(self.rows)} spaces, {kind}, "
+            f"{self.settings.describe_normalization()}, {words})"
+        )
+
+
+def _best_of_k_json(name: str, summary: Any) -> dict[str, Any]:
+    bk = summary.best_of_k
+    return {
+        "space": name,
+        "curve": [
+            {"k": int(k), "mean": float(m), "low": float(lo), "high": float(hi)}
+            for k, m, lo, hi in zip(bk.ks, bk.mean, bk.low, bk.high, strict=True)
+        ],
+    }
 
 
 def static_table() -> dict[str, dict[str, Any]]:
@@ -146,7 +265,7 @@ def refine(
         raise StoreError("a refinement chain needs at least two spaces")
     beside = _present(runs, opts.beside, opts.chain)
     frame, names = select_runs(
-        runs, (*opts.chain, *beside), opts.error_column, opts.sweep, opts.dataset
+        runs, (*opts.chain, *beside), opts.settings.error_column, opts.sweep, opts.dataset
     )
     last = len(opts.chain) - 1
     parents = [i - 1 if i <= last else last - 1 for i in range(len(names))]
@@ -159,18 +278,24 @@ def refine(
             histories = [found[w] for w in wanted]
             design = design_of(looks)
             design["family_steps"] = int(looks.groupby(["parent", "restricted"]).ngroups)
-            opts = replace(opts, margin=Margin(**design["margin"]), alpha=design["alpha"])
-    samples = measure.build_samples(frame, names, opts.normalize, opts.bins)
+            stored = Settings.from_design(design)
+            settings = opts.settings.updated(
+                margin=stored.margin_value,
+                margin_unit=stored.margin_unit,
+                margin_range=stored.margin_range,
+                alpha=stored.alpha,
+            )
+            opts = replace(opts, settings=settings)
+    cfg = opts.settings
+    samples = measure.build_samples(frame, names, cfg.normalize, cfg.bins)
     summaries = [
-        measure.summarize(s, _seed(opts.seed, 1, i), opts.n_boot) for i, s in enumerate(samples)
+        measure.summarize(s, _seed(cfg.seed, 1, i), cfg.n_boot) for i, s in enumerate(samples)
     ]
     pairs = [(samples[parents[i]], samples[i]) for i in range(1, len(samples))]
-    steps = (
-        [] if histories else measure.verdicts(pairs, opts.margin, opts.alpha, _seed(opts.seed, 2))
-    )
+    steps = [] if histories else measure.verdicts(pairs, opts.margin, cfg.alpha, _seed(cfg.seed, 2))
     verdicts = [str(h.final["verdict"]) for h in histories] or [s.verdict for s in steps]
     plans: list[PlanResult | None] = [
-        measure.models_needed(p, opts.margin, opts.alpha, len(pairs), opts.seed + i)
+        measure.models_needed(p, opts.margin, cfg.alpha, len(pairs), cfg.seed + i)
         if word == INCONCLUSIVE
         else None
         for i, ((p, _), word) in enumerate(zip(pairs, verdicts, strict=True))
@@ -284,7 +409,8 @@ def _float_or_none(value: Any) -> float | None:
     return None if value is None or value != value else float(value)
 
 
-def to_json(result: RefineResult) -> list[dict[str, Any]]:
-    """The rows as JSON objects (keys include space, restriction, dim, paper_total,
-    exact_total, n, min_error, mean_error, d_better, d_worse, loss, p_*, verdict)."""
-    return [r.to_json() for r in result.rows]
+def to_json(result: RefineResult) -> dict[str, Any]:
+    """Every number of the result as JSON (``rows``: the table, keys include space,
+    restriction, dim, paper_total, exact_total, n, min_error, mean_error, d_better, d_worse,
+    loss, p_*, verdict; then bands, windows, good ranges, e_fit, the sequential history)."""
+    return result.to_dict()

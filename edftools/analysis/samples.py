@@ -1,9 +1,8 @@
-"""The numbers behind the reports, all computed by :mod:`edftools.stats`.
+"""Runs → samples, and the statistics asked of them (all computed by :mod:`edftools.stats`).
 
-This module is the one place where the report calls the statistics API: it turns a runs
-frame into per-space samples (errors split into complexity bins) and asks ``edftools.stats``
-for summaries, bands, the step verdicts, plans, good ranges and trends. Nothing here
-re-implements a statistic.
+The one place where the analysis turns a runs frame into per-space samples (errors split into
+complexity bins) and asks ``edftools.stats`` for summaries, bands, the step verdicts, plans,
+good ranges and trends. Nothing here re-implements a statistic.
 """
 
 from __future__ import annotations
@@ -14,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from edftools.analysis.settings import default
 from edftools.errors import EdftoolsError, StatsInputError
-from edftools.report.data import NORMALIZE_CHOICES
 from edftools.stats import (
     EDFBand,
     GoodRangeResult,
@@ -37,7 +36,7 @@ from edftools.stats import trend as stats_trend
 from edftools.stats.strata import common_range, stratify
 
 BEST_OF_KS: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
-DEFAULT_BINS = 8
+DEFAULT_BINS: int = default("bins")
 GRID_POINTS = 256
 #: A plan simulates from a pilot of at most this many models (a seeded subsample).
 PLAN_PILOT_MAX = 2000
@@ -79,18 +78,22 @@ class SpaceSample:
 def build_samples(
     frame: pd.DataFrame,
     spaces: Sequence[str],
-    normalize: str = "flops",
+    normalize: str = default("normalize"),
     bins: int = DEFAULT_BINS,
     complexity_range: tuple[float, float] | None = None,
 ) -> list[SpaceSample]:
     """Per-space samples from a selected runs frame (column ``err`` holds the error).
 
-    With ``normalize`` = ``flops`` or ``params``, every space is normalized over the same
-    range (``complexity_range``, default the range all spaces cover) with ``bins`` linear bins,
-    the NDS rule: bin k has mass 1/K, a model in it weight (1/K)/n_k.
+    With ``normalize`` = a complexity column (``flops``, ``params``, ``latency_ms``, ...),
+    every space is normalized over the same range (``complexity_range``, default the range all
+    spaces cover) with ``bins`` linear bins, the NDS rule: bin k has mass 1/K, a model in it
+    weight (1/K)/n_k; ``none``: plain EDFs.
     """
-    if normalize not in NORMALIZE_CHOICES:
-        raise StatsInputError(f"normalize must be one of {NORMALIZE_CHOICES}, got {normalize!r}")
+    if normalize != "none" and normalize not in frame.columns:
+        raise StatsInputError(
+            f"no complexity column {normalize!r} to normalize by (columns: "
+            f"{', '.join(map(str, frame.columns))}); or normalize none"
+        )
     parts = [frame[frame["space"] == s] for s in spaces]
     errors = [p["err"].to_numpy(dtype=float) for p in parts]
     if normalize == "none":
@@ -101,7 +104,9 @@ def build_samples(
     comps = [pd.to_numeric(p[normalize], errors="coerce").to_numpy(dtype=float) for p in parts]
     for s, c in zip(spaces, comps, strict=True):
         if not np.isfinite(c).all():
-            raise StatsInputError(f"space {s!r} has runs without {normalize}; use --normalize none")
+            raise StatsInputError(
+                f"space {s!r} has runs without a numeric {normalize}; use --normalize none"
+            )
     try:
         rng = complexity_range or common_range(comps)
     except EdftoolsError as exc:

@@ -1,0 +1,277 @@
+"""The style of edftools' figures: fonts, plain-text labels, number formats, legends outside
+the data, titles wrapped to their axes, panel grids, PNG output.
+
+No global style is changed: figures are drawn inside :func:`style` (a
+``seaborn.axes_style`` / ``rc_context`` block), and report figures are plain ``Figure``
+objects (no pyplot figure manager), so nothing leaks between reports or into a notebook.
+
+Any string a user supplies (space and sweep names, parameters) is drawn as plain text: the
+style turns matplotlib's mathtext off (``text.parse_math``), so a ``$`` in a name is a dollar
+sign, not a formula; fonts that can draw CJK and other scripts are used as fallbacks when the
+machine has them, and a glyph no installed font has is drawn as a box without a warning.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
+
+import matplotlib
+import numpy as np
+import seaborn as sns
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
+from matplotlib.ticker import FuncFormatter, Locator, LogLocator, MaxNLocator, NullFormatter
+
+from edftools.spaces.restrictions import format_number
+
+DPI = 90
+PALETTE = "tab10"
+
+
+#: Fonts with wide Unicode coverage (CJK, Hangul, ...), tried in order after the default font
+#: for characters it lacks; only those installed on the machine are used.
+FALLBACK_FONTS: tuple[str, ...] = (
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK KR",
+    "Source Han Sans",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Droid Sans Fallback",
+    "AR PL UMing CN",
+    "Microsoft YaHei",
+    "SimHei",
+    "Hiragino Sans",
+    "Apple SD Gothic Neo",
+    "Malgun Gothic",
+    "Arial Unicode MS",
+    "Noto Sans",
+)
+_MISSING_GLYPH = r"Glyph \d+ .* missing from (current )?font"
+
+
+@cache
+def _font_family() -> tuple[str, ...]:
+    """``DejaVu Sans`` then the installed :data:`FALLBACK_FONTS` (matplotlib falls back per
+    glyph along this list). Naming an absent font would log a warning per figure."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return ("DejaVu Sans", *(f for f in FALLBACK_FONTS if f in installed))
+
+
+@contextmanager
+def style() -> Iterator[None]:
+    """The reports' style: whitegrid, small fonts, user text as plain text, font fallbacks."""
+    rc = {
+        "font.size": 9,
+        "axes.titlesize": 10,
+        "text.parse_math": False,
+        "font.family": list(_font_family()),
+    }
+    with (
+        sns.axes_style("whitegrid"),
+        matplotlib.rc_context(rc),
+        warnings.catch_warnings(),
+    ):
+        warnings.filterwarnings("ignore", message=_MISSING_GLYPH, category=UserWarning)
+        yield
+
+
+def to_png(fig: Figure) -> bytes:
+    """PNG bytes of ``fig`` (fixed DPI, no software/date metadata, so output is reproducible).
+
+    Drawn in the reports' style, so text created while drawing (tick labels) follows it too.
+    """
+    buf = io.BytesIO()
+    with style():
+        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight")
+    return buf.getvalue()
+
+
+#: Extra tick positions per power of the base when an axis spans too few powers to label.
+_LOG_SUBS: dict[int, tuple[float, ...]] = {10: (1.0, 2.0, 5.0), 2: (1.0, 1.5)}
+_MIN_TICKS = 3
+
+
+def _log_locator(lo: float, hi: float, base: int) -> Locator:
+    """Ticks for a log axis over ``[lo, hi]``: the powers of ``base`` when at least
+    :data:`_MIN_TICKS` fall inside; else powers times :data:`_LOG_SUBS` (1, 2, 5 × 10^k); else
+    (a range narrower than that) evenly spaced round numbers."""
+    for subs in ((1.0,), _LOG_SUBS.get(base, (1.0,))):
+        locator = LogLocator(base=base, subs=subs)
+        ticks = np.asarray(locator.tick_values(lo, hi))
+        if np.count_nonzero((ticks >= lo) & (ticks <= hi)) >= _MIN_TICKS:
+            return locator
+    return MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10])
+
+
+def log_axis(ax: Axes, base: int, axis: str = "x") -> None:
+    """Log x axis (call after plotting: the ticks suit the data's range) with plain-number
+    labels (2, 4, 8 or 2M, 4M), at least three of them however narrow the range."""
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    if axis == "x":
+        ax.set_xscale("log", base=base)
+        lo, hi = ax.get_xlim()
+    else:
+        ax.set_yscale("log", base=base)
+        lo, hi = ax.get_ylim()
+    target.set_major_locator(_log_locator(lo, hi, base))
+    target.set_major_formatter(FuncFormatter(lambda x, _pos: format_number(x)))
+    target.set_minor_formatter(NullFormatter())
+
+
+#: Number format of every complexity axis and label: 250K, 1.5M, 4G (``format_number``).
+def complexity_formatter() -> FuncFormatter:
+    """Tick labels in the one complexity format (250K, 1.5M, 4G)."""
+    return FuncFormatter(lambda x, _pos: format_number(x))
+
+
+def complexity_axis(ax: Axes, axis: str = "x") -> None:
+    """Label a linear complexity axis's ticks as 250K, 1.5M (never 250000 or 1e6 offsets)."""
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_formatter(complexity_formatter())
+
+
+#: Inches beside each panel kept for its legend.
+LEGEND_WIDTH = 1.3
+
+
+def text_width(text: str, size: float) -> float:
+    """The width of one line of ``text`` in inches at font ``size`` (the style's font)."""
+    prop = FontProperties(family=list(_font_family()), size=size)
+    width, _height, _descent = _TEXT_TO_PATH.get_text_width_height_descent(text, prop, ismath=False)
+    return float(width) / 72.0
+
+
+_TEXT_TO_PATH = TextToPath()
+
+
+def wrap(text: str, width_in: float, size: float = 10.0) -> str:
+    """``text`` wrapped to lines no wider than ``width_in`` inches at font ``size``: at
+    spaces, and inside a word longer than a line; each given line break kept."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        current = ""
+        for word in line.split(" "):
+            candidate = f"{current} {word}" if current else word
+            if text_width(candidate, size) <= width_in:
+                current = candidate
+                continue
+            if current:
+                out.append(current)
+            current = ""
+            for ch in word:  # a word longer than the line is split where it must be
+                if current and text_width(current + ch, size) > width_in:
+                    out.append(current)
+                    current = ""
+                current += ch
+        out.append(current)
+    return "\n".join(out)
+
+
+def set_title(ax: Axes, title: str) -> None:
+    """A title wrapped to the axes' width, so no name length clips it."""
+    fig = ax.get_figure()
+    # the axes' share of the figure before the layout runs, less the room the layout gives
+    # the y labels and the legend
+    width = ax.get_position().width * fig.get_figwidth() * 0.85 if fig is not None else 4.0
+    size = (
+        float(matplotlib.rcParams["axes.titlesize"])
+        if isinstance(matplotlib.rcParams["axes.titlesize"], int | float)
+        else 10.0
+    )
+    ax.set_title(wrap(title, width, size), parse_math=False)
+
+
+def set_titles(fig: Figure, axes: Sequence[Axes], titles: Sequence[str]) -> None:
+    """Wrapped titles on a grid's ``axes``, the figure made taller by the extra lines of the
+    longest title (so long names never squeeze the panels away)."""
+    for ax, title in zip(axes, titles, strict=True):
+        set_title(ax, title)
+    lines = max((ax.get_title().count("\n") + 1 for ax in axes), default=1)
+    rows = len({round(ax.get_position().y0, 3) for ax in axes})
+    if lines > 2:
+        width, height = fig.get_size_inches()
+        fig.set_size_inches(width, height + rows * 0.17 * (lines - 2))
+
+
+def legend_outside(ax: Axes, **kwargs: object) -> None:
+    """The legend to the right of the axes (outside the data), as seaborn's ``move_legend``."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return
+    legend = ax.legend(
+        handles,
+        [wrap(label, LEGEND_WIDTH - 0.35, 8.0) for label in labels],
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        borderaxespad=0.0,
+        fontsize=8,
+        frameon=False,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    for text in legend.get_texts():  # space names are plain text, a $ is a dollar sign
+        text.set_parse_math(False)
+
+
+def move_legend_outside(ax: Axes) -> None:
+    """A seaborn legend (``hue=``) moved beside the axes, its labels plain text."""
+    if ax.get_legend() is None:
+        return
+    sns.move_legend(ax, "upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    for text in ax.get_legend().get_texts():
+        text.set_parse_math(False)
+
+
+def corner_note(ax: Axes, text: str) -> None:
+    """A small note in the lower right corner of the axes (models not shown, ...)."""
+    if text:
+        ax.text(
+            0.99,
+            0.02,
+            text,
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=7,
+            color="0.35",
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.0},
+        )
+
+
+def grid(
+    n: int, ncols: int, width: float = 4.2, height: float = 3.2, legend: bool = True
+) -> tuple[Figure, list[Axes]]:
+    """A figure of ``n`` panels in ``ncols`` columns (constrained layout: titles, labels and
+    outside legends get the room they need); the unused axes are hidden."""
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
+    extra = LEGEND_WIDTH if legend else 0.0  # inches per column for a legend beside the axes
+    fig = Figure(figsize=((width + extra) * ncols, height * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
+def new_axes(ax: Axes | None, width: float = 5.5, height: float = 3.6) -> Axes:
+    """``ax``, or the axes of a new figure (pyplot's, so a notebook shows it)."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _fig, new = plt.subplots(figsize=(width, height), layout="constrained")
+    return new
+
+
+def palette(labels: Sequence[str]) -> dict[str, tuple[float, float, float]]:
+    """One color per label (tab10, in order)."""
+    colors = sns.color_palette(PALETTE, max(len(labels), 1))
+    return dict(zip(labels, colors, strict=False))
