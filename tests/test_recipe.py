@@ -312,7 +312,7 @@ def test_sequential_table_parses_and_joins_the_identity() -> None:
         ("look_every = 0", "sequential.look_every: must be >= 1"),
         ("max_n = 10\nlook_every = 20", "max_n (10) must be at least look_every"),
         ("margin = -1", "sequential: margin must be"),
-        ("normalize = 'acts'", "sequential.normalize: expected one of"),
+        ("normalize = 'latency'", "sequential.normalize: expected one of"),
         ("steps = [['AnyNetX_A', 'Nope']]", "sequential.steps[0]: unknown space 'Nope'"),
         ("steps = [['AnyNetX_A']]", "sequential.steps[0]: expected [parent, restricted]"),
         ("alpha_spent = 1", "sequential.alpha_spent: unknown key"),

@@ -46,9 +46,17 @@ def test_refine_json(store: Path, tmp_path: Path, capsys) -> None:
         capsys,
     )
     assert code == 0
-    rows = json.loads(out)
+    data = json.loads(out)
+    rows = data["rows"]
     assert [r["space"] for r in rows] == ["AnyNetX_A", "AnyNetX_B", "RegNetX"]
     assert rows[2]["verdict"] == "improves"
+    # everything the HTML report shows: bands, each step's error window, good ranges, e_fit
+    assert set(data["bands"]["spaces"]) == {"AnyNetX_A", "AnyNetX_B", "RegNetX"}
+    assert len(data["bands"]["grid"]) == len(data["bands"]["spaces"]["RegNetX"]["upper"])
+    assert [s["restricted"] for s in data["steps"]] == ["AnyNetX_B", "RegNetX"]
+    assert all(s["window"]["high"] > s["window"]["low"] for s in data["steps"])
+    assert {g["parameter"] for g in data["good_ranges"]} >= {"AnyNetX_B", "RegNetX"}
+    assert data["settings"]["bins"] == 8 and data["settings"]["normalize"] == "flops"
     assert (tmp_path / "refinement.md").exists() and (tmp_path / "refinement.html").exists()
 
 
@@ -77,6 +85,11 @@ def test_compare_markdown_json_and_html(store: Path, tmp_path: Path, capsys) -> 
     data = json.loads(out)
     assert code == 0 and {s["space"] for s in data["spaces"]} == {"AnyNetX_A", "AnyNetX_D"}
     assert data["tests"][0]["p_two_sided"] < 0.05
+    # the numbers behind every figure of the HTML report
+    assert [b["normalized"] for b in data["bands"]] == [False]
+    assert data["window"]["high"] > data["window"]["low"]
+    assert {(g["space"], g["parameter"]) for g in data["good_ranges"]} >= {("AnyNetX_A", "d")}
+    assert all("slope" in t for t in data["trends"])
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ import pytest
 from pycls_logs import collect, job_log, write_sweep
 from store_testlib import pycls_job, sha256
 
-from edftools.analysis.runs import ERROR_COLUMNS, select_runs
-from edftools.commands.report import ERROR_COLUMNS as CLI_ERROR_COLUMNS
+from edftools.analysis.runs import select_runs
+from edftools.analysis.settings import ERROR_COLUMNS
 from edftools.errors import StoreError
 from edftools.spaces import NetConfig, complexity, regnet_config
 from edftools.store import import_file, load_import_file, open_store
@@ -95,7 +95,10 @@ def test_swept_regnet_keeps_its_regnet_parameters(tmp_path: Path, store_path: Pa
 
 
 def test_ema_errors_are_report_error_columns(tmp_path: Path, store_path: Path) -> None:
-    assert tuple(CLI_ERROR_COLUMNS) == ERROR_COLUMNS
+    from edftools.commands.report import refine_cmd
+
+    (option,) = [p for p in refine_cmd.params if p.name == "error_column"]
+    assert tuple(option.type.choices) == ERROR_COLUMNS  # the CLI offers every column
     import_file(store_path, _sweep(tmp_path), "pycls", space="AnyNetX_A")
     runs = open_store(store_path, read_only=True).runs_frame(status=None)
     frame, names = select_runs(runs, ["AnyNetX_A"], "ema_best_error")
