@@ -153,6 +153,10 @@ def test_looks_export_import_and_the_refine_command(study, tmp_path: Path, capsy
         main(args)
     except SystemExit as exc:
         assert not exc.code
-    rows = __import__("json").loads(capsys.readouterr().out)
+    data = __import__("json").loads(capsys.readouterr().out)
+    rows = data["rows"]
     assert [r["verdict"] for r in rows[1:]] == outcome.replay.chain.verdicts
     assert all(r["decided_at"] for r in rows[1:])
+    # the history the HTML draws travels in the JSON, with the rule that decided each step
+    assert [h["verdict"] for h in data["history"]] == outcome.replay.chain.verdicts
+    assert all(h["rule"] != "undecided" and len(h["no_loss"]["p"]) for h in data["history"])
