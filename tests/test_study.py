@@ -110,7 +110,7 @@ def test_interrupted_study_resumes_to_the_same_decisions(study, tmp_path: Path) 
 
 
 def test_refine_reports_the_sequential_verdicts(study) -> None:
-    from edftools.analysis.refine import RefineOptions, refine
+    from edftools.analysis.refinement import RefineOptions, refine
     from edftools.analysis.settings import Settings
     from edftools.report.refine_html import render
     from edftools.report.refine_table import to_markdown

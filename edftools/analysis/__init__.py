@@ -6,7 +6,7 @@ the CLI commands). It is the public library other studies import.
   (normalize, bins, margin, margin range, alpha, error column, seed, n_boot) with its allowed
   values; the CLI, the recipe's ``[sequential]`` table and a stored study build it.
 - :mod:`~edftools.analysis.runs` and :mod:`~edftools.analysis.samples`: runs → samples.
-- :mod:`~edftools.analysis.refine` and :mod:`~edftools.analysis.comparison`: the refinement
+- :mod:`~edftools.analysis.refinement` and :mod:`~edftools.analysis.comparison`: the refinement
   chain and comparisons, returning result objects that hold every number a report shows
   (:mod:`~edftools.analysis.curves` computes the figures' numbers).
 - :mod:`~edftools.analysis.library`: ``edftools.refine(df, chain, ...)``,
@@ -30,9 +30,9 @@ _NAMES: dict[str, str] = {
     "refine": "library",
     "step_test": "library",
     "summarize": "library",
-    "RefineOptions": "refine",
-    "RefineResult": "refine",
-    "RefineRow": "refine",
+    "RefineOptions": "refinement",
+    "RefineResult": "refinement",
+    "RefineRow": "refinement",
     "ERROR_COLUMNS": "settings",
     "NORMALIZE_CHOICES": "settings",
     "Settings": "settings",

@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 from edftools.analysis.comparison import CompareOptions, ComparisonResult, compare_spaces
-from edftools.analysis.refine import DEFAULT_BESIDE, RefineOptions, RefineResult
-from edftools.analysis.refine import refine as refine_runs
+from edftools.analysis.refinement import DEFAULT_BESIDE, RefineOptions, RefineResult
+from edftools.analysis.refinement import refine as refine_runs
 from edftools.analysis.runs import DEFAULT_CHAIN
 from edftools.analysis.settings import Settings
 from edftools.errors import StatsInputError, StoreError

@@ -96,7 +96,7 @@ def refine_cmd(
     Prints the refinement table (Markdown, or JSON with --json) and writes
     OUT/refinement.md and OUT/refinement.html.
     """
-    from edftools.analysis.refine import RefineOptions, refine, to_json
+    from edftools.analysis.refinement import RefineOptions, refine, to_json
     from edftools.analysis.runs import parse_names
     from edftools.report.writers import refinement_markdown_file, write_refinement
 

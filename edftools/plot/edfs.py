@@ -20,7 +20,7 @@ from edftools.analysis import samples as measure
 from edftools.analysis.comparison import ComparisonResult
 from edftools.analysis.history import HYPOTHESES, StepHistory
 from edftools.analysis.library import long_form, settings_of
-from edftools.analysis.refine import RefineResult
+from edftools.analysis.refinement import RefineResult
 from edftools.analysis.runs import select_runs
 from edftools.plot.style import (
     corner_note,

@@ -1,12 +1,9 @@
-"""Reports: sequential restriction testing (``refine``), comparisons (``compare``), figures and
-self-contained HTML/Markdown writers, and the demo.
+"""Reports: the refinement table and comparisons as Markdown and self-contained HTML, and the
+demo. Formatting only: every number comes from a result of :mod:`edftools.analysis`, every
+figure from :mod:`edftools.plot`. Importing this package is cheap and never imports torch::
 
-All numbers come from :mod:`edftools.stats` (through :mod:`edftools.report.measure`); figures
-are drawn with seaborn/matplotlib on the Agg backend. Importing this package is cheap and never
-imports torch; the submodules load pandas/scipy/matplotlib when used::
-
-    from edftools.report.refine import RefineOptions, refine
+    from edftools.analysis.refinement import RefineOptions, refine
     from edftools.report.refine_table import to_markdown
-    from edftools.report.compare import CompareOptions, compare_spaces
+    from edftools.report.compare_table import to_markdown as compare_markdown
     from edftools.report.writers import demo
 """

@@ -1,13 +1,13 @@
 """The HTML refinement report: the table, the EDF panels of each step, the sequential history,
 the good ranges of the parameter each restriction ties, and the e_fit analysis of the
 AnyNetX_C/D/E models. Formatting only: every number comes from the
-:class:`~edftools.analysis.refine.RefineResult`, every figure from :mod:`edftools.plot`."""
+:class:`~edftools.analysis.refinement.RefineResult`, every figure from :mod:`edftools.plot`."""
 
 from __future__ import annotations
 
 from edftools import plot
 from edftools.analysis.curves import DECISION_QUANTILE, EFIT_MAX_PER_SPACE
-from edftools.analysis.refine import RefineResult
+from edftools.analysis.refinement import RefineResult
 from edftools.plot import params as plot_params
 from edftools.report import htmldoc
 from edftools.report.refine_table import footnotes, headers, table_cells

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from edftools.analysis.refine import BEST_K, RefineResult, RefineRow
+from edftools.analysis.refinement import BEST_K, RefineResult, RefineRow
 from edftools.report.format import ci, num, pvalue, readable_formula, sci
 from edftools.stats import Margin
 from edftools.stats.verdicts import INCONCLUSIVE

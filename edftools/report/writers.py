@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from edftools.analysis.comparison import CompareOptions, ComparisonResult, compare_spaces
-from edftools.analysis.refine import RefineOptions, RefineResult, refine
+from edftools.analysis.refinement import RefineOptions, RefineResult, refine
 from edftools.analysis.settings import Settings
 from edftools.errors import StoreError
 from edftools.report.refine_table import to_markdown as refine_markdown

@@ -28,7 +28,7 @@ def test_demo_writes_three_reports(demo_result) -> None:
 
 
 def test_demo_is_deterministic(demo_result, reference_dir: Path, tmp_path: Path) -> None:
-    from edftools.analysis.refine import RefineOptions, refine
+    from edftools.analysis.refinement import RefineOptions, refine
 
     runs = load_reference(tmp_path / "again.duckdb", reference_dir)
     again = refinement_markdown_file(refine(runs, RefineOptions()))
@@ -47,7 +47,7 @@ def test_committed_refinement_table_regenerates_from_reference(tmp_path: Path) -
     committed = REPO / "reports" / REFINEMENT_MD
     assert list(reference.glob("*.parquet")), "data/reference/*.parquet must be committed"
     assert committed.exists(), "reports/refinement.md must be committed: run `make demo`"
-    from edftools.analysis.refine import RefineOptions, refine
+    from edftools.analysis.refinement import RefineOptions, refine
 
     runs, looks = load_reference_with_looks(tmp_path / "ref.duckdb", reference)
     assert refinement_markdown_file(refine(runs, RefineOptions(), looks)) == committed.read_text()

@@ -16,7 +16,7 @@ from edftools import plot
 from edftools.analysis import comparison as C
 from edftools.analysis import curves
 from edftools.analysis.history import StepHistory
-from edftools.analysis.refine import RefineOptions, refine
+from edftools.analysis.refinement import RefineOptions, refine
 from edftools.analysis.settings import Settings
 from edftools.plot.style import style, to_png
 from edftools.report import compare_html, refine_html

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from report_synthetic import synthetic_runs
 
-from edftools.analysis import refine as R
+from edftools.analysis import refinement as R
 from edftools.analysis.settings import Settings
 from edftools.errors import StoreError
 from edftools.report import refine_table as T

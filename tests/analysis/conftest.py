@@ -1,0 +1,8 @@
+"""The analysis tests reuse the report tests' synthetic runs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "report"))
