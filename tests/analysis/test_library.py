@@ -135,9 +135,10 @@ def test_verdicts_equal_the_cli_on_the_same_runs(tmp_path: Path) -> None:
     store = tmp_path / "s.duckdb"
     cli = [sys.executable, "-m", "edftools"]
     subprocess.run([*cli, "import", str(parquet), "--store", str(store)], check=True, cwd=ROOT)
+    args = ["refine", "--store", str(store), "--chain", "A,B,C", "--json", "--seed", "3"]
+    args += ["--out", str(tmp_path / "r"), "--bins", "4"]
     out = subprocess.run(
-        [*cli, "refine", "--store", str(store), "--chain", "A,B,C", "--json"]
-        + ["--out", str(tmp_path / "r"), "--seed", "3", "--bins", "4"],
+        [*cli, *args],
         check=True,
         capture_output=True,
         text=True,
