@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
-	$(PY) -m pip install --quiet -e ".[dev,ray]"
+	$(PY) -m pip install --quiet -e ".[dev,ray,train]"
 	# test-only: pycls's own model code, for the exactness cross-checks (tests skip without it);
 	# --no-deps: its models need only yacs and PyYAML, not opencv
 	$(PY) -m pip install --quiet --no-deps "pycls==0.1.1" "yacs==0.1.8" "pyyaml>=6" \

@@ -98,7 +98,10 @@ def sweep_cmd(
 ) -> None:
     """Sample, train and store the models of RECIPE (a TOML file; resumable)."""
     from edftools.recipe import load_recipe
+    from edftools.train.extra import require_training
     from edftools.train.plan import plan_sweep
+
+    require_training()  # a stats-only install says which extra to install, in one line
 
     if address is not None and backend != "ray":
         raise click.UsageError("--address needs --backend ray")
