@@ -23,6 +23,7 @@ $(STAMP): pyproject.toml
 lint: setup
 	$(VENV)/bin/ruff check edftools tests benchmarks
 	$(VENV)/bin/ruff format --check edftools tests benchmarks
+	$(VENV)/bin/mypy
 
 # `make test`: lint, then every test not marked slow (<= 8 min on 2 cores). `make test-full`:
 # that, then the slow set (more kill points, full coverage simulations); CI runs it.

@@ -118,7 +118,11 @@ def _settled(stored: pd.DataFrame, run_ids: Sequence[str]) -> bool:
         if rid not in stored.index:
             return False
         row = stored.loc[rid]
-        if needs_run(row["status"], row.get("failure_kind")):
+        status, kind = row["status"], row.get("failure_kind")
+        if needs_run(
+            None if pd.isna(status) else str(status),
+            None if kind is None or pd.isna(kind) else str(kind),
+        ):
             return False
     return True
 

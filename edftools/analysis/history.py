@@ -42,7 +42,10 @@ class StepHistory:
         """Per hypothesis label: (n, p-value, rejection level) at every look, n = models per
         space (the smaller space). The futility rule has no p-value: an undecided step stops at
         ``max_n``."""
-        n = np.minimum(self.looks["n_parent"], self.looks["n_restricted"]).to_numpy(dtype=float)
+        n = np.minimum(
+            self.looks["n_parent"].to_numpy(dtype=float),
+            self.looks["n_restricted"].to_numpy(dtype=float),
+        )
         return {
             label: (
                 n,

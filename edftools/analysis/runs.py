@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -113,7 +114,7 @@ def _of_dataset(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     return runs.loc[match[match].index]
 
 
-def _data_label(dataset: object, resolution: object) -> str:
+def _data_label(dataset: Any, resolution: Any) -> str:
     name = "unknown dataset" if pd.isna(dataset) else str(dataset)
     return name if pd.isna(resolution) else f"{name} at {int(resolution)} px"
 
@@ -135,7 +136,7 @@ def check_one_dataset(
     counts = frame.groupby([*keys, "space"], dropna=False, sort=False).size()
     groups: dict[str, dict[str, int]] = {}
     for key, n in counts.items():
-        values = dict(zip([*keys, "space"], key, strict=True))
+        values = dict(zip([*keys, "space"], cast(tuple[Any, ...], key), strict=True))
         label = _data_label(values.get("dataset"), values.get("resolution"))
         groups.setdefault(label, {})[str(values["space"])] = int(n)
     if len(groups) <= 1:
@@ -165,7 +166,7 @@ def stage_matrix(frame: pd.DataFrame, prefix: str) -> np.ndarray:
     ``K`` is the number of such columns present; a stage a model does not have is NaN (the
     store keeps NULL beyond a config's stages).
     """
-    cols = []
+    cols: list[str] = []
     while f"{prefix}{len(cols) + 1}" in frame.columns:
         cols.append(f"{prefix}{len(cols) + 1}")
     if not cols:

@@ -139,7 +139,12 @@ def error_grid(samples: Sequence[SpaceSample], points: int = GRID_POINTS) -> np.
     return np.linspace(lo, hi + 1e-9 * (hi - lo), points)
 
 
-def band(sample: SpaceSample, grid: np.ndarray, seed: int, normalized: bool = True) -> EDFBand:
+def band(
+    sample: SpaceSample,
+    grid: np.ndarray,
+    seed: int | np.random.SeedSequence,
+    normalized: bool = True,
+) -> EDFBand:
     """Pointwise 95% bootstrap band of the (normalized) EDF on ``grid``; with normalization
     the NDS weights are recomputed in every resample (``edf_band(normalization=...)``)."""
     if normalized and sample.rule is not None:

@@ -118,6 +118,8 @@ def sweep_cmd(
 
         if n is not None or spaces:
             raise click.UsageError("--until-decided plans n and spaces itself (no --n/--space)")
+        if rec.sequential is None:
+            raise click.UsageError(f"recipe {rec.name!r} has no [sequential] table")
         plan = plan_sweep(rec, n=rec.sequential.design.max_n, spaces=study_spaces(rec))
     else:
         plan = plan_sweep(rec, n=n, spaces=spaces or None)

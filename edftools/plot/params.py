@@ -97,8 +97,8 @@ def good_range(
         values = pd.to_numeric(frame[x], errors="coerce").to_numpy(dtype=float)
         errors = pd.to_numeric(frame[error_col], errors="coerce").to_numpy(dtype=float)
         item = curves.good_range_of(name, x, label or x, values, errors, log_x)
-        if item is None:
-            raise StatsInputError(f"{x!r}: fewer than 4 models or a constant value")
+    if item is None:
+        raise StatsInputError(f"{x!r}: fewer than 4 models or a constant value")
     with style():
         draw_good_range(ax, item)
     return ax

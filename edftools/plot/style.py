@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -69,7 +70,7 @@ def _font_family() -> tuple[str, ...]:
 @contextmanager
 def style() -> Iterator[None]:
     """The reports' style: whitegrid, small fonts, user text as plain text, font fallbacks."""
-    rc = {
+    rc: dict[str, Any] = {
         "font.size": 9,
         "axes.titlesize": 10,
         "text.parse_math": False,
@@ -77,7 +78,7 @@ def style() -> Iterator[None]:
     }
     with (
         sns.axes_style("whitegrid"),
-        matplotlib.rc_context(rc),
+        matplotlib.rc_context(rc),  # type: ignore[arg-type]  # its stubs list rc keys
         warnings.catch_warnings(),
     ):
         warnings.filterwarnings("ignore", message=_MISSING_GLYPH, category=UserWarning)
@@ -178,10 +179,11 @@ def wrap(text: str, width_in: float, size: float = 10.0) -> str:
 
 def set_title(ax: Axes, title: str) -> None:
     """A title wrapped to the axes' width, so no name length clips it."""
-    fig = ax.get_figure()
+    fig = ax.get_figure(root=True)
     # the axes' share of the figure before the layout runs, less the room the layout gives
     # the y labels and the legend
-    width = ax.get_position().width * fig.get_figwidth() * 0.85 if fig is not None else 4.0
+    fig_width = float(fig.get_size_inches()[0]) if fig is not None else 4.0
+    width = ax.get_position().width * fig_width * 0.85
     size = (
         float(matplotlib.rcParams["axes.titlesize"])
         if isinstance(matplotlib.rcParams["axes.titlesize"], int | float)
@@ -202,7 +204,7 @@ def set_titles(fig: Figure, axes: Sequence[Axes], titles: Sequence[str]) -> None
         fig.set_size_inches(width, height + rows * 0.17 * (lines - 2))
 
 
-def legend_outside(ax: Axes, **kwargs: object) -> None:
+def legend_outside(ax: Axes, **kwargs: Any) -> None:
     """The legend to the right of the axes (outside the data), as seaborn's ``move_legend``."""
     handles, labels = ax.get_legend_handles_labels()
     if not handles:
@@ -215,7 +217,7 @@ def legend_outside(ax: Axes, **kwargs: object) -> None:
         borderaxespad=0.0,
         fontsize=8,
         frameon=False,
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
     for text in legend.get_texts():  # space names are plain text, a $ is a dollar sign
         text.set_parse_math(False)
@@ -226,7 +228,8 @@ def move_legend_outside(ax: Axes) -> None:
     if ax.get_legend() is None:
         return
     sns.move_legend(ax, "upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
-    for text in ax.get_legend().get_texts():
+    legend = ax.get_legend()
+    for text in legend.get_texts() if legend is not None else ():
         text.set_parse_math(False)
 
 

@@ -156,6 +156,7 @@ class SpaceSpec:
         """The :class:`edftools.spaces.Space` this spec describes (spaces API errors pass)."""
         if self.definition is not None:
             return spaces.space_from_dict(thaw(self.definition))
+        assert self.catalog is not None  # a spec without a definition names its catalog space
         return spaces.get_space(self.catalog, **thaw(self.overrides))
 
     def to_dict(self) -> dict[str, Any]:

@@ -102,19 +102,26 @@ def parse_sequential(t: RecipeTable, labels: Sequence[str]) -> SequentialSpec:
     steps = _parse_steps(t, labels)
     t.check_unknown()
     try:
-        design = SequentialDesign(look_every, max_n, alpha, spending)  # type: ignore[arg-type]
+        design = SequentialDesign(look_every, max_n, alpha, spending)
         settings = Settings(
             normalize=normalize,
             bins=bins,
             margin=margin,
             margin_unit=unit,
-            margin_range=tuple(q_range),  # type: ignore[arg-type]
+            margin_range=_pair(q_range, t.where("margin_range")),
             alpha=alpha,
             error_column=error_column,
         )
     except EdftoolsError as exc:
         raise RecipeError(f"sequential: {exc}") from None
     return SequentialSpec(design, settings, steps)
+
+
+def _pair(values: list[Any], where: str) -> tuple[float, float]:
+    """Two quantile levels [a, b]."""
+    if len(values) != 2 or not all(isinstance(v, int | float) for v in values):
+        raise RecipeError(f"{where}: expected two quantile levels [a, b], got {values!r}")
+    return float(values[0]), float(values[1])
 
 
 def _choice(t: RecipeTable, key: str, choices: Sequence[str]) -> str:

@@ -77,7 +77,7 @@ def notes(result: ComparisonResult) -> list[str]:
     cfg = result.settings
     rule = result.samples[0].rule
     norm = "plain EDFs (no normalization)"
-    if rule is not None:
+    if rule is not None and rule.range is not None:
         lo, hi = rule.range
         norm = (
             f"EDFs normalized by {cfg.normalize}: {cfg.bins} linear bins over ({lo:.4g}, {hi:.4g})"

@@ -24,7 +24,7 @@ def ci(low: float | None, high: float | None, digits: int = 2) -> str:
 
 def pvalue(p: float | None) -> str:
     """A p-value: 3 significant digits, ``<1e-4`` for tiny values."""
-    if _missing(p):
+    if p is None or _missing(p):
         return "—"
     if p < 1e-4:
         return "p<1e-4"
@@ -34,7 +34,7 @@ def pvalue(p: float | None) -> str:
 def sci(value: float | None, digits: int = 2) -> str:
     """A large count with ``digits`` significant digits, e.g. ``1.8e18`` (the paper's style,
     ``digits=2``) or ``1.85e18``; exact below 10⁶."""
-    if _missing(value):
+    if value is None or _missing(value):
         return "—"
     if abs(value) < 1e6:
         return f"{value:,.0f}"

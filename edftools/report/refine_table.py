@@ -116,7 +116,7 @@ def footnotes(result: RefineResult) -> list[str]:
     m = max(0, len(result.rows) - 1)
     family = int(result.design.get("family_steps", m))
     rule = result.samples[0].rule
-    if rule is None:
+    if rule is None or rule.range is None:
         norm = "plain EDFs (no complexity normalization)"
         ks = "one-sided KS tests (scipy.stats.ks_2samp)"
     else:

@@ -79,6 +79,7 @@ class Normalization:
         if self.log and (c <= 0).any():
             raise StatsInputError("log bins need positive complexities")
         rule = self.resolve(c)
+        assert rule.range is not None  # resolve() fixes it
         lo, hi = rule.range
         idx = np.searchsorted(rule.edges(), c, side="right") - 1
         inside = (c >= lo) & (c <= hi) if rule.closed else (c > lo) & (c < hi)

@@ -122,5 +122,6 @@ def import_looks(store: Any, path: str | os.PathLike[str]) -> int:
     if missing:
         raise StoreError(f"{Path(path).name}: not a looks file (missing {', '.join(missing)})")
     for sweep, part in frame.groupby("sweep", sort=False):
-        replace_looks(store, str(sweep), part[list(LOOK_COLUMN_NAMES)].to_dict("records"))
+        records = part[list(LOOK_COLUMN_NAMES)].to_dict("records")
+        replace_looks(store, str(sweep), [{str(k): v for k, v in r.items()} for r in records])
     return len(frame)
