@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,9 @@ from edftools.records import needs_run
 from edftools.stats.sequential import SequentialChain
 from edftools.store.looks import look_rows, replace_looks
 from edftools.train.plan import SweepPlan, plan_sweep
+
+if TYPE_CHECKING:
+    from edftools.store.store import Store
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,7 @@ def _pairs(
     ]
 
 
-def stored_runs(store: Any, sweep: str) -> pd.DataFrame:
+def stored_runs(store: Store, sweep: str) -> pd.DataFrame:
     """Every stored run of ``sweep`` (any status; empty before the first round)."""
     return store.query("SELECT * FROM runs WHERE sweep = ?", [sweep])
 
@@ -178,7 +181,7 @@ def design_record(recipe: Recipe) -> dict[str, Any]:
     }
 
 
-def record_looks(store: Any, recipe: Recipe, state: Replay) -> None:
+def record_looks(store: Store, recipe: Recipe, state: Replay) -> None:
     """Rewrite the sweep's ``looks`` rows from a replay."""
     steps = study_steps(recipe)
     rows = look_rows(recipe.name, state.chain.history, steps, design_record(recipe))
@@ -210,7 +213,7 @@ class StudyOutcome:
 
 def run_until_decided(
     recipe: Recipe,
-    store: Any,
+    store: Store,
     train_round: Callable[[SweepPlan], int],
     budget_s: float | None = None,
     echo: Callable[[str], None] | None = None,
@@ -252,7 +255,7 @@ def run_until_decided(
 def progress_text(
     state: Replay,
     steps: Sequence[tuple[str, str]],
-    store: Any,
+    store: Store,
     recipe: Recipe,
     elapsed: float,
 ) -> str:

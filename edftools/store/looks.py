@@ -12,12 +12,15 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from edftools.errors import StoreError
 from edftools.store.schema import LOOK_COLUMN_NAMES, utc_now
+
+if TYPE_CHECKING:
+    from edftools.store.store import Store
 
 
 def look_rows(
@@ -66,7 +69,7 @@ def look_rows(
     return rows
 
 
-def replace_looks(store: Any, sweep: str, rows: Sequence[dict[str, Any]]) -> None:
+def replace_looks(store: Store, sweep: str, rows: Sequence[dict[str, Any]]) -> None:
     """Replace the ``looks`` rows of ``sweep`` with ``rows``, in one transaction."""
     frame = pd.DataFrame(list(rows), columns=list(LOOK_COLUMN_NAMES))
     with store.transaction() as con:
@@ -78,7 +81,7 @@ def replace_looks(store: Any, sweep: str, rows: Sequence[dict[str, Any]]) -> Non
             con.unregister("new_looks")
 
 
-def looks_frame(store: Any, sweep: str | None = None) -> pd.DataFrame:
+def looks_frame(store: Store, sweep: str | None = None) -> pd.DataFrame:
     """The ``looks`` rows (of ``sweep``, or all), ordered by sweep, look and step (empty when
     there are none)."""
     return store.query(
@@ -98,7 +101,7 @@ def is_looks_file(path: str | os.PathLike[str]) -> bool:
     return {"look", "step", "verdict", "level_no_loss"} <= names
 
 
-def export_looks(store: Any, out: str | os.PathLike[str], sweep: str | None = None) -> int:
+def export_looks(store: Store, out: str | os.PathLike[str], sweep: str | None = None) -> int:
     """Write the ``looks`` rows (of ``sweep``, or all) to a Parquet file; returns the count."""
     frame = looks_frame(store, sweep)
     if frame.empty:
@@ -114,7 +117,7 @@ def export_looks(store: Any, out: str | os.PathLike[str], sweep: str | None = No
     return len(frame)
 
 
-def import_looks(store: Any, path: str | os.PathLike[str]) -> int:
+def import_looks(store: Store, path: str | os.PathLike[str]) -> int:
     """Replace each sweep's ``looks`` rows with those of a Parquet file (one transaction per
     sweep); returns the number of rows."""
     frame = pd.read_parquet(path)
