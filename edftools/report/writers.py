@@ -7,9 +7,7 @@ is written, so the committed ``reports/`` are exactly what the demo regenerates.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,39 +17,13 @@ from edftools.analysis.comparison import CompareOptions, ComparisonResult, compa
 from edftools.analysis.refinement import RefineOptions, RefineResult, refine
 from edftools.analysis.settings import Settings
 from edftools.errors import StoreError
+from edftools.files import write_text
 from edftools.report.refine_table import to_markdown as refine_markdown
 
 REFERENCE_DIR = Path("data/reference")
 DEMO_COMPARE: tuple[str, str] = ("AnyNetX_A", "RegNetX")
 REFINEMENT_MD = "refinement.md"
 REFINEMENT_HTML = "refinement.html"
-
-
-def write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (temporary file in the same folder, then rename).
-
-    The file gets mode ``0o666 & ~umask``, as any file a program creates (and as
-    ``edftools export`` writes). On any failure (a full disk, an interrupt) the temporary file
-    is removed and ``path`` is left as it was; an OS error becomes a one-line StoreError.
-    """
-    target = Path(path)
-    tmp: Path | None = None
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        name = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
-        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        tmp = name  # ours to remove from here on
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException as exc:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise StoreError(f"cannot write {target}: {exc.strerror or exc}") from None
-        raise
-    return target
 
 
 def refinement_markdown_file(result: RefineResult) -> str:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from edftools.errors import StoreError
+from edftools.files import atomic_write
 from edftools.spaces.complexity import METRICS
 from edftools.store import schema
 from edftools.store.connection import one_line
@@ -359,15 +360,12 @@ def export_runs(
         raise StoreError("no runs to export" + (f" in sweep {sweep!r}" if sweep else ""))
     if out.parent and not out.parent.is_dir():
         raise StoreError(f"output folder {out.parent} does not exist")
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     options = "FORMAT parquet" if fmt == "parquet" else "FORMAT csv, HEADER true"
-    target = str(tmp).replace("'", "''")
     try:
-        with store.connect() as con:
+        with atomic_write(out) as tmp, store.connect() as con:
+            target = str(tmp).replace("'", "''")
             con.execute(f"COPY ({_export_sql(sweep)}) TO '{target}' ({options})")
-        os.replace(tmp, out)
     except Exception as exc:
-        tmp.unlink(missing_ok=True)
         if isinstance(exc, StoreError):
             raise
         raise StoreError(f"export to {out} failed: {one_line(exc)}") from None

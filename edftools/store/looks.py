@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from edftools.errors import StoreError
+from edftools.files import atomic_write
 from edftools.store.schema import LOOK_COLUMN_NAMES, utc_now
 
 if TYPE_CHECKING:
@@ -106,14 +107,8 @@ def export_looks(store: Store, out: str | os.PathLike[str], sweep: str | None = 
     frame = looks_frame(store, sweep)
     if frame.empty:
         raise StoreError("no looks to export" + (f" in sweep {sweep!r}" if sweep else ""))
-    target = Path(out)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_write(out) as tmp:
         frame[list(LOOK_COLUMN_NAMES)].to_parquet(tmp, index=False)
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise StoreError(f"cannot write {target}: {exc.strerror or exc}") from None
     return len(frame)
 
 

@@ -1,5 +1,5 @@
-"""The atomic report writer: no temporary file survives a failure; reports get the file mode
-of exports (0o666 minus the umask)."""
+"""The one atomic writer (``edftools.files``, used by reports and exports): no temporary file
+survives a failure; reports get the file mode of exports (0o666 minus the umask)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from edftools.errors import StoreError
-from edftools.report import writers
+from edftools import files as writers
+from edftools.report.writers import load_reference
 
 
 @pytest.fixture
@@ -87,10 +88,30 @@ def test_reports_get_the_mode_of_exports(
     from edftools.store.store import open_store
 
     store_path = tmp_path / "runs.duckdb"
-    writers.load_reference(store_path, reference_dir)
+    load_reference(store_path, reference_dir)
     umask(mask)
     report = writers.write_text(tmp_path / "report.html", "<p>x</p>")
     export = tmp_path / "runs.csv"
     export_runs(open_store(store_path, read_only=True), export)
     assert _mode(report) == 0o666 & ~mask
     assert _mode(report) == _mode(export)
+
+
+def test_exports_of_runs_and_looks_use_the_same_writer(
+    tmp_path: Path, reference_dir: Path, monkeypatch
+) -> None:
+    from edftools.store.importers import export_runs
+    from edftools.store.store import open_store
+
+    store_path = tmp_path / "runs.duckdb"
+    load_reference(store_path, reference_dir)
+
+    def full_disk(src, dst):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(writers.os, "replace", full_disk)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(StoreError, match="No space left on device"):
+        export_runs(open_store(store_path, read_only=True), out / "runs.parquet")
+    assert list(out.iterdir()) == []
