@@ -98,98 +98,40 @@ def sweep_cmd(
 ) -> None:
     """Sample, train and store the models of RECIPE (a TOML file; resumable)."""
     from edftools.recipe import load_recipe
+    from edftools.sweeping import run_sweep
     from edftools.train.extra import require_training
-    from edftools.train.plan import plan_sweep
 
     require_training()  # a stats-only install says which extra to install, in one line
-
     if address is not None and backend != "ray":
         raise click.UsageError("--address needs --backend ray")
+    if budget is not None and not until_decided:
+        raise click.UsageError("--budget needs --until-decided")
+    if until_decided and (n is not None or spaces):
+        raise click.UsageError("--until-decided plans n and spaces itself (no --n/--space)")
     if backend == "ray":
         from edftools.train.ray_executor import import_ray
 
-        import_ray()  # says how to install Ray before anything is created
+        import_ray()  # says how to install Ray before the recipe is read
     rec = load_recipe(recipe)
     budget_s = parse_duration(budget) if budget is not None else None
-    if budget is not None and not until_decided:
-        raise click.UsageError("--budget needs --until-decided")
-    if until_decided:
-        from edftools.study import study_spaces
 
-        if n is not None or spaces:
-            raise click.UsageError("--until-decided plans n and spaces itself (no --n/--space)")
-        if rec.sequential is None:
-            raise click.UsageError(f"recipe {rec.name!r} has no [sequential] table")
-        plan = plan_sweep(rec, n=rec.sequential.design.max_n, spaces=study_spaces(rec))
-    else:
-        plan = plan_sweep(rec, n=n, spaces=spaces or None)
-
-    from edftools.store import open_store
-    from edftools.train.environment import usable_cores, worker_count
-    from edftools.train.executors import Executor, LocalProcessExecutor, RunTask
-    from edftools.train.preflight import preflight
-    from edftools.train.sweep import execute_plan, pending_runs
-
-    requested = workers if workers is not None else rec.workers
-    threads = rec.schedule.threads
-    store = open_store(store_path)
-    try:
-        store.ensure_sweep(rec.name, rec.identity_text())  # a changed recipe: refused first
-        pending = pending_runs(plan, store, retry_failed)
-        if backend == "ray":  # the cluster's size sets the runs in flight, up to --workers
-            most = max(1, len(pending.runs))
-            k, note = (min(workers, most) if workers is not None else most), ""
-        else:
-            k, note = worker_count(
-                requested, len(pending.runs), threads, usable_cores(), oversubscribe
-            )
-        click.echo(
-            f"sweep {rec.name}: {len(plan.runs)} runs planned over "
-            f"{len({r.space for r in plan.runs})} space(s), {len(pending.runs)} to train, "
-            f"{k} worker(s) x {threads} thread(s), device {rec.device}"
-            + (f" ({note})" if note else ""),
-            err=True,
-        )
-        first = pending.runs[0] if pending.runs else None
-        check = (RunTask.from_plan(rec, first), f"{first.space} #{first.index}") if first else None
-        executor: Executor
-        if backend == "ray":
-            from edftools.train.ray_executor import RayExecutor
-
-            ray_executor = RayExecutor.for_recipe(rec, address=address, max_in_flight=k)
-            click.echo(
-                f"sweep {rec.name}: Ray at {ray_executor.address}, "
-                f"{ray_executor.capacity} run(s) in flight",
-                err=True,
-            )
-            executor, checks = ray_executor, ray_executor.preflight  # on the cluster
-        else:  # here, where the local workers will train (they start on the first run)
-            executor, checks = LocalProcessExecutor(k, timeout_s=rec.failure.timeout_s), preflight
-        with executor:
-            if check is not None:
-                checks(*check)
-            if until_decided:
-                from edftools.study import run_until_decided
-
-                def train_round(round_plan):
-                    done = execute_plan(
-                        round_plan, store, executor, progress=progress, retry_failed=retry_failed
-                    )
-                    _refuse_all_failed(done)
-                    return done.done
-
-                outcome = run_until_decided(
-                    rec, store, train_round, budget_s, lambda text: click.echo(text, err=True)
-                )
-                click.echo(f"sweep {rec.name}: {outcome.line()}")
-                return
-            summary = execute_plan(
-                plan, store, executor, progress=progress, retry_failed=retry_failed
-            )
-    finally:
-        store.close()
-    click.echo(f"sweep {rec.name}: {summary.line()}")
-    _refuse_all_failed(summary)
+    outcome = run_sweep(
+        rec,
+        store_path,
+        workers=workers,
+        oversubscribe=oversubscribe,
+        n=n,
+        spaces=spaces,
+        retry_failed=retry_failed,
+        until_decided=until_decided,
+        budget_s=budget_s,
+        progress=progress,
+        backend=backend,
+        address=address,
+        echo=lambda text: click.echo(text, err=True),
+    )
+    click.echo(f"sweep {rec.name}: {outcome.line()}")
+    outcome.raise_if_all_failed()  # exit 2 with the most common failure
 
 
 def parse_duration(text: str) -> float:
@@ -207,15 +149,3 @@ def parse_duration(text: str) -> float:
     if not value > 0:
         raise click.BadParameter(f"must be positive, got {text!r}", param_hint="--budget")
     return value
-
-
-def _refuse_all_failed(summary) -> None:
-    """Exit 2 with the most common failure when every run trained failed."""
-    from edftools.errors import SweepError
-
-    if summary.all_failed:
-        kind, message, count = summary.most_common_failure() or ("", "", 0)
-        raise SweepError(
-            f"all {summary.done} runs of this sweep failed; most common failure "
-            f"({count} of {summary.done}, {kind}): {message}"
-        )

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from edftools.errors import StoreError
 from edftools import files as writers
+from edftools.errors import StoreError
 from edftools.report.writers import load_reference
 
 
