@@ -74,7 +74,13 @@ def spaces_cmd(as_json: bool) -> None:
 @click.option("--flops", default=None, help="Flops band LO:HI, e.g. 360M:400M.")
 @click.option("--params", default=None, help="Params band LO:HI, e.g. 2M:6M.")
 @click.option("--acts", default=None, help="Activations band LO:HI.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the sampling (same seed, same configs).",
+)
 @click.option(
     "--dist",
     type=click.Choice(["log_uniform", "uniform"]),

@@ -137,3 +137,16 @@ def test_help_shows_each_option_with_its_meaning_and_default() -> None:
             line = next(l for l in text.splitlines() if l.strip().startswith(flag))
             assert f"[default: {default}" in line and len(line.split()) > 4, line
         assert "flops|params|acts|none" in text and "ema_best_error" in text
+
+
+def test_every_option_of_every_command_says_what_it_means() -> None:
+    import importlib
+
+    from edftools.cli import COMMANDS
+
+    for name, (target, _) in COMMANDS.items():
+        module, attr = target.split(":")
+        command = getattr(importlib.import_module(module), attr)
+        for param in command.params:
+            if param.param_type_name == "option" and param.name != "help":
+                assert getattr(param, "help", None), f"edftools {name} {param.opts[0]}: no help"
