@@ -72,8 +72,9 @@ def run_sweep(
     every step is decided, ``max_n`` is reached or ``budget_s`` seconds are spent;
     ``backend``: ``local`` worker processes or ``ray`` tasks (at ``address``). ``echo`` gets
     the progress lines (default: stderr). When every run of a round fails: a sequential study
-    raises :class:`SweepError`; a fixed sweep returns, and ``raise_if_all_failed()`` raises. ``store``: an open store, or its path (None: the
-    default store), opened only once the plan is valid (a bad request leaves no file).
+    raises :class:`SweepError`; a fixed sweep returns, and ``raise_if_all_failed()`` raises.
+    ``store``: an open store, or its path (None: the default store), opened only once the plan
+    is valid (a bad request leaves no file).
     """
     from edftools.train.extra import require_training
 

@@ -51,6 +51,14 @@ class EDFBand:
     n: int
     half_width: float
 
+    def __repr__(self) -> str:
+        """Short: the kind, level, grid and widest half-band, no arrays."""
+        widest = float(np.max(self.upper - self.lower)) / 2 if self.grid.size else float("nan")
+        return (
+            f"EDFBand({self.kind}, level={self.level:g}, n={self.n}, {self.grid.size} grid "
+            f"points over [{self.grid[0]:.4g}, {self.grid[-1]:.4g}], widest ±{widest:.3g})"
+        )
+
     def covers(self, values: Any) -> np.ndarray:
         """Boolean per grid point: lower ≤ values ≤ upper (values = a CDF on the grid)."""
         v = np.asarray(values, dtype=float)

@@ -46,6 +46,13 @@ class GoodRangeResult:
     support: np.ndarray
     probs: np.ndarray
 
+    def __repr__(self) -> str:
+        """Short: the interval and median, no distribution arrays."""
+        return (
+            f"GoodRangeResult([{self.low:.4g}, {self.high:.4g}] at {self.level:g}, median "
+            f"{self.median:.4g}, {self.method}, draws={self.draws})"
+        )
+
     def confidence_interval(self) -> tuple[float, float]:
         """``(low, high)``."""
         return self.low, self.high

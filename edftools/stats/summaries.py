@@ -62,6 +62,14 @@ class BestOfK:
     high: np.ndarray
     level: float
 
+    def __repr__(self) -> str:
+        """Short: the largest k's expected best error with its CI."""
+        k = int(self.ks[-1])
+        return (
+            f"BestOfK({self.ks.size} k from {int(self.ks[0])} to {k}; best of {k}: "
+            f"{self.mean[-1]:.4g} [{self.low[-1]:.4g}, {self.high[-1]:.4g}])"
+        )
+
     def at(self, k: int) -> Estimate:
         """The estimate with CI for one k (must be one of ``ks``)."""
         hits = np.flatnonzero(self.ks == k)
@@ -82,6 +90,17 @@ class SampleSummary:
     quantiles: dict[float, Estimate]
     best_of_k: BestOfK
     replicates: dict[str, np.ndarray]
+
+    def __repr__(self) -> str:
+        """Short: the estimates with their CIs, no bootstrap replicates."""
+
+        def est(e: Estimate) -> str:
+            return f"{e.value:.4g} [{e.low:.4g}, {e.high:.4g}]"
+
+        return (
+            f"SampleSummary(n={self.n}, min={est(self.min)}, mean={est(self.mean)}, "
+            f"median={est(self.median)}, {self.best_of_k!r})"
+        )
 
 
 def check_ks(ks: Sequence[int]) -> np.ndarray:

@@ -164,3 +164,15 @@ def test_plot_edf_on_a_dataframe_returns_its_axes(df) -> None:
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["A", "B", "C"]
     fig = edftools.plot.refinement(df, ["A", "B"], complexity="flops", n_boot=100)
     assert len(fig.axes) == 1
+
+
+def test_results_have_short_reprs(df) -> None:
+    a = df.loc[df.space == "A"]
+    for obj in (
+        edftools.summarize(a.error, n_boot=100),
+        edftools.edf_band(a.error, n_boot=100),
+        edftools.good_range(a.w0.to_numpy(), a.error.to_numpy()),
+        edftools.compare(data=df, a="A", b="B", n_boot=100),
+    ):
+        text = repr(obj)
+        assert len(text) < 300 and "array(" not in text, text
