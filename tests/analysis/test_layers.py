@@ -13,11 +13,12 @@ ROOT = Path(edftools.__file__).parent
 
 #: What each part may import (besides itself, ``edftools.errors`` and the package root).
 ALLOWED: dict[str, set[str]] = {
+    "files": set(),
     "stats": set(),
     "spaces": set(),
     "analysis": {"stats", "spaces", "store"},
     "plot": {"analysis", "stats", "spaces"},
-    "report": {"analysis", "plot", "stats", "spaces", "store"},
+    "report": {"analysis", "plot", "stats", "spaces", "store", "files"},
     "study": {"analysis", "stats", "recipe", "records", "store", "train"},
     "recipe": {"analysis", "stats", "spaces", "records", "registry"},
 }
