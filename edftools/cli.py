@@ -14,6 +14,7 @@ import click
 
 import edftools
 from edftools.errors import EdftoolsError
+from edftools.terminal import printable
 
 # command name -> ("module:attribute" of a click command, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -87,8 +88,8 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         click.echo(f"edftools: {exc.format_message()}", err=True)
         sys.exit(2)
-    except EdftoolsError as exc:
-        click.echo(f"edftools: {exc}", err=True)
+    except EdftoolsError as exc:  # one line: a name read from a file may hold a newline or ESC
+        click.echo(f"edftools: {printable(str(exc))}", err=True)
         sys.exit(2)
     except BrokenPipeError:
         sys.exit(0)

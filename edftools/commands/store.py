@@ -6,102 +6,24 @@ holds the file, so it works while a sweep is writing. It never creates a store.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import math
 import sys
-from collections.abc import Sequence
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any
 
 import click
 
+from edftools.commands.sql_output import (
+    DEFAULT_TABLE_LIMIT,
+    SQL_FORMATS,
+    format_table,
+    statement_header,
+    write_csv,
+    write_json,
+    write_table,
+)
 from edftools.store.store import DEFAULT_LOCK_TIMEOUT
 
+__all__ = ["export_cmd", "format_table", "import_cmd", "sql_cmd"]
+
 STORE_HELP = "Store file (default: $EDFTOOLS_STORE, else data/edftools.duckdb)."
-SQL_FORMATS = ("table", "csv", "json")
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-safe Python value (NaN/inf → None, timestamps → ISO text)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, datetime | date):
-        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return value
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, float):
-        return format(value, ".6g")
-    if isinstance(value, datetime | date):
-        return _plain(value)
-    return str(value)
-
-
-def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """Rows as an aligned text table (numbers right-aligned, floats to 6 significant digits)."""
-    cells = [[_cell(v) for v in row] for row in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    numeric = [
-        bool(rows) and all(isinstance(r[i], int | float | Decimal) or r[i] is None for r in rows)
-        for i in range(len(columns))
-    ]
-
-    def line(values: Sequence[str]) -> str:
-        parts = [
-            v.rjust(w) if num else v.ljust(w)
-            for v, w, num in zip(values, widths, numeric, strict=True)
-        ]
-        return "  ".join(parts).rstrip()
-
-    out = [line(columns), "  ".join("-" * w for w in widths)]
-    out += [line(r) for r in cells]
-    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(out)
-
-
-def format_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """Rows as CSV with a header (NULL → empty cell, floats at full precision)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if v is None else _plain(v) for v in row])
-    return buf.getvalue().rstrip("\n")
-
-
-def format_json(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """Rows as a JSON array of objects, one object per line."""
-    items = [
-        json.dumps(dict(zip(columns, map(_plain, row), strict=True)), default=str) for row in rows
-    ]
-    return "[" + ",\n ".join(items) + "]"
-
-
-FORMATTERS = {"table": format_table, "csv": format_csv, "json": format_json}
-
-
-STATEMENT_HEADER_WIDTH = 100
-
-
-def statement_header(index: int, total: int, statement: str) -> str:
-    """``-- statement 2 of 3: SELECT ...`` (the statement on one line, cut to a readable width)."""
-    if len(statement) > STATEMENT_HEADER_WIDTH:
-        statement = statement[: STATEMENT_HEADER_WIDTH - 1] + "…"
-    return f"-- statement {index} of {total}: {statement}"
 
 
 @click.command("sql")
@@ -116,27 +38,64 @@ def statement_header(index: int, total: int, statement: str) -> str:
     help="table: aligned text; csv and json take a single statement.",
 )
 @click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=None,
+    help=f"Print at most this many rows of each result, 0 for all (default: {DEFAULT_TABLE_LIMIT} "
+    "for the table format, all for csv and json). Any result streams: memory stays bounded.",
+)
+@click.option(
+    "--allow-external",
+    is_flag=True,
+    default=False,
+    help="Also let the query read other files (read_csv, read_parquet, glob, ...), write "
+    "files (COPY ... TO) and ATTACH other stores. Without it the query reads only the store.",
+)
+@click.option(
     "--timeout",
     type=float,
     default=DEFAULT_LOCK_TIMEOUT,
     show_default=True,
     help="Seconds to wait while another process (a sweep) holds the store.",
 )
-def sql_cmd(query: str, store_path: str | None, fmt: str, timeout: float) -> None:
+def sql_cmd(
+    query: str,
+    store_path: str | None,
+    fmt: str,
+    limit: int | None,
+    allow_external: bool,
+    timeout: float,
+) -> None:
     """Run SQL on the result store (read-only) and print the result.
 
-    Tables: sweeps, runs, epochs; views: ok_runs, space_summary, run_epochs, sweep_progress,
-    bad_runs. Example: edftools sql "SELECT * FROM space_summary ORDER BY median_error"
+    Tables: sweeps, runs, epochs, looks; views: ok_runs, space_summary, run_epochs,
+    sweep_progress, bad_runs. Example: edftools sql "SELECT * FROM space_summary ORDER BY
+    median_error"
+
+    Guarded: the query reads the store and nothing else. No other file is read or written
+    (COPY ... TO, read_csv, glob, ATTACH are refused), no extension is installed or loaded, and
+    SET/PRAGMA cannot lift these guards. --allow-external lifts the file guard (to combine
+    stores: ATTACH 'other.duckdb' AS o (READ_ONLY)); extensions stay off.
 
     Several statements separated by ';' run in order, and every result is printed under a
     header line "-- statement i of n: ..." (table format only: csv and json output one
     result, so they refuse several statements). An empty query is an error.
     """
     from edftools.errors import StoreError
-    from edftools.store.connection import run_statements, split_statements
+    from edftools.store.connection import guard_config, run_statements, split_statements
     from edftools.store.store import open_store
 
-    store = open_store(store_path, read_only=True, lock_timeout=timeout, lazy=True)
+    if limit is None:
+        limit = DEFAULT_TABLE_LIMIT if fmt == "table" else 0
+    most = limit or None
+    store = open_store(
+        store_path,
+        read_only=True,
+        lock_timeout=timeout,
+        lazy=True,
+        config=guard_config(allow_external),
+    )
+    out = sys.stdout
     with store.connect() as con:
         statements = split_statements(con, query)
         if len(statements) > 1 and fmt != "table":
@@ -144,16 +103,22 @@ def sql_cmd(query: str, store_path: str | None, fmt: str, timeout: float) -> Non
                 f"--format {fmt} prints one result, but the query has {len(statements)} "
                 "statements; run them one at a time or use --format table"
             )
-        results = run_statements(con, statements)
-    if len(results) == 1:
-        if results[0].columns:
-            click.echo(FORMATTERS[fmt](results[0].columns, results[0].rows))
-        return
-    blocks = []
-    for i, res in enumerate(results, start=1):
-        body = format_table(res.columns, res.rows) if res.columns else "(no result)"
-        blocks.append(statement_header(i, len(results), res.statement) + "\n" + body)
-    click.echo("\n\n".join(blocks))
+        for i, res in enumerate(run_statements(con, statements), start=1):
+            if len(statements) > 1:
+                out.write(
+                    ("\n" if i > 1 else "")
+                    + statement_header(i, len(statements), res.statement)
+                    + "\n"
+                )
+                if not res.columns:
+                    out.write("(no result)\n")
+            if not res.columns:
+                continue
+            if fmt == "table":
+                write_table(res.columns, res.batches, out, most)
+            elif (write_csv if fmt == "csv" else write_json)(res.columns, res.batches, out, most):
+                click.echo(f"note: only the first {limit} rows printed (--limit)", err=True)
+            out.flush()
 
 
 @click.command("import")

@@ -1,12 +1,19 @@
-"""Small DuckDB helpers shared by the store: one-line errors, lock detection, result fetching.
+"""Small DuckDB helpers shared by the store: guards, one-line errors, lock detection, fetching.
 
 Every DuckDB error that reaches a user becomes a :class:`StoreError` whose message is the first
 line of DuckDB's (multi-line) message.
+
+Guards: a user's SQL (``edftools sql``) runs on a connection opened with :func:`guard_config`,
+DuckDB's own settings — ``enable_external_access = false`` (no ``COPY … TO``, no file readers
+such as ``read_csv``/``read_text``/``glob``, no ``ATTACH`` of another file, no ``EXPORT
+DATABASE``), no extension install or autoload, and ``lock_configuration = true`` (no ``SET``
+or ``PRAGMA`` can undo the guards). The store itself was opened before the guards apply, so it
+reads as usual.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import duckdb
@@ -15,6 +22,42 @@ from edftools.errors import StoreError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+#: DuckDB settings under which SQL reads the opened store and touches nothing else.
+SANDBOX_CONFIG: dict[str, Any] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
+
+#: The hint a refused statement carries (what the guard is and how to lift it).
+GUARD_HINT = (
+    "edftools sql reads only the store; --allow-external lets it read other files and "
+    "ATTACH other stores"
+)
+
+
+def guard_config(allow_external: bool = False) -> dict[str, Any]:
+    """DuckDB ``config`` for a connection that runs a user's SQL.
+
+    Always: no extension install/autoload, configuration locked. ``allow_external`` lifts only
+    ``enable_external_access`` (file readers, ``COPY … TO``, ``ATTACH``).
+    """
+    return {**SANDBOX_CONFIG, "enable_external_access": bool(allow_external)}
+
+
+def _is_guard_refusal(text: str) -> bool:
+    low = text.lower()
+    return "disabled by configuration" in low or "configuration has been locked" in low
+
+
+def sql_error(exc: BaseException, where: str = "") -> StoreError:
+    """``SQL error[where]: <first line>`` (with :data:`GUARD_HINT` when a guard refused it)."""
+    text = one_line(exc)
+    hint = f" ({GUARD_HINT})" if _is_guard_refusal(text) else ""
+    return StoreError(f"SQL error{where}: {text}{hint}")
 
 
 def one_line(exc: BaseException) -> str:
@@ -37,60 +80,94 @@ def execute(
     try:
         cur = con.execute(sql, params) if params is not None else con.execute(sql)
     except duckdb.Error as exc:
-        raise StoreError(f"SQL error: {one_line(exc)}") from None
+        raise sql_error(exc) from None
     if cur is None:  # DuckDB returns None for a text without a statement ("", ";", "-- x")
         raise StoreError(NO_STATEMENT)
     return cur
 
 
 class StatementResult(NamedTuple):
-    """One statement of a script: its text (one line), column names and rows."""
+    """One statement of a script: its text (one line), column names and its rows, streamed.
+
+    ``batches`` yields lists of at most :data:`FETCH_ROWS` row tuples while the connection is
+    open (bounded memory for any result size); a statement without a result has no columns.
+    """
 
     statement: str
     columns: list[str]
-    rows: list[tuple[Any, ...]]
+    batches: Iterator[list[tuple[Any, ...]]]
+
+
+#: Rows fetched from DuckDB at a time when a result is streamed.
+FETCH_ROWS = 2048
 
 
 def split_statements(con: duckdb.DuckDBPyConnection, sql: str) -> list[Any]:
     """The statements of ``sql`` as parsed by DuckDB (a ``;`` inside a string is no split).
 
-    A parse error, or a text with no statement at all, is a :class:`StoreError`.
+    A parse error, a text with no statement at all, or a statement that installs, loads or
+    updates an extension (refused whatever the guards) is a :class:`StoreError`.
     """
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as exc:
-        raise StoreError(f"SQL error: {one_line(exc)}") from None
+        raise sql_error(exc) from None
     if not statements:
         raise StoreError(NO_STATEMENT)
+    for i, statement in enumerate(statements, start=1):
+        if _is_extension_statement(statement):
+            where = f" in statement {i} of {len(statements)}" if len(statements) > 1 else ""
+            raise StoreError(
+                f"SQL error{where}: refused: edftools sql never installs, loads or updates "
+                "DuckDB extensions"
+            )
     return statements
+
+
+def _is_extension_statement(statement: Any) -> bool:
+    """INSTALL, LOAD, FORCE INSTALL (DuckDB's LOAD type) and UPDATE EXTENSIONS (a type the
+    Python enum does not name)."""
+    try:
+        kind = statement.type
+    except ValueError:  # a statement type newer than the Python enum: UPDATE EXTENSIONS
+        return "extension" in statement.query.lower()
+    return kind == duckdb.StatementType.LOAD
 
 
 def run_statements(
     con: duckdb.DuckDBPyConnection, statements: Sequence[Any]
-) -> list[StatementResult]:
-    """Run parsed ``statements`` in order; every result (a statement without one: no columns).
+) -> Iterator[StatementResult]:
+    """Run parsed ``statements`` in order, yielding each result to be consumed before the next.
 
     An error names the statement's position: ``SQL error in statement 2 of 3: ...``.
     """
-    results = []
     for i, statement in enumerate(statements, start=1):
         text = " ".join(statement.query.split()).rstrip(";").rstrip()
+        where = f" in statement {i} of {len(statements)}" if len(statements) > 1 else ""
         try:
             cur = con.execute(statement)
             columns = [d[0] for d in cur.description] if cur.description else []
-            rows = cur.fetchall() if columns else []
         except duckdb.Error as exc:
-            where = f" in statement {i} of {len(statements)}" if len(statements) > 1 else ""
-            raise StoreError(f"SQL error{where}: {one_line(exc)}") from None
-        results.append(StatementResult(text, columns, rows))
-    return results
+            raise sql_error(exc, where) from None
+        yield StatementResult(text, columns, _batches(cur, where) if columns else iter(()))
+
+
+def _batches(cur: duckdb.DuckDBPyConnection, where: str) -> Iterator[list[tuple[Any, ...]]]:
+    while True:
+        try:
+            rows = cur.fetchmany(FETCH_ROWS)
+        except duckdb.Error as exc:
+            raise sql_error(exc, where) from None
+        if not rows:
+            return
+        yield rows
 
 
 def fetch_all(cur: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     try:
         return cur.fetchall()
     except duckdb.Error as exc:
-        raise StoreError(f"SQL error: {one_line(exc)}") from None
+        raise sql_error(exc) from None
 
 
 def frame(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -101,4 +178,4 @@ def frame(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     try:
         return cur.df()
     except duckdb.Error as exc:
-        raise StoreError(f"SQL error: {one_line(exc)}") from None
+        raise sql_error(exc) from None

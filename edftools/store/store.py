@@ -23,7 +23,7 @@ import hashlib
 import os
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
@@ -75,10 +75,12 @@ class Store:
         path: str | os.PathLike[str],
         read_only: bool = False,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        config: Mapping[str, Any] | None = None,
     ) -> None:
         self.path = Path(path)
         self.read_only = read_only
         self.lock_timeout = float(lock_timeout)
+        self.config: dict[str, Any] = dict(config or {})
         self._jitter = random.Random(os.getpid())
         self._schema_checked = False
 
@@ -125,7 +127,7 @@ class Store:
         delay = 0.005
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=read_only)
+                return duckdb.connect(str(self.path), read_only=read_only, config=self.config)
             except duckdb.Error as exc:
                 if not is_lock_conflict(exc):
                     raise StoreError(f"cannot open store {self.path}: {one_line(exc)}") from None
@@ -386,11 +388,14 @@ def open_store(
     read_only: bool = False,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     lazy: bool = False,
+    config: Mapping[str, Any] | None = None,
 ) -> Store:
     """Open (and for a writer create) a store; check or upgrade its schema.
 
     With ``lazy=True`` the schema check happens on the first operation instead (one file open
-    fewer: ``edftools sql`` uses it to hold the file only once).
+    fewer: ``edftools sql`` uses it to hold the file only once). ``config`` is DuckDB's
+    connection configuration for every connection (``edftools sql`` passes
+    :func:`edftools.store.connection.guard_config`).
 
     ``path``: explicit path > ``$EDFTOOLS_STORE`` > ``data/edftools.duckdb``. A reader on a
     missing file is a StoreError (nothing is created on read); a file that is not a DuckDB
@@ -406,7 +411,7 @@ def open_store(
             resolved.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the store's folder {resolved.parent}: {exc}") from None
-    store = Store(resolved, read_only=read_only, lock_timeout=lock_timeout)
+    store = Store(resolved, read_only=read_only, lock_timeout=lock_timeout, config=config)
     if not lazy:
         with store.connect():
             pass

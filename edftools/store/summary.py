@@ -14,6 +14,7 @@ from typing import Any
 
 from edftools.store import schema
 from edftools.store.store import Store
+from edftools.terminal import printable
 
 #: The run statuses, in the order a summary lists them.
 STATUSES: tuple[str, ...] = ("ok", "diverged", "failed")
@@ -151,13 +152,14 @@ def store_summary(store: Store) -> StoreSummary:
 
 
 def format_summary(summary: StoreSummary) -> str:
-    """The summary as short aligned text (``edftools info``)."""
+    """The summary as short aligned text (``edftools info``); control characters in names are
+    shown escaped (:func:`edftools.terminal.printable`)."""
 
     def counts(items: dict[Any, int]) -> str:
-        return ", ".join(f"{k}: {n}" for k, n in items.items()) or "none"
+        return ", ".join(f"{printable(str(k))}: {n}" for k, n in items.items()) or "none"
 
     lines = [
-        f"store     {summary.path}",
+        f"store     {printable(str(summary.path))}",
         f"file      {_size(summary.file_bytes)}, schema v{summary.schema_version}",
         f"runs      {summary.n_runs}"
         + (f" ({counts(summary.statuses)})" if summary.n_runs else ""),
@@ -172,7 +174,7 @@ def format_summary(summary: StoreSummary) -> str:
         )
         lines += [
             "",
-            f"sweep {s.name}  ({when}; {s.n_runs} runs: {counts(s.statuses)})",
+            f"sweep {printable(s.name)}  ({when}; {s.n_runs} runs: {counts(s.statuses)})",
             f"  spaces    {counts(s.spaces)}",
             f"  datasets  {counts(s.datasets)}",
         ]

@@ -182,8 +182,10 @@ def test_several_statements_in_csv_or_json_are_refused(filled_store: Path, cli) 
 
 
 def test_an_error_names_the_failing_statement(filled_store: Path, cli) -> None:
+    """Results stream: statement 1's result is printed before statement 2 runs and fails."""
     before = sha256(filled_store)
     code, out, err = cli("sql", "SELECT 1; DELETE FROM runs", "--store", str(filled_store))
-    assert code == 2 and out == "" and err.count("\n") == 1
+    assert code == 2 and err.count("\n") == 1
+    assert out.splitlines()[0] == "-- statement 1 of 2: SELECT 1" and "statement 2" not in out
     assert err.startswith("edftools: SQL error in statement 2 of 2: ") and "read-only" in err
     assert sha256(filled_store) == before
