@@ -35,6 +35,10 @@ class StoreError(EdftoolsError):
     """The result store cannot be opened, is corrupt, or an import file is malformed."""
 
 
+class StoreBusyError(StoreError):
+    """Another process (a reader) held the store for longer than the caller would wait."""
+
+
 class SweepError(EdftoolsError):
     """A sweep cannot run here (no such device, unreadable data, its first config fails a
     one-batch dry run) or every run it trained failed."""

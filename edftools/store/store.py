@@ -8,7 +8,13 @@ twice the cost of a bare DuckDB open + close; the close checkpoints the write-ah
 readers open a self-contained file), and a reader
 (``edftools sql``, :meth:`Store.runs_frame`) for as long as its query runs. When the file is
 held by another process, opening is retried with exponential backoff (5 ms growing to 50 ms)
-until ``lock_timeout`` seconds have passed, then a :class:`StoreError` says the store is busy.
+until ``lock_timeout`` seconds have passed, then a :class:`StoreBusyError` says the store is
+busy — except for a writer given ``on_wait`` (a sweep): it never gives up because a reader
+holds the store. After ``lock_timeout`` it reports one "waiting for a reader since …" line
+through ``on_wait`` and keeps retrying until the reader lets go. A write may also be tried
+without waiting (``wait=False``: at most :data:`QUICK_TRY_S`), which a sweep uses to keep its
+finished runs in memory and go on training while a reader holds the file
+(:func:`edftools.train.sweep.execute_plan`).
 Because the runs row and its epochs rows are written in one transaction and a reader can only
 open the file between transactions, a reader never sees a run without its epochs; a writer
 killed mid-transaction leaves nothing behind (DuckDB's write-ahead log replays only commits).
@@ -23,15 +29,16 @@ import hashlib
 import os
 import random
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from edftools.errors import StoreError
+from edftools.errors import StoreBusyError, StoreError
 from edftools.store import schema
 from edftools.store.connection import execute, fetch_all, frame, is_lock_conflict, one_line
 from edftools.store.rows import (
@@ -52,6 +59,9 @@ if TYPE_CHECKING:
 DEFAULT_STORE_PATH = Path("data") / "edftools.duckdb"
 STORE_ENV_VAR = "EDFTOOLS_STORE"
 DEFAULT_LOCK_TIMEOUT = 30.0
+#: How long a write tried with ``wait=False`` retries before it gives way (a sweep then keeps
+#: the run in memory and trains on).
+QUICK_TRY_S = 0.25
 MAX_RETRY_DELAY = 0.05
 FINISHED_STATUSES: tuple[str, ...] = ("ok", "diverged")
 
@@ -76,11 +86,13 @@ class Store:
         read_only: bool = False,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
         config: Mapping[str, Any] | None = None,
+        on_wait: Callable[[str], None] | None = None,
     ) -> None:
         self.path = Path(path)
         self.read_only = read_only
         self.lock_timeout = float(lock_timeout)
         self.config: dict[str, Any] = dict(config or {})
+        self.on_wait = on_wait
         self._jitter = random.Random(os.getpid())
         self._schema_checked = False
 
@@ -99,20 +111,25 @@ class Store:
 
     # Connections -----------------------------------------------------------------------------
     @contextmanager
-    def connect(self, read_only: bool | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(
+        self, read_only: bool | None = None, wait: bool = True
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
         """Open the file (retrying while another process holds it), yield, close.
 
         ``read_only`` defaults to the store's mode; a read-only store refuses ``False``.
+        ``wait=False`` gives way after :data:`QUICK_TRY_S` with a :class:`StoreBusyError`.
         """
         ro = self.read_only if read_only is None else read_only
         if not ro and self.read_only:
             raise StoreError(f"store {self.path} was opened read-only")
-        with self._connection(ro) as con:
+        with self._connection(ro, wait) as con:
             yield con
 
     @contextmanager
-    def _connection(self, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = self._open(read_only)
+    def _connection(
+        self, read_only: bool, wait: bool = True
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = self._open(read_only, wait)
         try:
             if not self._schema_checked:
                 con = self._check_schema(con, read_only)
@@ -122,27 +139,45 @@ class Store:
         finally:
             con.close()
 
-    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
-        deadline = time.monotonic() + self.lock_timeout
+    def _open(self, read_only: bool, wait: bool = True) -> duckdb.DuckDBPyConnection:
+        patient = wait and not read_only and self.on_wait is not None
+        timeout = self.lock_timeout if wait else min(self.lock_timeout, QUICK_TRY_S)
+        start = time.monotonic()
+        held_since: datetime | None = None  # wall clock of the first lock conflict
+        reported = False
         delay = 0.005
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=read_only, config=self.config)
+                con = duckdb.connect(str(self.path), read_only=read_only, config=self.config)
             except duckdb.Error as exc:
                 if not is_lock_conflict(exc):
                     raise StoreError(f"cannot open store {self.path}: {one_line(exc)}") from None
-                if time.monotonic() >= deadline:
-                    raise StoreError(
-                        f"store {self.path} is busy: another process held it for more than "
-                        f"{self.lock_timeout:g} s"
-                    ) from None
+                held_since = held_since or datetime.now(UTC)
+                if time.monotonic() - start >= timeout:
+                    if not patient:
+                        raise StoreBusyError(
+                            f"store {self.path} is busy: another process held it for more "
+                            f"than {timeout:g} s"
+                        ) from None
+                    if not reported:
+                        self._report_wait(f"waiting for a reader since {held_since:%H:%M:%S} UTC")
+                        reported = True
+            else:
+                if reported and held_since is not None:
+                    held = (datetime.now(UTC) - held_since).total_seconds()
+                    self._report_wait(f"the reader let go after {held:.0f} s; writing")
+                return con
             time.sleep(delay * self._jitter.uniform(0.5, 1.5))
             delay = min(delay * 1.6, MAX_RETRY_DELAY)
 
+    def _report_wait(self, text: str) -> None:
+        if self.on_wait is not None:
+            self.on_wait(f"store {self.path}: {text}")
+
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(self, wait: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write connection inside ``BEGIN … COMMIT`` (ROLLBACK on any exception)."""
-        with self.connect(read_only=False) as con:
+        with self.connect(read_only=False, wait=wait) as con:
             con.execute("BEGIN TRANSACTION")
             try:
                 yield con
@@ -227,12 +262,14 @@ class Store:
             )
             return True
 
-    def write_run(self, record: RunRecord) -> None:
+    def write_run(self, record: RunRecord, wait: bool = True) -> None:
         """Write one run's ``runs`` row and its ``epochs`` rows in ONE transaction.
 
         The sweep must be registered (:meth:`ensure_sweep`). A run id already stored with status
         ``failed`` is replaced (a resume re-runs environment failures, and every failed run with
-        ``--retry-failed``); any other existing run id is a :class:`StoreError`.
+        ``--retry-failed``); any other existing run id is a :class:`StoreError`. With
+        ``wait=False`` a store held by another process raises :class:`StoreBusyError` after
+        :data:`QUICK_TRY_S` (nothing written).
         """
         row = run_record_row(record)
         where = f"run {record.run_id}"
@@ -240,7 +277,7 @@ class Store:
         epochs = validate_epoch_rows(
             record.run_id, [asdict(e) for e in record.result.epochs], where
         )
-        with self.transaction() as con:
+        with self.transaction(wait) as con:
             known = con.execute("SELECT 1 FROM sweeps WHERE name = ?", [run["sweep"]]).fetchone()
             if known is None:
                 raise StoreError(f"{where}: sweep {run['sweep']!r} is not registered")
@@ -389,13 +426,15 @@ def open_store(
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     lazy: bool = False,
     config: Mapping[str, Any] | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> Store:
     """Open (and for a writer create) a store; check or upgrade its schema.
 
     With ``lazy=True`` the schema check happens on the first operation instead (one file open
     fewer: ``edftools sql`` uses it to hold the file only once). ``config`` is DuckDB's
     connection configuration for every connection (``edftools sql`` passes
-    :func:`edftools.store.connection.guard_config`).
+    :func:`edftools.store.connection.guard_config`). A writer given ``on_wait`` never gives
+    up while a reader holds the file: it reports its wait through ``on_wait`` and retries.
 
     ``path``: explicit path > ``$EDFTOOLS_STORE`` > ``data/edftools.duckdb``. A reader on a
     missing file is a StoreError (nothing is created on read); a file that is not a DuckDB
@@ -411,7 +450,7 @@ def open_store(
             resolved.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the store's folder {resolved.parent}: {exc}") from None
-    store = Store(resolved, read_only=read_only, lock_timeout=lock_timeout, config=config)
+    store = Store(resolved, read_only, lock_timeout, config=config, on_wait=on_wait)
     if not lazy:
         with store.connect():
             pass

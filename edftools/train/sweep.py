@@ -6,6 +6,13 @@ The driver process is the store's only writer. It skips the runs the store alrea
 order (spaces interleaved: run 0 of every space, then run 1, ...), writes each result in its
 own transaction as soon as it arrives, and retries failed runs per the recipe's failure policy.
 A ``kill -9`` of the driver loses only the runs in flight; they are re-run on resume.
+
+A reader (``edftools sql``) holding the store never stops a sweep: a write that cannot get the
+file at once gives way (``write_run(record, wait=False)``), the finished run is kept in memory
+and training goes on; every later result tries again to write what is kept, in order, and at
+the end the driver waits for the reader as long as it takes (the store's ``on_wait`` reports
+it). Nothing finished is dropped; a kill while runs are kept loses those runs too (they are
+re-run on resume, like the runs in flight).
 Planning (configs, seeds, run ids) is :mod:`edftools.train.plan`.
 """
 
@@ -15,9 +22,11 @@ import collections
 import sys
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+from edftools.errors import StoreBusyError, StoreError
 from edftools.records import CONFIG, FAILURE_KINDS, RunRecord, RunResult, needs_run
 from edftools.train.environment import package_versions
 from edftools.train.executors import Executor, RunTask
@@ -146,6 +155,7 @@ def execute_plan(
     queue.reverse()  # pop() from the end takes runs in plan order
     attempts: dict[str, int] = {}
     in_flight = 0
+    kept: list[RunRecord] = []  # finished, not yet written: a reader holds the store
     bar = _progress_bar(len(plan.runs), summary.skipped, progress)
     try:
         while queue or in_flight:
@@ -160,21 +170,51 @@ def execute_plan(
                 summary.retried += 1
                 queue.append(task)  # retried next
                 continue
-            record = to_record(plan, by_id[task.run_id], result)
-            store.write_run(record)
-            if on_record is not None:
-                on_record(record)
+            kept.append(to_record(plan, by_id[task.run_id], result))
+            write_kept(store, kept, on_record, wait=False)
             summary.statuses[result.status] = summary.statuses.get(result.status, 0) + 1
             if result.status == "failed":
                 summary.failures[(result.failure, result.message)] += 1
             if bar is not None:
                 bar.set_postfix_str(_postfix(summary), refresh=False)
                 bar.update(1)
+        write_kept(store, kept, on_record, wait=True)
+    except BaseException:
+        with suppress(StoreError):  # Ctrl-C, a failing executor: keep what can be kept now
+            write_kept(store, kept, on_record, wait=False)
+        raise
     finally:
         if bar is not None:
             bar.close()
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def write_kept(
+    store: Any,
+    kept: list[RunRecord],
+    on_record: Callable[[RunRecord], None] | None = None,
+    wait: bool = True,
+) -> None:
+    """Write the ``kept`` records in order, one transaction each, removing each once stored.
+
+    ``wait=False``: stop at the first :class:`StoreBusyError` (a reader holds the store) and
+    leave the rest in ``kept``. ``wait=True``: wait as the store waits (a sweep's store waits
+    for readers without giving up).
+    """
+    while kept:
+        try:
+            if wait:
+                store.write_run(kept[0])
+            else:
+                store.write_run(kept[0], wait=False)
+        except StoreBusyError:
+            if wait:
+                raise
+            return
+        record = kept.pop(0)
+        if on_record is not None:
+            on_record(record)
 
 
 def _progress_bar(total: int, initial: int, enabled: bool) -> Any:

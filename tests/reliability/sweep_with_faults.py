@@ -42,9 +42,9 @@ def install(fault: str, k: int, sync: Path | None) -> None:
         if fault == "kill-in-transaction" and written + 1 == k:
             die()
 
-    def write_with_fault(self, record) -> None:  # type: ignore[no-untyped-def]
+    def write_with_fault(self, record, **options) -> None:  # type: ignore[no-untyped-def]
         nonlocal written
-        write_run(self, record)
+        write_run(self, record, **options)
         written += 1
         if fault == "kill-after-commit" and written == k:
             die()

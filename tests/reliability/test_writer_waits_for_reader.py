@@ -1,0 +1,139 @@
+"""A reader holding the store for longer than the writer's timeout never stops a sweep.
+
+Deterministic: a helper process opens the store read-only when the test says ``hold`` and
+closes it when the test says ``release`` — never after a sleep. The sweep's store has a lock
+timeout of 0.2 s, so without the waiting writer the first blocked write would end the sweep
+("store … is busy"). Here the sweep keeps training while the reader holds the store (every
+run finishes during the hold), reports "waiting for a reader since …" once, and the reader
+is released only after that report: every run is then stored.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from reliability_lib import TALLY
+
+from edftools.errors import StoreBusyError
+from edftools.recipe import parse_recipe
+from edftools.records import RunResult
+from edftools.store import open_store
+from edftools.train.executors import InlineExecutor
+from edftools.train.plan import plan_sweep
+from edftools.train.sweep import execute_plan
+
+HOLDER = """
+import sys, duckdb
+for line in sys.stdin:
+    if line.strip() == "hold":
+        con = duckdb.connect(sys.argv[1], read_only=True)
+        con.execute("SELECT count(*) FROM runs").fetchall()
+        print("held", flush=True)
+    elif line.strip() == "release":
+        con.close()
+        print("released", flush=True)
+"""
+
+RECIPE = """
+name = "held"
+seed = 1
+n = 6
+[dataset]
+name = "digits"
+[schedule]
+epochs = 1
+[band]
+flops = ["0.05M", "0.15M"]
+[[spaces]]
+name = "AnyNetX_E"
+[spaces.overrides]
+preset = "digits"
+"""
+
+
+class Holder:
+    """A reader in another process that holds the store exactly when told to."""
+
+    def __init__(self, path: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.held = False
+
+    def tell(self, word: str, answer: str) -> None:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(word + "\n")
+        self.proc.stdin.flush()
+        assert self.proc.stdout.readline().strip() == answer
+
+    def hold(self) -> None:
+        self.tell("hold", "held")
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.tell("release", "released")
+            self.held = False
+
+    def close(self) -> None:
+        self.release()
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def holder(tmp_path: Path):
+    path = tmp_path / "held.duckdb"
+    h = Holder(path)
+    try:
+        yield path, h
+    finally:
+        h.close()
+
+
+def test_a_reader_that_outlasts_the_timeout_loses_no_run(holder) -> None:
+    path, reader = holder
+    recipe = parse_recipe(RECIPE)
+    plan = plan_sweep(recipe)
+    events: list[str] = []
+
+    def on_wait(line: str) -> None:
+        events.append(line)
+        if "waiting for a reader" in line:
+            reader.release()  # only now: the writer has already outwaited its old timeout
+
+    def train(task):
+        events.append(f"trained {task.run_id}")
+        if len(events) == 2:  # the first run is stored; a reader takes the store
+            reader.hold()
+        return RunResult(status="ok", error=20.0, best_error=19.0)
+
+    store = open_store(path, lock_timeout=0.2, on_wait=on_wait)
+    summary = execute_plan(plan, store, InlineExecutor(train), progress=False)
+    TALLY.faults_injected += 1
+    stored = open_store(path, read_only=True).finished_run_ids("held")
+    assert stored == {r.run_id for r in plan.runs}, events
+    assert summary.done == len(plan.runs) == 6
+    waits = [e for e in events if e.startswith("store ")]
+    assert len(waits) == 2 and "waiting for a reader since" in waits[0], events
+    assert "let go" in waits[1]
+    # every run trained while the reader held the store: training never stopped for it
+    assert all(e.startswith("trained") for e in events[: events.index(waits[0])])
+    assert events.index(waits[0]) == len(plan.runs)
+
+
+def test_without_on_wait_a_writer_still_gives_way(holder) -> None:
+    """The store's old contract for other writers: busy after lock_timeout, one typed error."""
+    path, reader = holder
+    store = open_store(path, lock_timeout=0.2)
+    store.ensure_sweep("x", "recipe")
+    reader.hold()
+    with pytest.raises(StoreBusyError, match="is busy"):
+        store.ensure_sweep("y", "recipe")
