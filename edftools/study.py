@@ -70,6 +70,15 @@ def study_plan(recipe: Recipe) -> SweepPlan:
     return plan_sweep(recipe, n=spec.design.max_n, spaces=study_spaces(recipe))
 
 
+def next_round(recipe: Recipe, store: Any) -> SweepPlan | None:
+    """The plan of the next look to train, as the store's runs replay (None: every step is
+    decided or max_n is reached); what ``sweep --until-decided`` announces before it starts."""
+    state = replay(recipe, stored_runs(store, recipe.name), study_plan(recipe))
+    if state.next_n is None:
+        return None
+    return plan_sweep(recipe, n=state.next_n, spaces=list(state.needed))
+
+
 def _indexed(plan: SweepPlan) -> dict[str, list[str]]:
     """run ids per space in plan (index) order."""
     out: dict[str, list[str]] = {}

@@ -160,3 +160,84 @@ def test_looks_export_import_and_the_refine_command(study, tmp_path: Path, capsy
     # the history the HTML draws travels in the JSON, with the rule that decided each step
     assert [h["verdict"] for h in data["history"]] == outcome.replay.chain.verdicts
     assert all(h["rule"] != "undecided" and len(h["no_loss"]["p"]) for h in data["history"])
+
+
+def _cli(*args: str) -> int:
+    from edftools.cli import main
+
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def test_an_exported_study_continues_on_another_store(tmp_path: Path, capsys) -> None:
+    """export (runs and looks) → import into a new store → the study goes on there with the
+    same recipe, to the same decisions as the uninterrupted study."""
+    import shutil
+
+    from edftools.store.importers import export_runs
+    from edftools.store.looks import export_looks
+
+    with pytest.raises(KeyboardInterrupt):
+        _study(tmp_path / "a.duckdb", stop_after=1)
+    _, whole_store, whole = _study(tmp_path / "whole.duckdb")
+    cut = open_store(tmp_path / "a.duckdb")
+    for fmt in ("csv", "parquet"):
+        moved = tmp_path / f"moved_{fmt}.duckdb"
+        export_runs(cut, tmp_path / f"runs.{fmt}")
+        assert _cli("import", str(tmp_path / f"runs.{fmt}"), "--store", str(moved)) == 0
+        if fmt == "parquet":
+            export_looks(cut, tmp_path / "looks.parquet")
+            assert _cli("import", str(tmp_path / "looks.parquet"), "--store", str(moved)) == 0
+        shutil.copyfile(moved, tmp_path / "study.duckdb")
+        _, store, resumed = _study(tmp_path / "study.duckdb")
+        assert resumed.replay.chain.verdicts == whole.replay.chain.verdicts
+        assert resumed.replay.counts == whole.replay.counts
+        a = looks_frame(whole_store, "study").drop(columns=["created_at"])
+        b = looks_frame(store, "study").drop(columns=["created_at"])
+        assert a.equals(b)
+    capsys.readouterr()
+
+
+def test_sweep_cli_on_a_decided_study_says_it_trains_nothing(study, tmp_path: Path, capsys) -> None:
+    """The plan line of a decided study: no look left, 0 to train (and nothing trains); also
+    after the study was exported and imported into another store."""
+    import shutil
+
+    _, store, outcome = study
+    recipe = tmp_path / "study.toml"
+    recipe.write_text(RECIPE)
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(store.path, copy)
+    moved = tmp_path / "moved.duckdb"
+    from edftools.store.importers import export_runs
+
+    export_runs(store, tmp_path / "runs.parquet")
+    assert _cli("import", str(tmp_path / "runs.parquet"), "--store", str(moved)) == 0
+    for target in (copy, moved):
+        capsys.readouterr()
+        code = _cli(
+            "sweep", str(recipe), "--until-decided", "--store", str(target), "--no-progress"
+        )
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert "up to 600 runs (no look left to train) planned over 3 space(s), 0 to train" in err
+        assert "stopped (decided) after 0 round(s), 0 runs trained" in out
+        assert all(v in out for v in outcome.replay.chain.verdicts)
+
+
+def test_until_decided_without_a_sequential_table_is_one_line(tmp_path: Path, capsys) -> None:
+    root = Path(__file__).resolve().parents[1]
+    store = tmp_path / "s.duckdb"
+    code = _cli(
+        "sweep",
+        str(root / "recipes" / "digits_tiny.toml"),
+        "--until-decided",
+        "--store",
+        str(store),
+    )
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1 and "has no [sequential] table" in err
+    assert "Traceback" not in err and not store.exists()

@@ -7,6 +7,7 @@ holds the file, so it works while a sweep is writing. It never creates a store.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -200,8 +201,11 @@ def export_cmd(
     if looks:
         from edftools.store.looks import export_looks
 
-        if fmt not in (None, "parquet"):
-            raise click.UsageError("--looks exports Parquet only")
+        suffix = Path(out).suffix.lower()
+        if fmt not in (None, "parquet") or (fmt is None and suffix not in (".parquet", ".pq")):
+            raise click.UsageError(
+                f"--looks exports Parquet only: name the file .parquet (not {Path(out).name!r})"
+            )
         n = export_looks(store, out, sweep)
         click.echo(f"exported {n} look row(s) to {out}", file=sys.stdout)
         return

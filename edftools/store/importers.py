@@ -12,6 +12,13 @@ Tables (CSV/Parquet) need the columns ``space`` (or ``--space``), ``error`` and 
 JSON list of epoch objects) — exactly what :func:`export_runs` writes, so export → import
 round-trips a store's runs and epochs. Unknown columns are an error.
 
+The sweeps table travels too: :func:`export_runs` writes a ``sweep_recipe`` column holding the
+sweep's stored recipe (the text whose sha256 is its ``recipe_hash``) on the first row of each
+sweep, empty elsewhere, and the import registers each sweep with that recipe — so an exported
+study continues on another store with the same recipe (a plain sweep or ``--until-decided``).
+A file without it registers its sweeps as ``imported from <file>``. A sweep already in the
+store with another recipe is an error (a placeholder ``imported from …`` recipe is replaced).
+
 Rules: ``--space``/``--sweep`` override the file's values; without them a row's sweep
 defaults to the file's stem (pycls: the space too). A row without ``run_id`` gets the
 deterministic id ``imp-<sha256 of its content>[:16]``. Duplicate run ids within the file are an
@@ -42,13 +49,16 @@ from edftools.store.rows import (
     validate_epoch_rows,
     validate_run_row,
 )
-from edftools.store.store import Store, open_store
+from edftools.store.store import PLACEHOLDER_PREFIX, Store, open_store
 
 IMPORT_FORMATS: tuple[str, ...] = ("pycls", "nds", "csv", "parquet")
 EXPORT_FORMATS: tuple[str, ...] = ("parquet", "csv")
 #: File suffix -> export format, when ``--format`` is not given.
 EXPORT_SUFFIXES: dict[str, str] = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 EPOCH_LOG = "epoch_log"
+SWEEP_RECIPE = "sweep_recipe"
+#: Extra columns of an export beside the ``runs`` columns.
+EXPORT_EXTRAS: tuple[str, ...] = (EPOCH_LOG, SWEEP_RECIPE)
 _SUFFIXES = {".json": "pycls", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -92,13 +102,15 @@ def load_import_file(
         raise StoreError(f"no such file: {path}")
     data = _read_json(path) if fmt in ("pycls", "nds") or path.suffix.lower() == ".json" else None
     fmt = fmt or infer_format(path, data)
+    recipes: dict[str, str] = {}
     if fmt == "pycls":
         runs, epochs, notes = _read_pycls(path, data, space, sweep)
     elif fmt == "nds":
         runs, epochs, notes = _read_nds(path, data, space, sweep)
     else:
-        runs, epochs, notes = _read_table(path, fmt, space, sweep)
-    sweeps = {r["sweep"]: f"imported from {path.name} (format {fmt})" for r in runs}
+        runs, epochs, notes, recipes = _read_table(path, fmt, space, sweep)
+    placeholder = f"{PLACEHOLDER_PREFIX}{path.name} (format {fmt})"
+    sweeps = {r["sweep"]: recipes.get(r["sweep"], placeholder) for r in runs}
     return ImportBatch(str(path), tuple(runs), tuple(epochs), sweeps, tuple(notes))
 
 
@@ -208,7 +220,7 @@ def _read_arrow(path: Path, fmt: str) -> Any:
 
         with path.open(newline="") as handle:
             names = next(csv.reader(handle), [])
-        text_columns = [n for n, k in RUN_KINDS.items() if k == "str"] + [EPOCH_LOG]
+        text_columns = [n for n, k in RUN_KINDS.items() if k == "str"] + list(EXPORT_EXTRAS)
         types = {n: pa.string() for n in names if n in text_columns}
         convert = pcsv.ConvertOptions(
             column_types=types, null_values=[""], strings_can_be_null=True
@@ -220,12 +232,13 @@ def _read_arrow(path: Path, fmt: str) -> Any:
 
 def _read_table(
     path: Path, fmt: str, space: str | None, sweep: str | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str], dict[str, str]]:
+    """Runs, epochs, notes and the carried recipe of each sweep (``sweep_recipe``)."""
     table = _read_arrow(path, fmt)
     # pandas writes a non-default index as "__index_level_K__" columns: not data, dropped.
     table = table.drop_columns([c for c in table.column_names if c.startswith("__index_level_")])
     columns = list(table.column_names)
-    unknown = [c for c in columns if c not in RUN_KINDS and c != EPOCH_LOG]
+    unknown = [c for c in columns if c not in RUN_KINDS and c not in EXPORT_EXTRAS]
     if unknown:
         raise StoreError(f"{path.name}: unknown column {unknown[0]!r} (see `edftools import -h`)")
     required = [c for c in ("space", "error") if c not in columns and not (c == "space" and space)]
@@ -245,6 +258,7 @@ def _read_table(
         if RUN_KINDS.get(c) in ("int", "bigint", "float") and pa.types.is_string(table[c].type)
     ]
     runs, epochs, wheres = [], [], []
+    recipes: dict[str, str] = {}
     for index, row in enumerate(table.to_pylist(), start=1):
         for c in numeric_text:
             row[c] = _number_from_text(row[c])
@@ -252,6 +266,7 @@ def _read_table(
         if row.get("run_id") is not None:
             where += f" (run id {row['run_id']})"
         log = row.pop(EPOCH_LOG, None)
+        recipe = row.pop(SWEEP_RECIPE, None)
         content = {k: v for k, v in row.items() if v is not None}
         if space:
             row["space"] = content["space"] = space
@@ -265,8 +280,19 @@ def _read_table(
         epochs.extend(
             validate_epoch_rows(run["run_id"], _epoch_log(log, where), where, strict=True)
         )
+        _carry_recipe(recipes, run["sweep"], recipe, where)
     _check_unique(runs, wheres)
-    return runs, epochs, []
+    return runs, epochs, [], recipes
+
+
+def _carry_recipe(recipes: dict[str, str], sweep: str, recipe: Any, where: str) -> None:
+    """Note a row's ``sweep_recipe`` (one recipe per sweep; empty cells carry nothing)."""
+    if recipe is None or recipe == "":
+        return
+    if not isinstance(recipe, str):
+        raise StoreError(f"{where}: field {SWEEP_RECIPE!r}: expected text")
+    if recipes.setdefault(sweep, recipe) != recipe:
+        raise StoreError(f"{where}: field {SWEEP_RECIPE!r}: sweep {sweep!r} has two recipes")
 
 
 def _number_from_text(value: Any) -> Any:
@@ -318,14 +344,18 @@ def import_file(
 def _export_sql(sweep: str | None) -> str:
     cols = ", ".join(f"'{name}', {name}" for name, _ in schema.EPOCH_COLUMNS[1:])
     where = "" if sweep is None else "WHERE r.sweep = '" + sweep.replace("'", "''") + "'"
+    order = "r.space, r.created_at, r.run_id"
     return f"""
-        SELECT r.*, CAST(e.log AS VARCHAR) AS {EPOCH_LOG}
+        SELECT r.*, CAST(e.log AS VARCHAR) AS {EPOCH_LOG},
+            CASE WHEN row_number() OVER (PARTITION BY r.sweep ORDER BY {order}) = 1
+                THEN s.recipe END AS {SWEEP_RECIPE}
         FROM runs r LEFT JOIN (
             SELECT run_id, to_json(list(json_object({cols}) ORDER BY epoch)) AS log
             FROM epochs GROUP BY run_id
         ) e USING (run_id)
+        LEFT JOIN sweeps s ON s.name = r.sweep
         {where}
-        ORDER BY r.sweep, r.space, r.created_at, r.run_id"""
+        ORDER BY r.sweep, {order}"""
 
 
 def export_runs(
@@ -335,7 +365,8 @@ def export_runs(
     *,
     sweep: str | None = None,
 ) -> int:
-    """Write the ``runs`` rows (of ``sweep``, or all) with an ``epoch_log`` column to ``out``.
+    """Write the ``runs`` rows (of ``sweep``, or all) with an ``epoch_log`` column and the
+    sweep's recipe (``sweep_recipe``, on each sweep's first row) to ``out``.
 
     ``fmt`` is ``parquet`` or ``csv`` (default: from the suffix of ``out``). The file is
     written to a temporary name and renamed, so a failed export leaves no partial file.

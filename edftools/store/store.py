@@ -315,7 +315,9 @@ class Store:
 
         Run ids already in the store are an error naming them, unless ``replace`` — then the
         stored runs and their epochs are deleted first, in the same transaction. Sweeps that do
-        not exist yet are registered with the batch's recipe text.
+        not exist yet are registered with the batch's recipe text (a carried recipe replaces a
+        stored ``imported from …`` placeholder; one that differs from a stored recipe is an
+        error).
         """
         ids = [r["run_id"] for r in batch.runs]
         with self.transaction() as con:
@@ -337,10 +339,7 @@ class Store:
             if taken:
                 _delete_runs(con, [r[0] for r in taken])
             for name, recipe in batch.sweeps.items():
-                con.execute(
-                    "INSERT INTO sweeps VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    [name, recipe, hashlib.sha256(recipe.encode()).hexdigest(), schema.utc_now()],
-                )
+                _register_imported_sweep(con, batch.source, name, recipe)
             insert_rows(con, batch.runs, batch.epochs)
         return len(batch.runs)
 
@@ -406,6 +405,38 @@ class Store:
         return self.query(
             "SELECT * FROM run_epochs WHERE list_contains(?, run_id) ORDER BY run_id, epoch",
             [list(run_ids)],
+        )
+
+
+#: How a sweep registered by an import that did not carry its recipe is described.
+PLACEHOLDER_PREFIX = "imported from "
+
+
+def _register_imported_sweep(
+    con: duckdb.DuckDBPyConnection, source: str, name: str, recipe: str
+) -> None:
+    """Register sweep ``name`` with ``recipe`` unless the store has it already.
+
+    A carried recipe replaces a stored placeholder (``imported from …``); a carried recipe
+    that differs from a stored real one is a :class:`StoreError` (one name, two studies).
+    """
+    digest = hashlib.sha256(recipe.encode()).hexdigest()
+    row = con.execute("SELECT recipe, recipe_hash FROM sweeps WHERE name = ?", [name]).fetchone()
+    if row is None:
+        con.execute(
+            "INSERT INTO sweeps VALUES (?, ?, ?, ?)", [name, recipe, digest, schema.utc_now()]
+        )
+    elif row[1] == digest or recipe.startswith(PLACEHOLDER_PREFIX):
+        return
+    elif row[0].startswith(PLACEHOLDER_PREFIX):
+        con.execute(
+            "UPDATE sweeps SET recipe = ?, recipe_hash = ? WHERE name = ?", [recipe, digest, name]
+        )
+    else:
+        raise StoreError(
+            f"{source}: sweep {name!r} is already in the store with a different recipe "
+            f"(hash {row[1][:12]}, the file's {digest[:12]}); import it under another name "
+            "with --sweep"
         )
 
 
