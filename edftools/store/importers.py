@@ -29,7 +29,6 @@ which deletes the stored runs and their epochs in the same transaction.
 from __future__ import annotations
 
 import csv
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -45,6 +44,7 @@ from edftools.store.pycls import pycls_job_row
 from edftools.store.rows import (
     RUN_KINDS,
     ImportBatch,
+    bounded_json,
     content_run_id,
     validate_epoch_rows,
     validate_run_row,
@@ -140,7 +140,7 @@ def _check_unique(runs: list[dict[str, Any]], wheres: list[str]) -> None:
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text())
+        return bounded_json(path.read_text())
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise StoreError(f"{path.name}: not a readable JSON file ({one_line(exc)})") from None
 
@@ -313,9 +313,10 @@ def _epoch_log(text: Any, where: str) -> list[Mapping[str, Any]]:
     if not isinstance(text, str):
         raise StoreError(f"{where}: field {EPOCH_LOG!r}: expected JSON text")
     try:
-        value = json.loads(text)
-    except ValueError:
-        raise StoreError(f"{where}: field {EPOCH_LOG!r}: is not valid JSON") from None
+        value = bounded_json(text)
+    except ValueError as exc:
+        problem = str(exc) if str(exc).startswith("nested") else "is not valid JSON"
+        raise StoreError(f"{where}: field {EPOCH_LOG!r}: {problem}") from None
     if not isinstance(value, list) or not all(isinstance(e, Mapping) for e in value):
         raise StoreError(f"{where}: field {EPOCH_LOG!r}: expected a JSON list of objects")
     return value

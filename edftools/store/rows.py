@@ -48,6 +48,34 @@ CONFIG_COLUMNS: tuple[str, ...] = (
 )
 REGNET_EXTRA_KEYS: tuple[str, ...] = ("w0", "wa", "wm")
 ERROR_TOLERANCE = 1e-6
+#: The error columns (percent): ``error`` first.
+ERROR_COLUMNS: tuple[str, ...] = ("error", "best_error", "ema_error", "ema_best_error")
+
+
+#: The deepest nesting of lists and objects an imported JSON text may have (pycls's job records
+#: nest about 5 deep); deeper input is refused before anything recurses over it.
+MAX_JSON_DEPTH = 64
+
+
+def bounded_json(text: str | bytes) -> Any:
+    """``json.loads(text)``, refusing nesting deeper than :data:`MAX_JSON_DEPTH` levels.
+
+    Every failure is a ``ValueError`` (a ``[`` repeated 10^5 times would otherwise raise
+    ``RecursionError`` inside the parser).
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return value
 
 
 def canonical_json(value: Any) -> str:
@@ -153,9 +181,10 @@ def _check_json_object(text: str | None, where: str, field: str) -> dict[str, An
     if text is None:
         return None
     try:
-        value = json.loads(text)
-    except ValueError:
-        raise _fail(where, field, "is not valid JSON") from None
+        value = bounded_json(text)
+    except ValueError as exc:
+        problem = str(exc) if str(exc).startswith("nested") else "is not valid JSON"
+        raise _fail(where, field, problem) from None
     if not isinstance(value, dict):
         raise _fail(where, field, "must be a JSON object")
     return value
@@ -174,9 +203,11 @@ def validate_run_row(row: Mapping[str, Any], where: str) -> dict[str, Any]:
 
     Rules: ``run_id``, ``sweep``, ``space`` non-empty text; ``status`` in
     ``ok|diverged|failed|incomplete`` (default ``ok``); ``error`` in [0, 100] and finite, NULL
-    only for a failed run; ``best_error`` in [0, 100] and ``<= error`` (likewise
-    ``ema_best_error <= ema_error``); ``flops, params, acts`` non-negative with at least one
-    present (a failed run may have none: an imported job that crashed before logging any);
+    only for a failed run; a NaN in any error column of an ``ok`` run is refused (as a NaN
+    ``error`` always was), elsewhere it means NULL; ``best_error`` in [0, 100] and
+    ``<= error`` (likewise ``ema_best_error <= ema_error``); ``flops, params, acts``
+    non-negative with at least one present (a failed run may have none: an imported job that
+    crashed before logging any);
     ``config`` a valid ``NetConfig`` JSON whose flattened columns agree with any given ones;
     ``failure_kind`` NULL or, for a failed run, ``environment|config``;
     ``versions`` and ``optim`` JSON objects; ``train_seconds`` finite and non-negative.
@@ -184,6 +215,11 @@ def validate_run_row(row: Mapping[str, Any], where: str) -> dict[str, Any]:
     unknown = sorted(set(row) - set(RUN_KINDS))
     if unknown:
         raise _fail(where, unknown[0], "unknown column")
+    if (row.get("status") or "ok") == "ok":  # NaN is "no value" only where error may be NULL
+        for name in ERROR_COLUMNS[1:]:
+            value = row.get(name)
+            if isinstance(value, float) and math.isnan(value):
+                raise _fail(where, name, "is NaN (status ok); leave it empty for no value")
     out = {name: coerce_value(kind, row.get(name), where, name) for name, kind in RUN_COLUMNS}
     for name in ("run_id", "sweep", "space"):
         if not out[name] or not out[name].strip():

@@ -205,6 +205,25 @@ BAD_CSVS: dict[str, str] = {
         'run_id,space,error,flops,epoch_log\nx1,A,5,10,"[{""epoch"": -1}]"\n'
     ),
     "config not a config": 'run_id,space,error,flops,config\nx1,A,5,10,"{""a"": 1}"\n',
+    # issue 17: nesting deep enough to overflow the JSON parser's recursion, in every JSON cell
+    "config nested 10^5 deep": "run_id,space,error,flops,config\nx1,A,5,10,"
+    + '"'
+    + '{""a"":' * 100_000
+    + "1"
+    + "}" * 100_000
+    + '"\n',
+    "epoch_log nested 10^5 deep": "run_id,space,error,flops,epoch_log\nx1,A,5,10,"
+    + "[" * 100_000
+    + "]" * 100_000
+    + "\n",
+    "versions nested 100 deep": "run_id,space,error,flops,versions\nx1,A,5,10,"
+    + '"'
+    + '{""a"":' * 100
+    + "1"
+    + "}" * 100
+    + '"\n',
+    "sweep_recipe with two recipes": "run_id,space,error,flops,sweep,sweep_recipe\n"
+    "x1,A,5,10,s,one\nx2,A,6,10,s,two\n",
     "header only": "run_id,space,error,flops\n",
     "empty file": "",
     "binary garbage": "\x00\x01\x02\xff\xfe" * 40,
@@ -218,6 +237,14 @@ def _parquet(rows: dict[str, list[Any]], path: Path) -> None:
 BAD_PARQUETS: dict[str, dict[str, list[Any]]] = {
     "error as text": {"run_id": ["p1"], "space": ["A"], "error": ["five"], "flops": [10]},
     "error NaN": {"run_id": ["p1"], "space": ["A"], "error": [math.nan], "flops": [10]},
+    # issue 17: a NaN ema_error was stored as NULL while a NaN error was refused
+    "ema_error NaN": {
+        "run_id": ["p1"],
+        "space": ["A"],
+        "error": [1.0],
+        "ema_error": [math.nan],
+        "flops": [10],
+    },
     "error negative": {"run_id": ["p1"], "space": ["A"], "error": [-1.0], "flops": [10]},
     "error infinite": {"run_id": ["p1"], "space": ["A"], "error": [math.inf], "flops": [10]},
     "flops float": {"run_id": ["p1"], "space": ["A"], "error": [1.0], "flops": [10.5]},
@@ -314,6 +341,11 @@ BAD_PYCLS: dict[str, str] = {
     "epoch number infinite": json.dumps([_set(JOB, "test_epoch.epoch", ["inf", "2/2"])]),
     "width beyond int64": json.dumps([_set(JOB, "cfg.ANYNET.WIDTHS", [16, 2**62])]),
     "flops beyond int64": json.dumps([_set(JOB, "complexity.flops", 2**70)]),
+    # issue 17: RecursionError in the JSON parser
+    "[ x 10^5": "[" * 100_000,
+    "cfg nested 10^3 deep": json.dumps([_set(JOB, "cfg.EXTRA", 0)]).replace(
+        '"EXTRA": 0', '"EXTRA": ' + "[" * 1000 + "]" * 1000
+    ),
 }
 
 
