@@ -166,13 +166,41 @@ def read_cifar(root: Path, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return out[0], out[1], out[2], out[3]
 
 
+#: The only globals a CIFAR batch pickle may name: numpy arrays and dtypes (numpy 1 and 2
+#: module paths, pickle protocols 2 to 5) and ``_codecs.encode`` (bytes in protocol 2).
+CIFAR_PICKLE_GLOBALS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("_codecs", "encode"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.numeric", "_frombuffer"),
+        ("numpy._core.numeric", "_frombuffer"),
+    }
+)
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickles a CIFAR batch (dicts, lists, bytes, numpy arrays) and refuses any other
+    global, so a crafted file in a dataset folder cannot run code when it is read."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in CIFAR_PICKLE_GLOBALS:
+            raise pickle.UnpicklingError(
+                f"refused to load {module}.{name} (a CIFAR batch holds only arrays, lists "
+                "and bytes)"
+            )
+        return super().find_class(module, name)
+
+
 def _read_cifar_file(file: Path, name: str, layout: dict) -> tuple[np.ndarray, np.ndarray]:
     files = ", ".join(layout["train"] + layout["test"])
     if not file.is_file():
         raise DatasetError(f"{name} file {str(file)!r} is missing (expected {files})")
     try:
         with file.open("rb") as fh:
-            batch = pickle.load(fh, encoding="bytes")
+            batch = _ArrayUnpickler(fh, encoding="bytes").load()
         data = np.asarray(batch[b"data"], dtype=np.uint8)
         labels = np.asarray(batch[layout["labels"]], dtype=np.int64)
     except Exception as exc:  # any unreadable pickle is a layout error
