@@ -137,3 +137,61 @@ def test_without_on_wait_a_writer_still_gives_way(holder) -> None:
     reader.hold()
     with pytest.raises(StoreBusyError, match="is busy"):
         store.ensure_sweep("y", "recipe")
+
+
+@pytest.mark.slow
+def test_edftools_sweep_outwaits_a_reader_end_to_end(holder, tmp_path: Path) -> None:
+    """The issue's probe with the real command: `edftools sweep` trains while a reader holds
+    the store past the 30 s timeout that used to end it (exit 2, runs lost); the reader lets
+    go only when the sweep has said it waits. Every run is stored, exit 0. (About 30 s: the
+    sweep's real lock timeout.)"""
+    import os
+    import threading
+    import time
+
+    from reliability_lib import ROOT, cli_env, tiny_recipe
+
+    path, reader = holder
+    recipe = tmp_path / "outwait.toml"
+    recipe.write_text(tiny_recipe("outwait", n=3, workers=1))
+    sync = tmp_path / "sync"
+    sync.mkdir()
+    faults = Path(__file__).with_name("sweep_with_faults.py")
+    args = [str(recipe), "--store", str(path), "--no-progress"]
+    proc = subprocess.Popen(
+        [sys.executable, str(faults), "pause", "1", str(sync), "--", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=cli_env(),
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    drain = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)  # type: ignore[arg-type]
+    drain.start()
+    guard = time.monotonic() + 600  # hang guard only, never a pass/fail criterion
+    try:
+        while not (sync / "stored-1").exists():
+            assert proc.poll() is None and time.monotonic() < guard, "".join(lines)
+            time.sleep(0.05)
+        reader.hold()  # the first run is stored: a reader now holds the store
+        (sync / "go-1").touch()
+        while not any("waiting for a reader since" in line for line in lines):
+            assert proc.poll() is None and time.monotonic() < guard, "".join(lines)
+            time.sleep(0.05)
+        reader.release()
+        assert proc.stdout is not None
+        out = proc.stdout.read()  # stderr stays with the drain thread
+        proc.wait(timeout=600)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 9)
+            proc.wait(timeout=30)
+    drain.join(timeout=10)
+    err = "".join(lines)
+    TALLY.faults_injected += 1
+    assert proc.returncode == 0, err[-2000:]
+    assert "let go" in err and "busy" not in err
+    stored = open_store(path, read_only=True).finished_run_ids("outwait")
+    assert len(stored) == 3, (out, err[-2000:])
