@@ -271,12 +271,24 @@ class Store:
         ``wait=False`` a store held by another process raises :class:`StoreBusyError` after
         :data:`QUICK_TRY_S` (nothing written).
         """
-        row = run_record_row(record)
-        where = f"run {record.run_id}"
+        self.write_row(run_record_row(record), [asdict(e) for e in record.result.epochs], wait)
+
+    def write_row(
+        self,
+        row: Mapping[str, Any],
+        epochs: Sequence[Mapping[str, Any]],
+        wait: bool = True,
+        skip_stored: bool = False,
+    ) -> bool:
+        """:meth:`write_run` of a run's row and epoch rows (validated here); True if written.
+
+        ``skip_stored``: a run id already stored with a status other than ``failed`` is left
+        alone (returns False) instead of being an error — a journal replayed after a kill may
+        hold runs that were committed just before it.
+        """
+        where = f"run {row.get('run_id')}"
         run = validate_run_row(row, where)
-        epochs = validate_epoch_rows(
-            record.run_id, [asdict(e) for e in record.result.epochs], where
-        )
+        epoch_rows = validate_epoch_rows(run["run_id"], list(epochs), where)
         with self.transaction(wait) as con:
             known = con.execute("SELECT 1 FROM sweeps WHERE name = ?", [run["sweep"]]).fetchone()
             if known is None:
@@ -285,9 +297,12 @@ class Store:
             old = con.execute(sql, [run["run_id"]]).fetchone()
             if old is not None:
                 if old[0] != "failed":
+                    if skip_stored:
+                        return False
                     raise StoreError(f"{where}: already stored with status {old[0]!r}")
                 _delete_runs(con, [run["run_id"]])
-            insert_rows(con, [run], epochs)
+            insert_rows(con, [run], epoch_rows)
+        return True
 
     def finished_run_ids(self, sweep: str, statuses: Sequence[str] = FINISHED_STATUSES) -> set[str]:
         """Run ids of ``sweep`` whose status is in ``statuses`` (default ok and diverged)."""

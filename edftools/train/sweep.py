@@ -11,8 +11,9 @@ A reader (``edftools sql``) holding the store never stops a sweep: a write that 
 file at once gives way (``write_run(record, wait=False)``), the finished run is kept in memory
 and training goes on; every later result tries again to write what is kept, in order, and at
 the end the driver waits for the reader as long as it takes (the store's ``on_wait`` reports
-it). Nothing finished is dropped; a kill while runs are kept loses those runs too (they are
-re-run on resume, like the runs in flight).
+it). Nothing finished is dropped: kept runs also go to the sweep's journal on disk (when one is
+given, :class:`edftools.store.journal.RunJournal`), so a kill while runs are kept loses only the
+runs in flight; the next invocation stores the journal's runs before it plans.
 Planning (configs, seeds, run ids) is :mod:`edftools.train.plan`.
 """
 
@@ -134,6 +135,7 @@ def execute_plan(
     progress: bool = True,
     on_record: Callable[[RunRecord], None] | None = None,
     retry_failed: bool = False,
+    journal: Any = None,
 ) -> SweepSummary:
     """Run the plan's pending runs on ``executor`` and write each result to ``store``.
 
@@ -142,6 +144,7 @@ def execute_plan(
     :func:`pending_runs`) and ``write_run(record)`` (one transaction); ``executor`` is an
     :class:`~edftools.train.executors.Executor`. A failed run is re-submitted up to
     ``recipe.failure.retries`` times; the last attempt's result is what gets stored.
+    ``journal`` (``keep(records)``, ``clear()``) holds the runs a reader keeps from the store.
     """
     recipe = plan.recipe
     start = time.perf_counter()
@@ -171,17 +174,17 @@ def execute_plan(
                 queue.append(task)  # retried next
                 continue
             kept.append(to_record(plan, by_id[task.run_id], result))
-            write_kept(store, kept, on_record, wait=False)
+            write_kept(store, kept, on_record, wait=False, journal=journal)
             summary.statuses[result.status] = summary.statuses.get(result.status, 0) + 1
             if result.status == "failed":
                 summary.failures[(result.failure, result.message)] += 1
             if bar is not None:
                 bar.set_postfix_str(_postfix(summary), refresh=False)
                 bar.update(1)
-        write_kept(store, kept, on_record, wait=True)
+        write_kept(store, kept, on_record, wait=True, journal=journal)
     except BaseException:
         with suppress(StoreError):  # Ctrl-C, a failing executor: keep what can be kept now
-            write_kept(store, kept, on_record, wait=False)
+            write_kept(store, kept, on_record, wait=False, journal=journal)
         raise
     finally:
         if bar is not None:
@@ -195,12 +198,14 @@ def write_kept(
     kept: list[RunRecord],
     on_record: Callable[[RunRecord], None] | None = None,
     wait: bool = True,
+    journal: Any = None,
 ) -> None:
     """Write the ``kept`` records in order, one transaction each, removing each once stored.
 
     ``wait=False``: stop at the first :class:`StoreBusyError` (a reader holds the store) and
-    leave the rest in ``kept``. ``wait=True``: wait as the store waits (a sweep's store waits
-    for readers without giving up).
+    leave the rest in ``kept`` — and in ``journal``, on disk. ``wait=True``: wait as the store
+    waits (a sweep's store waits for readers without giving up). Once nothing is kept, the
+    journal is cleared.
     """
     while kept:
         try:
@@ -211,10 +216,14 @@ def write_kept(
         except StoreBusyError:
             if wait:
                 raise
+            if journal is not None:
+                journal.keep(kept)
             return
         record = kept.pop(0)
         if on_record is not None:
             on_record(record)
+    if journal is not None:
+        journal.clear()
 
 
 def _progress_bar(total: int, initial: int, enabled: bool) -> Any:

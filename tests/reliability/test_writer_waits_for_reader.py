@@ -195,3 +195,53 @@ def test_edftools_sweep_outwaits_a_reader_end_to_end(holder, tmp_path: Path) -> 
     assert "let go" in err and "busy" not in err
     stored = open_store(path, read_only=True).finished_run_ids("outwait")
     assert len(stored) == 3, (out, err[-2000:])
+
+
+class _Killed(BaseException):
+    """Stands for a kill -9 of the driver (raised from a training call)."""
+
+
+def test_runs_kept_for_a_reader_survive_a_kill_in_the_journal(holder) -> None:
+    """Runs finished while a reader holds the store go to the journal; the driver dies; the
+    next sweep stores them from the journal and trains only the runs that were in flight."""
+    from edftools.store.journal import RunJournal
+
+    path, reader = holder
+    recipe = parse_recipe(RECIPE)
+    plan = plan_sweep(recipe)
+    trained: list[str] = []
+
+    def train(task):
+        trained.append(task.run_id)
+        if first_life and len(trained) == 2:
+            reader.hold()  # run 1 is stored; runs 2 and 3 will be kept
+        if first_life and len(trained) == 4:
+            raise _Killed  # run 4 is in flight: lost, as with kill -9
+        return RunResult(status="ok", error=20.0, best_error=19.0)
+
+    first_life = True
+
+    store = open_store(path, lock_timeout=0.2, on_wait=lambda line: None)
+    journal = RunJournal(path, "held")
+    with pytest.raises(_Killed):
+        execute_plan(plan, store, InlineExecutor(train), progress=False, journal=journal)
+    reader.release()
+    ids = [r.run_id for r in plan.runs]
+    assert open_store(path, read_only=True).finished_run_ids("held") == {ids[0]}
+    lines = journal.path.read_text().splitlines()
+    assert [__import__("json").loads(x)["run"]["run_id"] for x in lines] == ids[1:3]
+    # a kill while appending leaves a cut line: ignored (that run was in flight)
+    journal.path.write_text("\n".join(lines) + "\n" + lines[0][:40])
+    # the next invocation: replay the journal, then train what is pending
+    again = RunJournal(path, "held")
+    messages: list[str] = []
+    assert again.replay(store, messages.append) == 2 and not again.path.exists()
+    assert "2 finished run(s) stored" in messages[0]
+    trained.clear()
+    first_life = False
+    summary = execute_plan(plan, store, InlineExecutor(train), progress=False, journal=again)
+    assert summary.skipped == 3 and summary.done == 3 and trained == ids[3:]
+    assert open_store(path, read_only=True).finished_run_ids("held") == set(ids)
+    # a journal replayed after a kill between a commit and its removal skips stored runs
+    again.path.write_text("\n".join(lines) + "\n")
+    assert RunJournal(path, "held").replay(store) == 0
