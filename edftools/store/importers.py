@@ -49,7 +49,8 @@ from edftools.store.rows import (
     validate_epoch_rows,
     validate_run_row,
 )
-from edftools.store.store import PLACEHOLDER_PREFIX, Store, open_store
+from edftools.store.store import Store, open_store
+from edftools.store.sweeps import PLACEHOLDER_PREFIX
 
 IMPORT_FORMATS: tuple[str, ...] = ("pycls", "nds", "csv", "parquet")
 EXPORT_FORMATS: tuple[str, ...] = ("parquet", "csv")

@@ -25,22 +25,18 @@ Path resolution: an explicit path wins; else the ``EDFTOOLS_STORE`` environment 
 
 from __future__ import annotations
 
-import hashlib
 import os
-import random
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from edftools.errors import StoreBusyError, StoreError
+from edftools.errors import StoreError
 from edftools.store import schema
-from edftools.store.connection import execute, fetch_all, frame, is_lock_conflict, one_line
+from edftools.store.connection import connect_with_retry, execute, fetch_all, frame, one_line
 from edftools.store.rows import (
     ImportBatch,
     insert_rows,
@@ -48,6 +44,7 @@ from edftools.store.rows import (
     validate_epoch_rows,
     validate_run_row,
 )
+from edftools.store.sweeps import register_imported_sweep, register_sweep
 
 __all__ = ["ImportBatch", "Store", "default_store_path", "open_store", "resolve_store_path"]
 
@@ -62,7 +59,6 @@ DEFAULT_LOCK_TIMEOUT = 30.0
 #: How long a write tried with ``wait=False`` retries before it gives way (a sweep then keeps
 #: the run in memory and trains on).
 QUICK_TRY_S = 0.25
-MAX_RETRY_DELAY = 0.05
 FINISHED_STATUSES: tuple[str, ...] = ("ok", "diverged")
 
 
@@ -93,7 +89,6 @@ class Store:
         self.lock_timeout = float(lock_timeout)
         self.config: dict[str, Any] = dict(config or {})
         self.on_wait = on_wait
-        self._jitter = random.Random(os.getpid())
         self._schema_checked = False
 
     def __repr__(self) -> str:
@@ -142,35 +137,11 @@ class Store:
     def _open(self, read_only: bool, wait: bool = True) -> duckdb.DuckDBPyConnection:
         patient = wait and not read_only and self.on_wait is not None
         timeout = self.lock_timeout if wait else min(self.lock_timeout, QUICK_TRY_S)
-        start = time.monotonic()
-        held_since: datetime | None = None  # wall clock of the first lock conflict
-        reported = False
-        delay = 0.005
-        while True:
-            try:
-                con = duckdb.connect(str(self.path), read_only=read_only, config=self.config)
-            except duckdb.Error as exc:
-                if not is_lock_conflict(exc):
-                    raise StoreError(f"cannot open store {self.path}: {one_line(exc)}") from None
-                held_since = held_since or datetime.now(UTC)
-                if time.monotonic() - start >= timeout:
-                    if not patient:
-                        raise StoreBusyError(
-                            f"store {self.path} is busy: another process held it for more "
-                            f"than {timeout:g} s"
-                        ) from None
-                    if not reported:
-                        self._report_wait(f"waiting for a reader since {held_since:%H:%M:%S} UTC")
-                        reported = True
-            else:
-                if reported and held_since is not None:
-                    held = (datetime.now(UTC) - held_since).total_seconds()
-                    self._report_wait(f"the reader let go after {held:.0f} s; writing")
-                return con
-            time.sleep(delay * self._jitter.uniform(0.5, 1.5))
-            delay = min(delay * 1.6, MAX_RETRY_DELAY)
+        return connect_with_retry(
+            self.path, read_only, self.config, timeout, self._on_wait if patient else None
+        )
 
-    def _report_wait(self, text: str) -> None:
+    def _on_wait(self, text: str) -> None:
         if self.on_wait is not None:
             self.on_wait(f"store {self.path}: {text}")
 
@@ -246,21 +217,8 @@ class Store:
         """
         if not name or not name.strip():
             raise StoreError("a sweep needs a non-empty name")
-        digest = hashlib.sha256(recipe_text.encode()).hexdigest()
         with self.transaction() as con:
-            row = con.execute("SELECT recipe_hash FROM sweeps WHERE name = ?", [name]).fetchone()
-            if row is not None:
-                if row[0] != digest:
-                    raise StoreError(
-                        f"sweep {name!r} already exists with a different recipe "
-                        f"(hash {row[0][:12]}, this one {digest[:12]}); use another sweep name"
-                    )
-                return False
-            con.execute(
-                "INSERT INTO sweeps VALUES (?, ?, ?, ?)",
-                [name, recipe_text, digest, schema.utc_now()],
-            )
-            return True
+            return register_sweep(con, name, recipe_text)
 
     def write_run(self, record: RunRecord, wait: bool = True) -> None:
         """Write one run's ``runs`` row and its ``epochs`` rows in ONE transaction.
@@ -354,7 +312,7 @@ class Store:
             if taken:
                 _delete_runs(con, [r[0] for r in taken])
             for name, recipe in batch.sweeps.items():
-                _register_imported_sweep(con, batch.source, name, recipe)
+                register_imported_sweep(con, batch.source, name, recipe)
             insert_rows(con, batch.runs, batch.epochs)
         return len(batch.runs)
 
@@ -420,38 +378,6 @@ class Store:
         return self.query(
             "SELECT * FROM run_epochs WHERE list_contains(?, run_id) ORDER BY run_id, epoch",
             [list(run_ids)],
-        )
-
-
-#: How a sweep registered by an import that did not carry its recipe is described.
-PLACEHOLDER_PREFIX = "imported from "
-
-
-def _register_imported_sweep(
-    con: duckdb.DuckDBPyConnection, source: str, name: str, recipe: str
-) -> None:
-    """Register sweep ``name`` with ``recipe`` unless the store has it already.
-
-    A carried recipe replaces a stored placeholder (``imported from …``); a carried recipe
-    that differs from a stored real one is a :class:`StoreError` (one name, two studies).
-    """
-    digest = hashlib.sha256(recipe.encode()).hexdigest()
-    row = con.execute("SELECT recipe, recipe_hash FROM sweeps WHERE name = ?", [name]).fetchone()
-    if row is None:
-        con.execute(
-            "INSERT INTO sweeps VALUES (?, ?, ?, ?)", [name, recipe, digest, schema.utc_now()]
-        )
-    elif row[1] == digest or recipe.startswith(PLACEHOLDER_PREFIX):
-        return
-    elif row[0].startswith(PLACEHOLDER_PREFIX):
-        con.execute(
-            "UPDATE sweeps SET recipe = ?, recipe_hash = ? WHERE name = ?", [recipe, digest, name]
-        )
-    else:
-        raise StoreError(
-            f"{source}: sweep {name!r} is already in the store with a different recipe "
-            f"(hash {row[1][:12]}, the file's {digest[:12]}); import it under another name "
-            "with --sweep"
         )
 
 
