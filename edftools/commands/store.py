@@ -21,6 +21,7 @@ from edftools.commands.sql_output import (
     write_table,
 )
 from edftools.store.store import DEFAULT_LOCK_TIMEOUT
+from edftools.terminal import printable
 
 __all__ = ["export_cmd", "format_table", "import_cmd", "sql_cmd"]
 
@@ -164,13 +165,13 @@ def import_cmd(
     batch = load_import_file(file, fmt, space=space, sweep=sweep)
     store = open_store(store_path)
     n = store.write_batch(batch, replace=replace)
-    sweeps = ", ".join(sorted(batch.sweeps))
+    sweeps = printable(", ".join(sorted(batch.sweeps)))  # names from the file: no raw ESC
     click.echo(
         f"imported {n} run(s) and {len(batch.epochs)} epoch row(s) into {store.path} "
         f"(sweep {sweeps})"
     )
     for note in batch.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"note: {printable(note)}", err=True)
 
 
 @click.command("export")

@@ -153,3 +153,10 @@ def test_control_characters_are_escaped_in_table_and_info(tmp_path: Path, cli) -
     assert "\x1b" not in text and "\x00" not in text and "A\\nB" in text
     code, out, _ = cli("info", "--store", str(path))
     assert code == 0 and "\x1b" not in out
+
+
+def test_import_prints_names_from_the_file_escaped(tmp_path: Path, cli) -> None:
+    table = tmp_path / "esc.csv"
+    table.write_text('run_id,space,error,flops,sweep\nx1,A,5,10,"a\x1b[31mb\nc"\n')
+    code, out, _ = cli("import", str(table), "--store", str(tmp_path / "s.duckdb"))
+    assert code == 0 and "\x1b" not in out and "(sweep a\\x1b[31mb\\nc)" in out
