@@ -30,8 +30,9 @@ from edftools.terminal import printable
 
 
 def lease_path(store_path: str | os.PathLike[str], sweep: str) -> Path:
-    """``<store>.sweep-<sha256(sweep)[:12]>.lock``, next to the store file."""
-    store = Path(store_path)
+    """``<store>.sweep-<sha256(sweep)[:12]>.lock``, next to the store file (symlinks resolved,
+    so every spelling of the store's path finds the same lease)."""
+    store = Path(store_path).resolve()
     digest = hashlib.sha256(sweep.encode()).hexdigest()[:12]
     return store.with_name(f"{store.name}.sweep-{digest}.lock")
 

@@ -36,7 +36,14 @@ def test_a_second_lease_on_the_same_sweep_is_refused(tmp_path: Path) -> None:
             pass
     with SweepLease.acquire(store, "digits_tiny"):  # released: free again
         pass
-    assert lease_path(store, "digits_tiny").parent == tmp_path
+    assert lease_path(store, "digits_tiny").parent == tmp_path.resolve()
+    link = tmp_path / "link.duckdb"
+    link.symlink_to(store)
+    with (  # the same store under another name
+        SweepLease.acquire(store, "digits_tiny"),
+        pytest.raises(SweepError, match="already running"),
+    ):
+        SweepLease.acquire(link, "digits_tiny")
 
 
 def test_a_killed_holder_leaves_no_stuck_lease(tmp_path: Path) -> None:
