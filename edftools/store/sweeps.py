@@ -20,7 +20,8 @@ def register_sweep(con: duckdb.DuckDBPyConnection, name: str, recipe_text: str) 
     """Register sweep ``name`` with ``recipe_text``; True if created, False if already there
     with the same recipe; a different recipe is a :class:`StoreError`."""
     digest = hashlib.sha256(recipe_text.encode()).hexdigest()
-    row = con.execute("SELECT recipe_hash FROM sweeps WHERE name = ?", [name]).fetchone()
+    rows = con.execute("SELECT recipe_hash FROM sweeps WHERE name = ?", [name]).fetchall()
+    row = rows[0] if rows else None  # fetchall: no unfinished result left on the connection
     if row is not None:
         if row[0] != digest:
             raise StoreError(
@@ -47,7 +48,8 @@ def register_imported_sweep(
     that differs from a stored real one is a :class:`StoreError` (one name, two studies).
     """
     digest = hashlib.sha256(recipe.encode()).hexdigest()
-    row = con.execute("SELECT recipe, recipe_hash FROM sweeps WHERE name = ?", [name]).fetchone()
+    rows = con.execute("SELECT recipe, recipe_hash FROM sweeps WHERE name = ?", [name]).fetchall()
+    row = rows[0] if rows else None
     if row is None:
         con.execute(
             "INSERT INTO sweeps VALUES (?, ?, ?, ?)", [name, recipe, digest, schema.utc_now()]

@@ -87,3 +87,16 @@ def test_looks_export_needs_a_parquet_name(filled_store: Path, tmp_path: Path, c
         "export", "--looks", "--store", str(filled_store), "--out", str(tmp_path / "x.csv")
     )
     assert code == 2 and "Parquet only" in err and not (tmp_path / "x.csv").exists()
+
+
+def test_two_files_of_one_sweep_import_one_after_the_other(tmp_path: Path) -> None:
+    """The second file finds its sweep registered (a placeholder): it keeps it and imports."""
+    store = open_store(tmp_path / "s.duckdb")
+    for space in ("A", "B"):  # 200 rows each: inserted as an Arrow table
+        table = tmp_path / f"{space}.csv"
+        rows = "".join(f"{space}{i},{space},5,10,ref\n" for i in range(200))
+        table.write_text("run_id,space,error,flops,sweep\n" + rows)
+        import_file(store, table)
+    found = store.fetch("SELECT name, recipe FROM sweeps")[1]
+    assert found == [("ref", "imported from A.csv (format csv)")]
+    assert store.fetch("SELECT count(*) FROM runs")[1] == [(400,)]
