@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from edftools.errors import RecipeError, SweepError
@@ -74,7 +74,10 @@ def run_sweep(
     the progress lines (default: stderr). When every run of a round fails: a sequential study
     raises :class:`SweepError`; a fixed sweep returns, and ``raise_if_all_failed()`` raises.
     ``store``: an open store, or its path (None: the default store), opened only once the plan
-    is valid (a bad request leaves no file).
+    is valid (a bad request leaves no file); a path is opened so that the sweep waits for
+    readers (``echo`` says so) instead of giving up. A second sweep of the same sweep on the
+    same store is refused up front (:mod:`edftools.store.lease`); runs a reader kept from a
+    killed sweep are stored from its journal first (:mod:`edftools.store.journal`).
     """
     from edftools.train.extra import require_training
 
@@ -87,11 +90,17 @@ def run_sweep(
 
         import_ray()  # says how to install Ray before anything is created
     plan = _plan(recipe, n, spaces, until_decided)
-    if isinstance(store, str | os.PathLike) or store is None:
+    from edftools.store.lease import SweepLease
+    from edftools.store.store import Store as StoreClass
+
+    if isinstance(store, StoreClass):
+        handle = store
+    else:
         from edftools.store import open_store
 
-        handle = open_store(store)
-        try:
+        handle = open_store(store, on_wait=say)  # a reader never stops the sweep: it waits
+    try:
+        with SweepLease.acquire(handle.path, recipe.name):  # a second sweep of it: refused
             return _train(
                 recipe,
                 handle,
@@ -106,22 +115,9 @@ def run_sweep(
                 address,
                 say,
             )
-        finally:
+    finally:
+        if handle is not store:
             handle.close()
-    return _train(
-        recipe,
-        store,
-        plan,
-        workers,
-        oversubscribe,
-        retry_failed,
-        until_decided,
-        budget_s,
-        progress,
-        backend,
-        address,
-        say,
-    )
 
 
 def _train(
@@ -138,6 +134,7 @@ def _train(
     address: str | None,
     say: Callable[[str], None],
 ) -> SweepOutcome:
+    from edftools.store.journal import RunJournal
     from edftools.train.environment import usable_cores, worker_count
     from edftools.train.executors import Executor, LocalProcessExecutor, RunTask
     from edftools.train.preflight import preflight
@@ -145,15 +142,29 @@ def _train(
 
     threads = recipe.schedule.threads
     store.ensure_sweep(recipe.name, recipe.identity_text())  # a changed recipe: refused first
+    journal = RunJournal(store.path, recipe.name)  # runs a reader kept from a killed sweep
+    journal.replay(store, say)
     pending = pending_runs(plan, store, retry_failed)
+    todo, scope = len(pending.runs), f"{len(plan.runs)} runs"  # workers: every pending run
+    if until_decided:  # what the next look trains (nothing once the study is decided)
+        from edftools.study import next_round
+
+        look = next_round(recipe, store)
+        pending = pending_runs(look or replace(plan, runs=()), store, retry_failed)
+        todo = todo if pending.runs else 0
+        scope = f"up to {len(plan.runs)} runs " + (
+            f"(next look n={max(r.index for r in look.runs) + 1})"
+            if look is not None
+            else "(no look left to train)"
+        )
     if backend == "ray":  # the cluster's size sets the runs in flight, up to workers
-        most = max(1, len(pending.runs))
+        most = max(1, todo)
         k, note = (min(workers, most) if workers is not None else most), ""
     else:
         requested = workers if workers is not None else recipe.workers
-        k, note = worker_count(requested, len(pending.runs), threads, usable_cores(), oversubscribe)
+        k, note = worker_count(requested, todo, threads, usable_cores(), oversubscribe)
     say(
-        f"sweep {recipe.name}: {len(plan.runs)} runs planned over "
+        f"sweep {recipe.name}: {scope} planned over "
         f"{len({r.space for r in plan.runs})} space(s), {len(pending.runs)} to train, "
         f"{k} worker(s) x {threads} thread(s), device {recipe.device}"
         + (f" ({note})" if note else "")
@@ -181,13 +192,20 @@ def _train(
 
             def train_round(round_plan: Any) -> int:
                 done = execute_plan(
-                    round_plan, store, executor, progress=progress, retry_failed=retry_failed
+                    round_plan,
+                    store,
+                    executor,
+                    progress=progress,
+                    retry_failed=retry_failed,
+                    journal=journal,
                 )
                 refuse_all_failed(done)
                 return int(done.done)
 
             return SweepOutcome(study=run_until_decided(recipe, store, train_round, budget_s, say))
-        summary = execute_plan(plan, store, executor, progress=progress, retry_failed=retry_failed)
+        summary = execute_plan(
+            plan, store, executor, progress=progress, retry_failed=retry_failed, journal=journal
+        )
     return SweepOutcome(summary=summary)
 
 
