@@ -6,8 +6,10 @@ holds the file, so it works while a sweep is writing. It never creates a store.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import Any, TextIO
 
 import click
 
@@ -84,12 +86,11 @@ def sql_cmd(
     result, so they refuse several statements). An empty query is an error.
     """
     from edftools.errors import StoreError
-    from edftools.store.connection import guard_config, run_statements, split_statements
+    from edftools.store.connection import guard_config
     from edftools.store.store import open_store
 
     if limit is None:
         limit = DEFAULT_TABLE_LIMIT if fmt == "table" else 0
-    most = limit or None
     store = open_store(
         store_path,
         read_only=True,
@@ -98,6 +99,22 @@ def sql_cmd(
         config=guard_config(allow_external),
     )
     out = sys.stdout
+    try:
+        _print_results(store, query, fmt, limit, out)
+    except BrokenPipeError:  # `| head`: the reader has all it wants
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())  # nothing left to flush at exit
+        sys.exit(0)
+    except OSError as exc:  # stdout on a full disk
+        raise StoreError(f"cannot write the result: {exc.strerror or exc}") from None
+
+
+def _print_results(store: Any, query: str, fmt: str, limit: int, out: TextIO) -> None:
+    """Run ``query`` on ``store`` and stream every result to ``out`` (see :func:`sql_cmd`)."""
+    from edftools.errors import StoreError
+    from edftools.store.connection import run_statements, split_statements
+
+    most = limit or None
     with store.connect() as con:
         statements = split_statements(con, query)
         if len(statements) > 1 and fmt != "table":

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -160,3 +163,36 @@ def test_import_prints_names_from_the_file_escaped(tmp_path: Path, cli) -> None:
     table.write_text('run_id,space,error,flops,sweep\nx1,A,5,10,"a\x1b[31mb\nc"\n')
     code, out, _ = cli("import", str(table), "--store", str(tmp_path / "s.duckdb"))
     assert code == 0 and "\x1b" not in out and "(sweep a\\x1b[31mb\\nc)" in out
+
+
+def _sql_process(store: Path, stdout) -> subprocess.Popen:
+    root = Path(__file__).resolve().parents[2]
+    query = "SELECT * FROM range(10000000)"
+    return subprocess.Popen(
+        [sys.executable, "-m", "edftools", "sql", query, "--store", str(store), "--format", "csv"],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+
+
+def test_a_reader_that_stops_early_ends_sql_quietly(filled_store: Path) -> None:
+    """`edftools sql ... | head -1`: exit 0, nothing on stderr."""
+    proc = _sql_process(filled_store, subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdout.readline() == "range\n"
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and err == "", err
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_stdout_is_one_line(filled_store: Path) -> None:
+    with open("/dev/full", "w") as full:
+        proc = _sql_process(filled_store, full)
+        _, err = proc.communicate(timeout=120)
+    assert (
+        proc.returncode == 2
+        and err == "edftools: cannot write the result: No space left on device\n"
+    )
