@@ -14,12 +14,29 @@ The restricted space's errors are then moved by a monotone map g of the parent's
 
     identical    g(e) = e
     shift        g(e) = e + amount                 (amount < 0: a uniform improvement)
-    bump         g(e) = e + amount·max(0, 1 − |e − Q(0.3)| / w),  w = 1.5·amount: a loss of
-                 exactly ``amount`` at one error (the least favourable no-loss boundary)
+    bump         g(e) = e + amount·max(0, 1 − |e − Q(at)| / w),  w = 1.5·amount: a loss of
+                 exactly ``amount`` at the one quantile level ``at`` (default 0.3; a *point*
+                 loss, the least favourable no-loss boundary)
+    fade         a loss of ``amount`` at every level beyond ``at`` (outward), fading out
+                 linearly in error towards ``fade_to``: for at < fade_to,
+                 g(e) = e + amount·clip(1 − (e − Q(at)) / L, 0, 1) with
+                 L = max(Q(fade_to) − Q(at), 1.5·amount) (so g stays increasing), mirrored for
+                 at > fade_to; the largest loss inside [at, fade_to] is exactly ``amount``, at
+                 ``at``
     cross        g(e) = e − amount below Q(0.35), e + amount above: more good models *and*
                  more bad ones (crossing EDFs), with a loss of ``amount`` over (0.35, 1]
 
 (Q = quantiles of the parent's error law, computed once from a large seeded sample.)
+
+*Confounded* normalized scenarios (``flops_law`` set) put error on a continuous complexity
+inside the bins: complexity f in [1, ``flops_ratio``], the parent's uniform, the restricted
+space's ``"linear"`` (density ∝ f) or ``"log-uniform"`` (density ∝ 1/f), and
+
+    e = 4 + ``flops_slope``·log(f)/log(flops_ratio) + Gamma(shape 2, scale 1.5)
+
+for both spaces: equal errors at equal complexity, but the spaces' complexities differ *inside*
+each of the K bins, so labels are not exchangeable within bins (the NDS 8-bin permutation
+test is then no longer exact; see :mod:`edftools.stats.pairtest`).
 :func:`verdict_rates` runs :func:`edftools.stats.family_test` on many seeded draws (a draw
 that leaves a complexity bin empty cannot be normalized and counts as inconclusive).
 """
@@ -39,7 +56,8 @@ from edftools.stats.step import family_test
 from edftools.stats.strata import stratify_together
 from edftools.stats.verdicts import INCONCLUSIVE, VERDICTS
 
-Kind = Literal["identical", "shift", "bump", "cross"]
+Kind = Literal["identical", "shift", "bump", "fade", "cross"]
+FlopsLaw = Literal["linear", "log-uniform"]
 _BINS = 8
 
 
@@ -58,6 +76,21 @@ def _base(n: int, rng: np.random.Generator, skewed: bool) -> tuple[np.ndarray, n
     return 4.0 + 3.0 * c + rng.gamma(2.0, 1.5, n), c
 
 
+def _confounded(
+    n: int, rng: np.random.Generator, law: FlopsLaw | None, ratio: float, slope: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Errors and complexities f in [1, ratio]: uniform (law None), density ∝ f ("linear")
+    or ∝ 1/f ("log-uniform"); e = 4 + slope·log(f)/log(ratio) + Gamma(2, 1.5)."""
+    u = rng.random(n)
+    if law is None:
+        f = 1.0 + (ratio - 1.0) * u
+    elif law == "linear":
+        f = np.sqrt(1.0 + u * (ratio**2 - 1.0))
+    else:
+        f = ratio**u
+    return 4.0 + slope * np.log(f) / np.log(ratio) + rng.gamma(2.0, 1.5, n), f
+
+
 def quantile_of_parent(q: float) -> float:
     """Q(q) of the parent's error law."""
     return float(np.interp(q, np.linspace(0, 1, 1001), _reference_quantiles()))
@@ -70,6 +103,16 @@ class Scenario:
     kind: Kind
     amount: float = 0.0
     normalized: bool = False
+    at: float = 0.3
+    fade_to: float = 0.25
+    flops_law: FlopsLaw | None = None
+    flops_ratio: float = 2.0
+    flops_slope: float = 3.0
+
+    @property
+    def tested_normalized(self) -> bool:
+        """Whether the step is tested on normalized EDFs."""
+        return self.normalized or self.flops_law is not None
 
     def move(self, e: np.ndarray) -> np.ndarray:
         """The map g applied to errors drawn from the parent's law."""
@@ -79,13 +122,22 @@ class Scenario:
         if self.kind == "shift":
             return e + a
         if self.kind == "bump":
-            center, width = quantile_of_parent(0.3), 1.5 * abs(a)
+            center, width = quantile_of_parent(self.at), 1.5 * abs(a)
             return e + a * np.maximum(0.0, 1.0 - np.abs(e - center) / width)
+        if self.kind == "fade":
+            start, end = quantile_of_parent(self.at), quantile_of_parent(self.fade_to)
+            length = max(abs(end - start), 1.5 * abs(a))
+            past = (e - start) if self.fade_to > self.at else (start - e)
+            return e + a * np.clip(1.0 - past / length, 0.0, 1.0)
         cut = quantile_of_parent(0.35)
         return np.where(e < cut, e - a, e + a)
 
     def draw(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
         """(parent errors, parent complexity, restricted errors, restricted complexity)."""
+        if self.flops_law is not None:
+            ep, cp = _confounded(n, rng, None, self.flops_ratio, self.flops_slope)
+            er, cr = _confounded(n, rng, self.flops_law, self.flops_ratio, self.flops_slope)
+            return ep, cp, self.move(er), cr
         ep, cp = _base(n, rng, skewed=False)
         er, cr = _base(n, rng, skewed=self.normalized)
         return ep, cp, self.move(er), cr
@@ -107,7 +159,7 @@ def verdict_rates(
     for rep in range(reps):
         rng = np.random.default_rng([seed, rep])
         ep, cp, er, cr = scenario.draw(n, rng)
-        comps = [cp, cr] if scenario.normalized else None
+        comps = [cp, cr] if scenario.tested_normalized else None
         try:
             parent, restricted = stratify_together([ep, er], comps, _BINS)
         except StatsInputError:  # a complexity bin without models: the step is not decided
