@@ -10,7 +10,12 @@ Kolmogorov–Smirnov statistics
 test H+ : F_R ≤ F_P everywhere (R nowhere better) and H− : F_R ≥ F_P everywhere (R nowhere
 worse). Two crossing EDFs reject both.
 
-* Plain samples (K = 1): ``scipy.stats.ks_2samp(R, P, alternative="greater" / "less")``.
+* Plain samples (K = 1): ``scipy.stats.ks_2samp(R, P, alternative="greater" / "less")`` for
+  equal sizes (exact); for unequal sizes the exact one-sided p-value is counted here
+  (:func:`ks_one_sided_pvalue`, lattice paths, O(n_P·n_R) in vectorized rows: scipy's exact
+  one-sided method takes 0.2–0.6 s at 500–3,000 models and falls back to its asymptotic
+  p-value with a RuntimeWarning), and beyond :data:`EXACT_CELLS` path cells it is scipy's
+  asymptotic one, which is accurate there.
 * Normalized samples: a permutation test that permutes the space labels *within* each
   complexity bin, so each space keeps its bin counts n_k (and therefore its weights) in every
   permutation. It is exact under the null that the two spaces' error distributions are equal
@@ -36,6 +41,9 @@ from edftools.errors import StatsInputError
 from edftools.stats._checks import sample_and_weights
 from edftools.stats.strata import Stratified
 
+#: Unequal-n exact one-sided KS p-values up to this many lattice cells (n_P·n_R), else asymptotic.
+EXACT_CELLS = 25_000_000
+_RESCALE_ROWS = 40  # a row grows by at most (cells + 1)×: rescale before float64 overflows
 MAX_CELLS = 2048
 COARSE_CELLS = 256
 _CHUNK_ENTRIES = 2_000_000
@@ -105,20 +113,92 @@ def pair_test(
 
 
 def scipy_pair_test(parent: np.ndarray, restricted: np.ndarray) -> PairTest:
-    """``scipy.stats.ks_2samp`` one-sided both ways, and two-sided (R = first sample)."""
+    """One-sided KS both ways and two-sided (R = first sample): ``scipy.stats.ks_2samp``, with
+    the one-sided p-values of unequal sizes from :func:`ks_one_sided_pvalue` (module
+    docstring). No warning reaches the caller."""
+    import warnings
+
     from scipy.stats import ks_2samp
 
-    up = ks_2samp(restricted, parent, alternative="greater")
-    down = ks_2samp(restricted, parent, alternative="less")
-    both = ks_2samp(restricted, parent)
+    m, n = restricted.size, parent.size
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        both = ks_2samp(restricted, parent)
+        if m == n:
+            up = ks_2samp(restricted, parent, alternative="greater")
+            down = ks_2samp(restricted, parent, alternative="less")
+            stats = (float(up.statistic), float(down.statistic))
+            pvalues = (float(up.pvalue), float(down.pvalue))
+        else:
+            stats = (
+                ks_statistic(restricted, parent, alternative="greater"),
+                ks_statistic(restricted, parent, alternative="less"),
+            )
+            pvalues = (
+                ks_one_sided_pvalue(stats[0], m, n),
+                ks_one_sided_pvalue(stats[1], n, m),
+            )
     return PairTest(
-        float(up.statistic),
-        float(down.statistic),
-        float(up.pvalue),
-        float(down.pvalue),
-        float(both.pvalue),
-        "KS (scipy ks_2samp)",
+        stats[0], stats[1], pvalues[0], pvalues[1], float(both.pvalue), "KS (scipy ks_2samp)"
     )
+
+
+def ks_one_sided_pvalue(d: float, m: int, n: int) -> float:
+    """P(D+ ≥ d) for D+ = sup(F_1 − F_2) of two samples of sizes m (sample 1) and n drawn from
+    one continuous law: exact, by counting the lattice paths (i, j) (i of sample 1 and j of
+    sample 2 among the smallest i + j pooled values) that keep i·n − j·m < c = d·m·n,
+
+        P(D+ ≥ d) = 1 − #{paths staying below} / C(m + n, m),
+
+    a row at a time (a cumulative sum over the allowed cells, rescaled to stay finite). Beyond
+    :data:`EXACT_CELLS` cells: the asymptotic p-value scipy uses (Hodges 1958, eq. 5.3). Ties
+    make it conservative.
+    """
+    from scipy.special import gammaln
+
+    if d <= 0:
+        return 1.0
+    if m * n > EXACT_CELLS:
+        return _asymptotic_one_sided(d, m, n)
+    c = round(d * m * n)
+    log_scale = 0.0
+    if m <= n:  # rows i = 0..m over columns j = 0..n; allowed: j ≥ jmin(i)
+        row = np.ones(n + 1)
+        for i in range(1, m + 1):
+            jmin = max(0, (i * n - c) // m + 1)
+            if jmin > n:
+                return 1.0
+            row[:jmin] = 0.0
+            np.cumsum(row[jmin:], out=row[jmin:])
+            if i % _RESCALE_ROWS == 0:
+                log_scale += np.log(row[-1])
+                row /= row[-1]
+        stay = row[n]
+    else:  # rows j = 0..n over i = 0..m; allowed: i ≤ imax(j), i·n < c + j·m
+        row = np.zeros(m + 1)
+        row[: min(m, -(-c // n) - 1) + 1] = 1.0
+        for j in range(1, n + 1):
+            imax = min(m, -(-(c + j * m) // n) - 1)
+            np.cumsum(row[: imax + 1], out=row[: imax + 1])
+            row[imax + 1 :] = 0.0
+            if j % _RESCALE_ROWS == 0:
+                top = row.max()
+                log_scale += np.log(top)
+                row /= top
+        stay = row[m]
+    if stay <= 0:
+        return 1.0
+    log_total = gammaln(m + n + 1) - gammaln(m + 1) - gammaln(n + 1)
+    return float(min(1.0, max(0.0, -np.expm1(np.log(stay) + log_scale - log_total))))
+
+
+def _asymptotic_one_sided(d: float, m: int, n: int) -> float:
+    """exp(−2z² − 2z(M + 2N)/(3·sqrt(MN(M + N)))), z = sqrt(MN/(M + N))·d, M ≥ N (Hodges'
+    eq. 5.3, scipy's asymptotic one-sided two-sample KS p-value)."""
+    z = np.sqrt(m * n / (m + n)) * d
+    big, small = max(m, n), min(m, n)
+    expt = -2 * z**2 - 2 * z * (big + 2 * small) / np.sqrt(big * small * (big + small)) / 3.0
+    return float(min(1.0, np.exp(expt)))
 
 
 def _hypergeometric_counts(
