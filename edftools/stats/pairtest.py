@@ -16,11 +16,14 @@ worse). Two crossing EDFs reject both.
   one-sided method takes 0.2–0.6 s at 500–3,000 models and falls back to its asymptotic
   p-value with a RuntimeWarning), and beyond :data:`EXACT_CELLS` path cells it is scipy's
   asymptotic one, which is accurate there.
-* Normalized samples: a permutation test that permutes the space labels *within* each
-  complexity bin, so each space keeps its bin counts n_k (and therefore its weights) in every
-  permutation. It is exact under the null that the two spaces' error distributions are equal
-  within every bin — also when the spaces' complexity distributions differ, where a pooled
-  shuffle is not (it mixes bins of different weight). Each permutation is drawn as
+* Normalized samples: a permutation test that permutes the space labels *within* test strata
+  nested in the complexity bins (:func:`edftools.stats.strata.test_strata`: the bins
+  themselves up to 64 pooled models per bin, then ⌊√N_k / 4⌋ equal-count complexity groups
+  per bin), so each space keeps its bin counts n_k (and therefore its weights) in every
+  permutation. It is exact under the null that the two spaces' errors are exchangeable within
+  every stratum — also when the spaces' complexity distributions differ, where a pooled
+  shuffle is not (it mixes bins of different weight), and, up to the strata's width, when
+  error varies with complexity inside a bin and the spaces' complexity laws differ there. Each permutation is drawn as
   multivariate-hypergeometric counts of P-labels per (bin, error cell), which is the law of a
   uniformly random within-bin relabelling, at a cost O(cells) instead of O(models). The errors
   are grouped into cells at the pooled distinct values — the exact KS sup — when there are at
@@ -39,7 +42,7 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import sample_and_weights
-from edftools.stats.strata import Stratified
+from edftools.stats.strata import Stratified, test_strata
 
 #: Unequal-n exact one-sided KS p-values up to this many lattice cells (n_P·n_R), else asymptotic.
 EXACT_CELLS = 25_000_000
@@ -261,22 +264,26 @@ class WithinBinPermutation:
         cell_r = np.minimum(np.searchsorted(self.bounds, restricted.errors, side="left"), g - 1)
         n_p, n_r = parent.counts, restricted.counts
         pi = parent.pi
-        self._cells: list[np.ndarray] = []  # per bin: the cells that hold models
-        self._colors: list[np.ndarray] = []  # per bin: pooled models per such cell
-        self._take: list[int] = []  # per bin: n_{P,k}
-        self._beta: list[float] = []  # per bin: π_k (1/n_{P,k} + 1/n_{R,k})
+        group_p, group_r, group_bin = test_strata(parent, restricted)
+        self.groups = int(group_bin.size)
+        self._cells: list[np.ndarray] = []  # per group: the cells that hold models
+        self._colors: list[np.ndarray] = []  # per group: pooled models per such cell
+        self._take: list[int] = []  # per group: its models of P
+        self._beta: list[float] = []  # per group: π_k (1/n_{P,k} + 1/n_{R,k}) of its bin k
         base = np.zeros(g)  # Σ_k π_k C_k(j) / n_{R,k}
         diff = np.zeros(g)  # F_R − F_P on the cell bounds, for the data
-        for k in range(pi.size):
+        for grp, k in enumerate(group_bin):
             if n_p[k] == 0 or n_r[k] == 0:
                 continue
-            mine = np.bincount(cell_p[parent.strata == k], minlength=g)
-            theirs = np.bincount(cell_r[restricted.strata == k], minlength=g)
+            mine = np.bincount(cell_p[group_p == grp], minlength=g)
+            theirs = np.bincount(cell_r[group_r == grp], minlength=g)
             all_k = mine + theirs
             cells = np.flatnonzero(all_k)
+            if cells.size == 0:
+                continue
             self._cells.append(cells)
             self._colors.append(all_k[cells])
-            self._take.append(int(n_p[k]))
+            self._take.append(int(mine.sum()))
             self._beta.append(float(pi[k] * (1.0 / n_p[k] + 1.0 / n_r[k])))
             base += pi[k] * np.cumsum(all_k) / n_r[k]
             diff += pi[k] * (np.cumsum(theirs) / n_r[k] - np.cumsum(mine) / n_p[k])
