@@ -9,14 +9,16 @@ recomputed in every draw):
     an improvement:   the restricted space's errors are the pilot's shifted down by ``effect``
                       error points (default: the margin).
 
-A pilot without ties is smoothed first (:func:`pilot_atoms`). A simulated study that leaves a
+A pilot without ties is smoothed first (:func:`pilot_atoms`: a shrunk Gaussian-kernel
+smoothing that keeps the pilot's mean and variance). A simulated study that leaves a
 complexity bin empty decides nothing (the normalization needs every bin). In each simulated
-study the step's actual tests are run — one-sided KS D+ and D− (their null distribution at
-that n simulated once from pairs of pilot draws, which is what the
-permutation test conditions on) and the intersection–union no-loss z-test
-(:mod:`edftools.stats.noloss`) — at the level each hypothesis gets first in a family of
-``steps`` steps, α / (2·steps) (:mod:`edftools.stats.multiplicity`). The planned n is the
-smallest with
+study the step's actual tests are run — one-sided KS D+ and D− against the exact critical
+value of the continuous-law test at n per space (what a plain step uses, ties or not; for
+normalized samples at the effective n = n / Σ_k π_k²/s_k, s_k the pilot's share of bin k,
+which is the permutation null's scale) and the intersection–union no-loss test with its
+corner p-values (:mod:`edftools.stats.noloss`) — at the level each hypothesis gets first in a
+family of ``steps`` steps, α / (2·steps) (:mod:`edftools.stats.multiplicity`). The planned n
+is the smallest with
 
     P(verdict = "no loss" | equal) ≥ power   and   P(verdict = "improves" | improvement) ≥ power,
 
@@ -39,8 +41,13 @@ from edftools.stats.pairtest import cell_bounds
 from edftools.stats.step import as_margin
 from edftools.stats.strata import Stratified, stratify_together
 
-_MAX_GRID = 512
-_KDE_POINTS = 200
+#: Error cells of the simulated EDFs: plain pilots / normalized ones (K bins × cells per draw).
+_MAX_GRID = 1024
+_MAX_GRID_NORMALIZED = 512
+#: Bandwidth factor: h = _BANDWIDTH·min(s, IQR/1.34)·n^(−1/5) (Silverman's is 0.9).
+_BANDWIDTH = 0.9
+#: Atoms per pilot model in the smoothed pilot law.
+_KERNEL_ATOMS = 8
 
 
 @dataclass(frozen=True)
@@ -74,30 +81,32 @@ class PlanResult:
 def pilot_atoms(sample: Stratified) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The law simulated studies draw models from: (error, bin, probability) atoms.
 
-    A pilot with ties (errors on a lattice, e.g. multiples of 100/N for an N-image test set)
-    keeps its own values, each model 1/n. A pilot without ties is smoothed: per complexity bin
-    a Gaussian kernel density (Silverman's bandwidth h = 0.9·min(sd, IQR/1.34)·n^(−1/5) of the
-    whole pilot) on :data:`_KDE_POINTS` points, each bin keeping its share of the pilot's
-    models — resampling the raw values of a continuous pilot would make simulated studies see
-    ties that real ones do not (and plan too many models).
+    A pilot with ties (errors on a lattice, e.g. multiples of 100/N for an N-image test set,
+    or many runs stuck at one error) keeps its own values, each model 1/n. A pilot without
+    ties is smoothed — resampling the raw values of a continuous pilot would make simulated
+    studies see ties that real ones do not — by the *shrunk* smoothed bootstrap (Silverman
+    1986, §6.4.1): every model e_i becomes :data:`_KERNEL_ATOMS` atoms
+
+        ē + (e_i − ē + h·z_j) / sqrt(1 + h²/s²),    z_j = Φ⁻¹((j − ½)/J),
+
+    in its own complexity bin, h = 0.9·min(s, IQR/1.34)·n^(−1/5) (Silverman's bandwidth), ē and
+    s the pilot's mean and standard deviation: a continuous law with the pilot's mean and
+    variance (a plain kernel estimate adds h² to the variance, and planned 10–15% too many
+    models).
     """
+    from scipy.special import ndtri
+
     e, strata = sample.errors, sample.strata
     if np.unique(e).size < 0.9 * e.size:
         return e, strata, np.full(e.size, 1.0 / e.size)
     iqr = np.subtract(*np.quantile(e, [0.75, 0.25]))
-    spread = min(float(np.std(e)), iqr / 1.34) or float(np.std(e)) or 1.0
-    h = 0.9 * spread * e.size ** (-0.2)
-    xs = np.linspace(e.min() - 3 * h, e.max() + 3 * h, _KDE_POINTS)
-    values, bins, probs = [], [], []
-    for k in range(sample.pi.size):
-        ek = e[strata == k]
-        if ek.size == 0:
-            continue
-        dens = np.exp(-0.5 * ((xs[:, None] - ek[None, :]) / h) ** 2).sum(axis=1)
-        values.append(xs)
-        bins.append(np.full(xs.size, k))
-        probs.append(dens / dens.sum() * ek.size / e.size)
-    return np.concatenate(values), np.concatenate(bins), np.concatenate(probs)
+    sd = float(np.std(e)) or 1.0
+    h = _BANDWIDTH * (min(sd, iqr / 1.34) or sd) * e.size ** (-0.2)
+    z = ndtri((np.arange(_KERNEL_ATOMS) + 0.5) / _KERNEL_ATOMS)
+    mean = float(e.mean())
+    values = mean + ((e - mean)[:, None] + h * z[None, :]) / np.sqrt(1.0 + (h / sd) ** 2)
+    bins = np.repeat(strata, _KERNEL_ATOMS)
+    return values.ravel(), bins, np.full(values.size, 1.0 / values.size)
 
 
 class _Pilot:
@@ -110,9 +119,13 @@ class _Pilot:
         if margin.unit == "pp":
             shifts += [margin.value, margin.value - effect]
         pooled = np.concatenate([e + s for s in shifts])
-        self.grid = cell_bounds(pooled, _MAX_GRID, _MAX_GRID)
+        cells = _MAX_GRID if sample.pi.size == 1 else _MAX_GRID_NORMALIZED
+        self.grid = cell_bounds(pooled, cells, cells)
         self.pi = sample.pi
         self.k = sample.pi.size
+        # n_eff / n of the normalized EDF: 1 / Σ_k π_k² / s_k, s_k = the pilot's share of bin k
+        share = np.bincount(strata, weights=probs, minlength=self.k) / probs.sum()
+        self.effective_share = float(1.0 / np.sum(self.pi**2 / np.maximum(share, 1e-12)))
         self.margin = margin
         self.effect_shift = -effect
         self.cell = {
@@ -124,6 +137,7 @@ class _Pilot:
         )
         self.probs = np.bincount(inverse, weights=probs, minlength=codes.size)
         self.probs /= self.probs.sum()
+        self.cumprobs = np.cumsum(self.probs)
         group = codes % self.k
         # each category (a distinct (error cell, bin)) lands in one (cell, bin) of the grid
         # under each shift; categories that share a target are summed
@@ -141,7 +155,13 @@ class _Pilot:
 
     def draw(self, n: int, reps: int, rng: np.random.Generator, shift: float) -> tuple:
         """Per-bin cumulative counts on the grid (reps, K, G) and bin totals (reps, K)."""
-        counts = rng.multinomial(n, self.probs, size=reps)
+        cats = self.probs.size
+        if n < 2 * cats:  # n draws per study: cheaper than a binomial per category
+            idx = np.searchsorted(self.cumprobs, rng.random((reps, n)) * self.cumprobs[-1])
+            idx = np.minimum(idx, cats - 1) + (np.arange(reps) * cats)[:, None]
+            counts = np.bincount(idx.ravel(), minlength=reps * cats).reshape(reps, cats)
+        else:
+            counts = rng.multinomial(n, self.probs, size=reps)
         order, starts, target = self.targets[shift]
         per = np.zeros((reps, self.k * self.grid.size), dtype=np.int32)
         per[:, target] = np.add.reduceat(counts[:, order], starts, axis=1)
@@ -167,7 +187,11 @@ def _edf(cum: np.ndarray, totals: np.ndarray, pi: np.ndarray) -> tuple[np.ndarra
 
 
 def _statistics(pilot: _Pilot, n: int, reps: int, rng: np.random.Generator, shift: float):
-    """(D+, D−, min z of the no-loss test) for ``reps`` simulated studies at n per space."""
+    """(D+, D−, p-value of the no-loss test) for ``reps`` simulated studies at n per space."""
+    from scipy.special import ndtr
+
+    from edftools.stats.noloss import corner_pvalues, loss_statistic
+
     cum_p, tot_p = pilot.draw(n, reps, rng, 0.0)
     cum_r, tot_r = pilot.draw(n, reps, rng, shift)
     f_p, v_p = _edf(cum_p, tot_p, pilot.pi)
@@ -178,34 +202,47 @@ def _statistics(pilot: _Pilot, n: int, reps: int, rng: np.random.Generator, shif
     m = pilot.margin
     if m.unit == "pp":
         j = pilot.shift_index
-        z = (f_r[:, j] - f_p) / np.sqrt(v_r[:, j] + v_p)
-        a, b = m.q_range
-        has_p = np.diff(np.concatenate([np.zeros((reps, 1)), cum_p.sum(axis=1)], axis=1), axis=1)
-        before = np.concatenate([np.zeros((reps, 1)), f_p[:, :-1]], axis=1)
-        inside = (has_p > 0) & (f_p >= a * (1 - 1e-12)) & (before < b * (1 - 1e-12))
+        left = np.concatenate([np.zeros((reps, 1), dtype=f_p.dtype), f_p[:, :-1]], axis=1)
+        has_p = f_p > left + 1e-9  # the parent's errors: the points the test is evaluated at
+        u = loss_statistic(f_p, left, f_r[:, j], m.q_range)
+        var_r = v_r[:, j]
+        # Φ̄(z) ≤ corner p-value ≤ 1.5·Φ̄(z), z = u/σ: the largest is among the points whose z
+        # is within 0.5 of the smallest, and only those are computed
+        z = np.where(has_p, u / np.sqrt(v_p + var_r), np.inf)
+        near = has_p & (z <= z.min(axis=1, keepdims=True) + 0.5)
+        p_all = np.zeros(u.shape)
+        p_all[near] = corner_pvalues(
+            u[near].astype(float), v_p[near].astype(float), var_r[near].astype(float)
+        )
+        p_noloss = p_all.max(axis=1)
     else:
-        z = (diff + m.value) / np.sqrt(v_r + v_p)
-        inside = np.ones_like(z, dtype=bool)
-    z_min = np.where(inside, z, np.inf).min(axis=1)
+        p_noloss = ndtr(-((diff + m.value) / np.sqrt(v_r + v_p)).min(axis=1))
     # a study that leaves a complexity bin empty cannot be normalized: it decides nothing
     empty = (tot_p == 0).any(axis=1) | (tot_r == 0).any(axis=1)
-    z_min[empty] = -np.inf
-    return better, worse, z_min
+    p_noloss[empty] = 1.0
+    return better, worse, p_noloss
+
+
+def ks_threshold(n: int, level: float) -> float:
+    """The smallest D+ that scipy's exact one-sided KS test of two samples of n rejects at
+    ``level``: k/n for the smallest k with P(D+ ≥ k/n) = C(2n, n − k)/C(2n, n) ≤ level."""
+    from scipy.special import gammaln
+
+    k = np.arange(n + 1)
+    log_p = gammaln(2 * n + 1) - gammaln(n - k + 1) - gammaln(n + k + 1)
+    log_p -= gammaln(2 * n + 1) - 2 * gammaln(n + 1)
+    first = int(np.argmax(log_p <= np.log(level))) if (log_p <= np.log(level)).any() else n + 1
+    return first / n - 1e-9
 
 
 def _powers(pilot: _Pilot, n: int, level: float, n_sim: int, seed: Any) -> tuple[float, float]:
     """P(no loss | equal) and P(improves | improvement) at n per space."""
-    from scipy.special import ndtri
-
     rng = np.random.default_rng(np.random.SeedSequence([*_entropy(seed), n]))
-    null_b, null_w, _ = _statistics(pilot, n, max(4 * n_sim, 1500), rng, 0.0)
-    crit_b = np.quantile(null_b, 1.0 - level, method="higher")
-    crit_w = np.quantile(null_w, 1.0 - level, method="higher")
-    z_crit = -ndtri(level)
-    b, w, z = _statistics(pilot, n, n_sim, rng, 0.0)
-    equal = float(np.mean((z > z_crit) & (b <= crit_b) & (w <= crit_w)))
-    b, w, z = _statistics(pilot, n, n_sim, rng, pilot.effect_shift)
-    better = float(np.mean((z > z_crit) & (b > crit_b) & (w <= crit_w)))
+    thr = ks_threshold(max(2, round(n * pilot.effective_share)), level)
+    b, w, p = _statistics(pilot, n, n_sim, rng, 0.0)
+    equal = float(np.mean((p <= level) & (b < thr) & (w < thr)))
+    b, w, p = _statistics(pilot, n, n_sim, rng, pilot.effect_shift)
+    better = float(np.mean((p <= level) & (b >= thr) & (w < thr)))
     return equal, better
 
 
@@ -213,6 +250,12 @@ def _entropy(seed: Any) -> list[int]:
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         return [int(seed)]
     raise StatsInputError(f"seed must be an integer, got {seed!r}")
+
+
+def _probit(p: float) -> float:
+    from scipy.special import ndtri
+
+    return float(ndtri(min(max(p, 1e-3), 1.0 - 1e-3)))
 
 
 def _first_reaching(
@@ -223,7 +266,8 @@ def _first_reaching(
     Doublings (and halvings) from ``start`` bracket each goal's crossing between an n below
     the target and one at or above it (up to ``n_max``), one more point at the bracket's
     geometric middle narrows it to a factor √2, and the crossing is interpolated linearly in
-    log n (rounded up). Powers are assumed to grow with n.
+    log n on the probit scale of the power (rounded up; power curves are close to straight
+    there, while a linear interpolation of the power itself overshoots where they bend). Powers are assumed to grow with n.
     """
     out: list[int | None] = []
     for goal in (0, 1):
@@ -247,8 +291,8 @@ def _first_reaching(
         mid = round(math.sqrt(lo * hi))
         if lo < mid < hi:
             lo, hi = (mid, hi) if powers(mid)[goal] < target else (lo, mid)
-        p_lo, p_hi = powers(lo)[goal], powers(hi)[goal]
-        frac = (target - p_lo) / (p_hi - p_lo) if p_hi > p_lo else 1.0
+        p_lo, p_hi = (_probit(powers(x)[goal]) for x in (lo, hi))
+        frac = (_probit(target) - p_lo) / (p_hi - p_lo) if p_hi > p_lo else 1.0
         out.append(math.ceil(math.exp(math.log(lo) + frac * (math.log(hi) - math.log(lo)))))
     return out[0], out[1]
 

@@ -28,6 +28,10 @@ The restricted space's errors are then moved by a monotone map g of the parent's
 
 (Q = quantiles of the parent's error law, computed once from a large seeded sample.)
 
+``error_law`` changes both spaces' errors after the map: ``"heavy"`` — 5% of runs diverged
+(their error set to 90 points), ``"lattice"`` — errors rounded to 0.1 point (a 1,000-image
+test set). ``plan`` is calibrated on pilots of all of these.
+
 *Confounded* normalized scenarios (``flops_law`` set) put error on a continuous complexity
 inside the bins: complexity f in [1, ``flops_ratio``], the parent's uniform, the restricted
 space's ``"linear"`` (density ∝ f) or ``"log-uniform"`` (density ∝ 1/f), and
@@ -58,6 +62,10 @@ from edftools.stats.verdicts import INCONCLUSIVE, VERDICTS
 
 Kind = Literal["identical", "shift", "bump", "fade", "cross"]
 FlopsLaw = Literal["linear", "log-uniform"]
+ErrorLaw = Literal["smooth", "heavy", "lattice"]
+DIVERGED_SHARE = 0.05
+DIVERGED_ERROR = 90.0
+LATTICE = 0.1
 _BINS = 8
 
 
@@ -107,7 +115,8 @@ class Scenario:
     fade_to: float = 0.25
     flops_law: FlopsLaw | None = None
     flops_ratio: float = 2.0
-    flops_slope: float = 3.0
+    flops_slope: float = 20.0
+    error_law: ErrorLaw = "smooth"
 
     @property
     def tested_normalized(self) -> bool:
@@ -137,10 +146,17 @@ class Scenario:
         if self.flops_law is not None:
             ep, cp = _confounded(n, rng, None, self.flops_ratio, self.flops_slope)
             er, cr = _confounded(n, rng, self.flops_law, self.flops_ratio, self.flops_slope)
-            return ep, cp, self.move(er), cr
-        ep, cp = _base(n, rng, skewed=False)
-        er, cr = _base(n, rng, skewed=self.normalized)
-        return ep, cp, self.move(er), cr
+        else:
+            ep, cp = _base(n, rng, skewed=False)
+            er, cr = _base(n, rng, skewed=self.normalized)
+        return self._law(ep, rng), cp, self._law(self.move(er), rng), cr
+
+    def _law(self, e: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if self.error_law == "heavy":
+            return np.where(rng.random(e.size) < DIVERGED_SHARE, DIVERGED_ERROR, e)
+        if self.error_law == "lattice":
+            return np.round(e / LATTICE) * LATTICE
+        return e
 
 
 def verdict_rates(
