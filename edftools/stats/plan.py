@@ -44,8 +44,10 @@ from edftools.stats.strata import Stratified, stratify_together
 #: Error cells of the simulated EDFs: plain pilots / normalized ones (K bins × cells per draw).
 _MAX_GRID = 1024
 _MAX_GRID_NORMALIZED = 512
-#: Bandwidth factor: h = _BANDWIDTH·min(s, IQR/1.34)·n^(−1/5) (Silverman's is 0.9).
-_BANDWIDTH = 0.9
+#: Bandwidth factor: h = _BANDWIDTH·min(s, IQR/1.34)·n^(−1/5) (Silverman's is 0.9; about half
+#: of it brought the power achieved at the planned n closest to the asked one in
+#: ``benchmarks/bench_calibration.py``, more smoothing planning more models).
+_BANDWIDTH = 0.5
 #: Atoms per pilot model in the smoothed pilot law.
 _KERNEL_ATOMS = 8
 
@@ -81,23 +83,26 @@ class PlanResult:
 def pilot_atoms(sample: Stratified) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The law simulated studies draw models from: (error, bin, probability) atoms.
 
-    A pilot with ties (errors on a lattice, e.g. multiples of 100/N for an N-image test set,
-    or many runs stuck at one error) keeps its own values, each model 1/n. A pilot without
-    ties is smoothed — resampling the raw values of a continuous pilot would make simulated
-    studies see ties that real ones do not — by the *shrunk* smoothed bootstrap (Silverman
-    1986, §6.4.1): every model e_i becomes :data:`_KERNEL_ATOMS` atoms
+    Resampling the raw values of a pilot would make simulated studies see a jagged law (and
+    ties that real ones do not), and plan too many models. The pilot is smoothed by the
+    *shrunk* smoothed bootstrap (Silverman 1986, §6.4.1): every model e_i becomes
+    :data:`_KERNEL_ATOMS` atoms
 
         ē + (e_i − ē + h·z_j) / sqrt(1 + h²/s²),    z_j = Φ⁻¹((j − ½)/J),
 
-    in its own complexity bin, h = 0.9·min(s, IQR/1.34)·n^(−1/5) (Silverman's bandwidth), ē and
-    s the pilot's mean and standard deviation: a continuous law with the pilot's mean and
-    variance (a plain kernel estimate adds h² to the variance, and planned 10–15% too many
-    models).
+    in its own complexity bin, h = :data:`_BANDWIDTH`·min(s, IQR/1.34)·n^(−1/5), ē and s the
+    pilot's mean and standard deviation: a continuous law with the pilot's mean and variance.
+    A pilot on a lattice (every error a multiple of its smallest gap, with ties: e.g.
+    multiples of 100/N for an N-image test set) is smoothed the same way and rounded back to
+    its lattice. A pilot with ties off any lattice (e.g. runs stuck at one error) keeps its
+    values, each model 1/n.
     """
     from scipy.special import ndtri
 
     e, strata = sample.errors, sample.strata
-    if np.unique(e).size < 0.9 * e.size:
+    distinct = np.unique(e)
+    step = lattice_step(distinct)
+    if distinct.size < 0.9 * e.size and step is None:
         return e, strata, np.full(e.size, 1.0 / e.size)
     iqr = np.subtract(*np.quantile(e, [0.75, 0.25]))
     sd = float(np.std(e)) or 1.0
@@ -105,8 +110,22 @@ def pilot_atoms(sample: Stratified) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     z = ndtri((np.arange(_KERNEL_ATOMS) + 0.5) / _KERNEL_ATOMS)
     mean = float(e.mean())
     values = mean + ((e - mean)[:, None] + h * z[None, :]) / np.sqrt(1.0 + (h / sd) ** 2)
+    if step is not None and distinct.size < 0.9 * e.size:
+        values = np.round(values / step) * step
     bins = np.repeat(strata, _KERNEL_ATOMS)
     return values.ravel(), bins, np.full(values.size, 1.0 / values.size)
+
+
+def lattice_step(distinct: np.ndarray) -> float | None:
+    """The lattice step d when every distinct error is a multiple of their smallest gap d
+    (within 10⁻⁶·d), else None."""
+    if distinct.size < 3:
+        return None
+    d = float(np.min(np.diff(distinct)))
+    if d <= 0:
+        return None
+    k = distinct / d
+    return d if np.all(np.abs(k - np.round(k)) < 1e-6 * np.maximum(1.0, np.abs(k))) else None
 
 
 class _Pilot:
