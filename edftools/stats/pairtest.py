@@ -23,8 +23,9 @@ worse). Two crossing EDFs reject both.
   permutation. It is exact under the null that the two spaces' errors are exchangeable within
   every stratum — also when the spaces' complexity distributions differ, where a pooled
   shuffle is not (it mixes bins of different weight), and, up to the strata's width, when
-  error varies with complexity inside a bin and the spaces' complexity laws differ there. Each permutation is drawn as
-  multivariate-hypergeometric counts of P-labels per (bin, error cell), which is the law of a
+  error varies with complexity inside a bin and the spaces' complexity laws differ there.
+  Each permutation is drawn as multivariate-hypergeometric counts of P-labels per (stratum,
+  error cell), which is the law of a
   uniformly random within-bin relabelling, at a cost O(cells) instead of O(models). The errors
   are grouped into cells at the pooled distinct values — the exact KS sup — when there are at
   most :data:`MAX_CELLS` of them, else at :data:`COARSE_CELLS` pooled quantiles (the sup over

@@ -286,7 +286,8 @@ def _first_reaching(
     the target and one at or above it (up to ``n_max``), one more point at the bracket's
     geometric middle narrows it to a factor √2, and the crossing is interpolated linearly in
     log n on the probit scale of the power (rounded up; power curves are close to straight
-    there, while a linear interpolation of the power itself overshoots where they bend). Powers are assumed to grow with n.
+    there, while a linear interpolation of the power itself overshoots where they bend).
+    Powers are assumed to grow with n.
     """
     out: list[int | None] = []
     for goal in (0, 1):

@@ -22,8 +22,8 @@ said "worse" or "improves" to equal spaces 10–43% of the time in
 s_k = max(1, ⌊√N_k / :data:`SUBSTRATUM_SCALE`⌋) groups of equal pooled count by complexity
 (N_k = both samples' models in bin k): one group per bin below N_k = 64 (the NDS test as it
 was), 3 at N_k = 250, 12 at N_k = 2,500, so the groups' complexity width — and the bias, which
-falls with its square — shrinks as n grows. Labels are permuted within groups, which keeps every bin's counts
-(the reported NDS 8-bin EDF and its weights stay what they are); the test is exact given
+falls with its square — shrinks as n grows. Labels are permuted within groups, which keeps
+every bin's counts (the reported NDS 8-bin EDF and its weights stay what they are); the test is exact given
 errors exchangeable within the groups.
 """
 

@@ -71,9 +71,7 @@ def test_the_family_is_every_hypothesis_of_the_chain() -> None:
     # every step decided (no planning of an inconclusive one: this test is about the family);
     # n = 200: at 80 per space (10 per bin) the no-loss test cannot yet show the parent's
     # lowest errors to lie below its 0.1-quantile, where a loss would still count
-    res = _refine(
-        {"AnyNetX_A": 0.0, "AnyNetX_B": -4.0, "AnyNetX_C": -8.0, "RegNetX": -12.0}, n=200
-    )
+    res = _refine({"AnyNetX_A": 0.0, "AnyNetX_B": -4.0, "AnyNetX_C": -8.0, "RegNetX": -12.0}, n=200)
     assert all(r.verdict != "inconclusive" for r in res.rows[1:]), [r.verdict for r in res.rows]
     raw = [p for r in res.rows[1:] for p in (r.p_better, r.p_worse, r.p_no_loss)]
     expected = step_down(raw, step_divisors(3))[1]
