@@ -17,7 +17,7 @@ worse). Two crossing EDFs reject both.
   p-value with a RuntimeWarning), and beyond :data:`EXACT_CELLS` path cells it is scipy's
   asymptotic one, which is accurate there.
 * Normalized samples: a permutation test that permutes the space labels *within* test strata
-  nested in the complexity bins (:func:`edftools.stats.strata.test_strata`: the bins
+  nested in the complexity bins (:func:`edftools.stats.strata.permutation_strata`: the bins
   themselves up to 64 pooled models per bin, then ⌊√N_k / 4⌋ equal-count complexity groups
   per bin), so each space keeps its bin counts n_k (and therefore its weights) in every
   permutation. It is exact under the null that the two spaces' errors are exchangeable within
@@ -43,7 +43,7 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import sample_and_weights
-from edftools.stats.strata import Stratified, test_strata
+from edftools.stats.strata import Stratified, permutation_strata
 
 #: Unequal-n exact one-sided KS p-values up to this many lattice cells (n_P·n_R), else asymptotic.
 EXACT_CELLS = 25_000_000
@@ -265,7 +265,7 @@ class WithinBinPermutation:
         cell_r = np.minimum(np.searchsorted(self.bounds, restricted.errors, side="left"), g - 1)
         n_p, n_r = parent.counts, restricted.counts
         pi = parent.pi
-        group_p, group_r, group_bin = test_strata(parent, restricted)
+        group_p, group_r, group_bin = permutation_strata(parent, restricted)
         self.groups = int(group_bin.size)
         self._cells: list[np.ndarray] = []  # per group: the cells that hold models
         self._colors: list[np.ndarray] = []  # per group: pooled models per such cell

@@ -18,13 +18,13 @@ errors are exchangeable inside it. When error varies with complexity *inside* a 
 spaces' complexity laws differ there, they are not, and the bias this leaves grows like √n
 against the statistic's noise while K stays fixed (at 10,000 models per space the 8-bin test
 said "worse" or "improves" to equal spaces 10–43% of the time in
-``benchmarks/bench_calibration.py``). :func:`test_strata` therefore cuts each bin into
+``benchmarks/bench_calibration.py``). :func:`permutation_strata` therefore cuts each bin into
 s_k = max(1, ⌊√N_k / :data:`SUBSTRATUM_SCALE`⌋) groups of equal pooled count by complexity
 (N_k = both samples' models in bin k): one group per bin below N_k = 64 (the NDS test as it
 was), 3 at N_k = 250, 12 at N_k = 2,500, so the groups' complexity width — and the bias, which
 falls with its square — shrinks as n grows. Labels are permuted within groups, which keeps
-every bin's counts (the reported NDS 8-bin EDF and its weights stay what they are); the test is exact given
-errors exchangeable within the groups.
+every bin's counts (the reported NDS 8-bin EDF and its weights stay what they are); the test
+is exact given errors exchangeable within the groups.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class Stratified:
         pi: bin masses π_k, shape (K,), summing to 1.
         dropped: number of models left out (complexity outside the range).
         complexity: the models' complexities (normalized samples; None: not known), which
-            :func:`test_strata` cuts the bins by.
+            :func:`permutation_strata` cuts the bins by.
     """
 
     errors: np.ndarray
@@ -116,7 +116,7 @@ class Stratified:
         return (self.pi**2) @ (f * (1.0 - f) / n_k)
 
 
-def test_strata(a: Stratified, b: Stratified) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def permutation_strata(a: Stratified, b: Stratified) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The permutation test's strata of two samples binned by one rule: each bin k cut into
     s_k groups of equal pooled count by complexity (module docstring). Returns the group of
     every model of ``a`` and of ``b`` and the bin of every group. Without complexities, the
