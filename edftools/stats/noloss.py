@@ -59,6 +59,10 @@ MarginUnit = Literal["pp", "edf"]
 DEFAULT_MARGIN_PP = 1.0
 DEFAULT_MARGIN_EDF = 0.05
 DEFAULT_Q_RANGE = (0.1, 0.5)
+#: β of the Berger–Boos p-value: the confidence set for F_P(x) has level 1 − β, and every
+#: no-loss p-value is at least β (module docstring).
+NUISANCE_LEVEL = 1e-5
+_NUISANCE_POINTS = 3
 
 
 @dataclass(frozen=True)
@@ -134,24 +138,65 @@ def largest_loss(parent: Stratified, restricted: Stratified, margin: Margin) -> 
     return float(max(0.0, np.max(parent.cdf(x) - restricted.cdf(x))))
 
 
-def corner_pvalues(u: np.ndarray, var_p: np.ndarray, var_r: np.ndarray) -> np.ndarray:
-    """max over the corners a and b of the normal tails of u_x (module docstring)."""
+def bivariate_normal_cdf(h: np.ndarray, k: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """Φ₂(h, k; ρ) = P(Z₁ ≤ h, Z₂ ≤ k) for standard normals of correlation ρ (|ρ| < 1), by
+    Owen's (1956) formula ½Φ(h) + ½Φ(k) − T(h, a_h) − T(k, a_k) − β,
+    a_h = (k − ρh)/(h·sqrt(1 − ρ²)), a_k = (h − ρk)/(k·sqrt(1 − ρ²)), β = ½ when hk < 0."""
     from scipy.special import ndtr, owens_t
 
-    sp, sr = np.sqrt(var_p), np.sqrt(var_r)
-    s = np.sqrt(var_p + var_r)
-    both = 0.5 * ndtr(-u / s)
-    corner_a = 0.5 * ndtr(-u / sp) + both + owens_t(u / s, sr / sp)
-    corner_b = 0.5 * ndtr(-u / sr) + both + owens_t(u / s, sp / sr)
-    return np.clip(np.maximum(corner_a, corner_b), 0.0, 1.0)
+    h = np.where(h == 0, 1e-300, h)
+    k = np.where(k == 0, 1e-300, k)
+    root = np.sqrt(1.0 - rho**2)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        t_h = owens_t(h, np.clip((k - rho * h) / (h * root), -1e300, 1e300))
+        t_k = owens_t(k, np.clip((h - rho * k) / (k * root), -1e300, 1e300))
+    out = 0.5 * ndtr(h) + 0.5 * ndtr(k) - t_h - t_k - np.where(h * k < 0, 0.5, 0.0)
+    return np.clip(out, 0.0, 1.0)
 
 
-def loss_statistic(
-    p: np.ndarray, p_left: np.ndarray, r: np.ndarray, q_range: tuple[float, float]
+def upper_tail(u: np.ndarray, c: np.ndarray, sd_p: np.ndarray, sd_r: np.ndarray) -> np.ndarray:
+    """P(R + max(W, −c) ≥ u) for independent R ~ N(0, sd_r²), W ~ N(0, sd_p²), c ≥ 0:
+    Φ̄(u/σ) − Φ(−c/sd_p) + Φ₂(−c/sd_p, u/σ; sd_p/σ) + Φ(−c/sd_p)·Φ̄((u + c)/sd_r)."""
+    from scipy.special import ndtr
+
+    sd = np.sqrt(sd_p**2 + sd_r**2)
+    below = ndtr(-c / sd_p)
+    joint = bivariate_normal_cdf(-c / sd_p, u / sd, sd_p / sd)
+    return np.clip(ndtr(-u / sd) - below + joint + below * ndtr(-(u + c) / sd_r), 0.0, 1.0)
+
+
+def pointwise_pvalues(
+    p: np.ndarray,
+    p_left: np.ndarray,
+    r: np.ndarray,
+    var_p: np.ndarray,
+    var_r: np.ndarray,
+    q_range: tuple[float, float],
+    beta: float | None = None,
 ) -> np.ndarray:
-    """u_x = max(r, a) − min(p, b + p − p₋) (module docstring)."""
+    """The Berger–Boos p-value of H_x at every x (module docstring)."""
+    from scipy.special import ndtr, ndtri
+
+    beta = NUISANCE_LEVEL if beta is None else beta
     a, b = q_range
-    return np.maximum(r, a) - np.minimum(p, b + p - p_left)
+    top = b + p - p_left  # F_P(x) may exceed b by x's own atom
+    sd_p, sd_r = np.sqrt(var_p), np.sqrt(var_r)
+    sd = np.sqrt(var_p + var_r)
+    s = np.maximum((r - np.minimum(p, top)) / sd, (a - p) / sd_p)
+    reach = float(ndtri(1.0 - beta / 2.0)) * sd_p
+    lo, hi = np.maximum(a, p - reach), np.minimum(top, p + reach)
+    inside = lo <= hi
+    rho = sd_p / sd
+    worst = np.zeros_like(s)
+    for w in np.linspace(0.0, 1.0, _NUISANCE_POINTS):
+        t = lo + w * (hi - lo)
+        shift = (a - t) / sd_p  # the mean of (a − p)/sd_p when F_P(x) = t
+        loss = upper_tail(s * sd, np.maximum(top - t, 0.0), sd_p, sd_r)
+        below = ndtr(shift - s)
+        # both branches at once, for the plain loss branch (r − p)/σ ≤ the first one
+        both = 1.0 - ndtr(s) - ndtr(s - shift) + bivariate_normal_cdf(s, s - shift, rho)
+        worst = np.maximum(worst, loss + below - np.clip(both, 0.0, None))
+    return np.where(inside, np.minimum(1.0, beta + worst), beta)
 
 
 def no_loss_test(parent: Stratified, restricted: Stratified, margin: Margin) -> NoLossTest:
@@ -164,9 +209,10 @@ def no_loss_test(parent: Stratified, restricted: Stratified, margin: Margin) -> 
         x = np.unique(parent.errors)
         r = restricted.cdf(x + margin.value)
         p = parent.cdf(x)
-        u = loss_statistic(p, parent.cdf(np.nextafter(x, -np.inf)), r, margin.q_range)
+        left = parent.cdf(np.nextafter(x, -np.inf))
+        u = r - np.minimum(p, margin.q_range[1] + p - left)
         var_p, var_r = parent.variance(x), restricted.variance(x + margin.value)
-        p_x = corner_pvalues(u, var_p, var_r)
+        p_x = pointwise_pvalues(p, left, r, var_p, var_r, margin.q_range)
     else:
         x = np.unique(np.r_[parent.errors, restricted.errors])
         u = restricted.cdf(x) - parent.cdf(x) + margin.value

@@ -209,7 +209,7 @@ def _statistics(pilot: _Pilot, n: int, reps: int, rng: np.random.Generator, shif
     """(D+, D−, p-value of the no-loss test) for ``reps`` simulated studies at n per space."""
     from scipy.special import ndtr
 
-    from edftools.stats.noloss import corner_pvalues, loss_statistic
+    from edftools.stats.noloss import NUISANCE_LEVEL, pointwise_pvalues
 
     cum_p, tot_p = pilot.draw(n, reps, rng, 0.0)
     cum_r, tot_r = pilot.draw(n, reps, rng, shift)
@@ -220,20 +220,25 @@ def _statistics(pilot: _Pilot, n: int, reps: int, rng: np.random.Generator, shif
     worse = np.maximum((-diff).max(axis=1), 0.0)
     m = pilot.margin
     if m.unit == "pp":
+        a, b = m.q_range
         j = pilot.shift_index
+        r, v_r = f_r[:, j], v_r[:, j]
         left = np.concatenate([np.zeros((reps, 1), dtype=f_p.dtype), f_p[:, :-1]], axis=1)
         has_p = f_p > left + 1e-9  # the parent's errors: the points the test is evaluated at
-        u = loss_statistic(f_p, left, f_r[:, j], m.q_range)
-        var_r = v_r[:, j]
-        # Φ̄(z) ≤ corner p-value ≤ 1.5·Φ̄(z), z = u/σ: the largest is among the points whose z
-        # is within 0.5 of the smallest, and only those are computed
-        z = np.where(has_p, u / np.sqrt(v_p + var_r), np.inf)
-        near = has_p & (z <= z.min(axis=1, keepdims=True) + 0.5)
-        p_all = np.zeros(u.shape)
-        p_all[near] = corner_pvalues(
-            u[near].astype(float), v_p[near].astype(float), var_r[near].astype(float)
+        # p-values lie in [β + Φ̄(s), β + 2.5·Φ̄(s)] where the parent's F(x) may lie in [a, b]
+        # (β elsewhere): only the points whose s is within 0.7 of the row's smallest matter
+        sd_p = np.sqrt(v_p)
+        top = b + f_p - left
+        s = np.maximum((r - np.minimum(f_p, top)) / np.sqrt(v_p + v_r), (a - f_p) / sd_p)
+        reach = 4.5 * sd_p
+        inside = has_p & (np.maximum(a, f_p - reach) <= np.minimum(top, f_p + reach))
+        s_in = np.where(inside, s, np.inf)
+        near = inside & (s_in <= s_in.min(axis=1, keepdims=True) + 0.7)
+        p_all = np.full(s.shape, NUISANCE_LEVEL)
+        p_all[near] = pointwise_pvalues(
+            *(v[near].astype(float) for v in (f_p, left, r, v_p, v_r)), m.q_range
         )
-        p_noloss = p_all.max(axis=1)
+        p_noloss = np.where(has_p, p_all, 0.0).max(axis=1)
     else:
         p_noloss = ndtr(-((diff + m.value) / np.sqrt(v_r + v_p)).min(axis=1))
     # a study that leaves a complexity bin empty cannot be normalized: it decides nothing

@@ -118,3 +118,39 @@ def test_no_loss_test_pp_and_edf_margins():
 def test_bad_margins(kwargs, match):
     with pytest.raises(StatsInputError, match=match):
         Margin(**kwargs)
+
+
+def test_corner_pvalues_are_the_bivariate_normal_tails():
+    """Owen's-T closed forms of P(R + max(W, 0) ≥ u) and P(max(R, 0) + W ≥ u) against
+    scipy's bivariate normal CDF."""
+    from scipy.stats import multivariate_normal, norm
+
+    from edftools.stats.noloss import corner_pvalues
+
+    def tail(u, s_first, s_kinked):
+        # P(X + max(Y, 0) ≥ u), X ~ N(0, s_first²), Y ~ N(0, s_kinked²), by components
+        s = np.hypot(s_first, s_kinked)
+        cov = [[s_kinked**2, s_kinked**2], [s_kinked**2, s**2]]
+        both = multivariate_normal([0, 0], cov).cdf([0.0, u])  # Y ≤ 0 and X + Y ≤ u
+        below = 0.5 - both  # Y ≤ 0 and X + Y > u
+        return 0.5 * norm.sf(u / s_first) + (norm.sf(u / s) - below)
+
+    for u, var_p, var_r in [(0.1, 0.002, 0.001), (0.05, 0.0004, 0.003), (-0.02, 0.001, 0.001)]:
+        sp, sr = np.sqrt(var_p), np.sqrt(var_r)
+        expected = max(tail(u, sp, sr), tail(u, sr, sp))
+        got = corner_pvalues(np.array([u]), np.array([var_p]), np.array([var_r]))[0]
+        assert got == pytest.approx(expected, rel=1e-4, abs=1e-7)
+
+
+def test_no_loss_tests_the_edges_of_its_range():
+    """A loss of exactly the margin at q = 0.1 only: the sample range [Q̂(0.1), Q̂(0.5)] often
+    misses it, the whole-range test does not (the former test said "no loss" here in 8–12% of
+    these draws)."""
+    from edftools.stats.scenarios import Scenario
+
+    sc = Scenario("bump", 1.0, at=0.1)
+    claims = 0
+    for rep in range(150):
+        ep, _, er, _ = sc.draw(200, np.random.default_rng([7, rep]))
+        claims += no_loss_test(unstratified(ep), unstratified(er), Margin(1.0)).pvalue <= 0.025
+    assert claims / 150 <= 0.025 + 3 * np.sqrt(0.025 * 0.975 / 150)
