@@ -18,30 +18,34 @@ somewhere in the range" is the union over errors x of the pointwise nulls
 so it is rejected at level α when *every* pointwise one is rejected at level α — no
 multiplicity correction is needed, and the size is at most α at every configuration whose
 loss reaches the margin anywhere in the range, **its edges included**. The range is part of
-each H_x: x is never tested only because the parent's *sample* quantiles Q̂_P(a), Q̂_P(b) put it
-inside (the former version did that and, when Q̂_P(a) fell above Q_P(a), never tested a loss
-sitting at the edge: it said "no loss" to such losses 7–25% of the time at α = 0.05). With
-p = F̂_P(x) and r = F̂_R(x + δ) the pointwise statistic is
+each H_x: no x is left untested because the parent's *sample* quantiles Q̂_P(a), Q̂_P(b) put it
+outside (the former version tested only between them and, when Q̂_P(a) fell above Q_P(a),
+never tested a loss sitting at the edge: it said "no loss" to such losses 7–25% of the time
+at α = 0.05). With p = F̂_P(x), p₋ = F̂_P(x−), r = F̂_R(x + δ), σ_P² = V_P(x), σ_R² = V_R(x + δ),
+V(x) = Σ_k π_k² F̂_k(1 − F̂_k)/n_k (the binomial variance per bin) and σ² = σ_P² + σ_R², the
+pointwise statistic has a loss branch and a range branch,
 
-    u_x = max(r, a) − min(p, b + p − p₋),        p₋ = F̂_P(x−)   (p − p₋: the atom at x),
+    s_x = max( (r − min(p, b + p − p₋)) / σ,  (a − p) / σ_P )
 
-which is ≤ 0 in expectation over the whole null set {a ≤ F_P ≤ b, F_R ≤ F_P} and largest at its
-two corners F_P = F_R = a and F_P = F_R = b. With W ~ N(0, σ_P²), R ~ N(0, σ_R²) the errors of
-p and r there (σ² = V(x) = Σ_k π_k² F̂_k(1 − F̂_k)/n_k, the binomial variance per bin) and
-σ² = σ_P² + σ_R², its p-value is the larger of the two corners' exact normal tails
+(p − p₋ is x's own atom: F_P(x) may exceed b by it), and its p-value is Berger and Boos'
+(1994): the largest tail probability over the values t of the nuisance F_P(x) that H_x allows
+and a 1 − β confidence interval p ± z_{β/2}·σ_P contains (β = :data:`NUISANCE_LEVEL`), plus β;
+β alone when that set is empty (x shown outside the range). With F_R(x + δ) = F_P(x) = t (the
+least favourable point given t), W ~ N(0, σ_P²), R ~ N(0, σ_R²) and c = b − t,
 
-    P(max(R, 0) + W ≥ u) = ½Φ̄(u/σ_P) + ½Φ̄(u/σ) + T(u/σ, σ_R/σ_P)     (corner a),
-    P(R + max(W, 0) ≥ u) = ½Φ̄(u/σ_R) + ½Φ̄(u/σ) + T(u/σ, σ_P/σ_R)     (corner b),
+    P(s_x ≥ s) ≤ P(R + max(W, −c) ≥ sσ) + Φ̄(s − (a − t)/σ_P) − P(both branches of the plain
+                 loss (R + W)/σ and (a − t − W)/σ_P reach s),
 
-T = Owen's T function (``scipy.special.owens_t``). Inside the range (a < r, p < b) u_x is the
-loss z-test's difference r − p and the p-value is within a few percent of its Φ̄((r − p)/σ);
-outside it, x is excused by the parent's own evidence that it lies outside. The test's p-value
-is max_x over the parent's distinct errors (F̂_P is constant between them and F̂_R(x + δ) grows,
-so no point between two of them has a larger p-value than the one below it). An EDF margin
-tests z_x = (F̂_R(x) − F̂_P(x) + δ_F)/σ at every x, p = max_x Φ̄(z_x). The normal approximations
-make the level asymptotic; the calibration at the edges and in the middle (size at the margin,
-power for identical spaces) is simulated in ``benchmarks/bench_calibration.py`` and pinned in
-the tests.
+every term a normal or bivariate-normal tail (Owen's T, ``scipy.special.owens_t``); at t = b
+the first is P(R + max(W, 0) ≥ sσ) = ½Φ̄(sσ/σ_R) + ½Φ̄(s) + T(s, σ_P/σ_R). Inside the range,
+away from its edges, this is the loss z-test's Φ̄((r − p)/σ) + β; at the edges the parent's
+own evidence that x lies outside counts as well as the loss evidence. The test's p-value is
+max_x over the parent's distinct errors (F̂_P is constant between them and F̂_R(x + δ) grows).
+An EDF margin tests z_x = (F̂_R(x) − F̂_P(x) + δ_F)/σ at every x, p = max_x Φ̄(z_x). The normal
+approximations make the level asymptotic; its calibration at the edges and in the middle
+(size at the margin, power for identical spaces) is simulated in
+``benchmarks/bench_calibration.py`` and pinned in the tests. Every p-value is at least β =
+10⁻⁵, so no "no loss" is claimed at a level below it (a sequential study's earliest looks).
 """
 
 from __future__ import annotations

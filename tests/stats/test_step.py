@@ -120,26 +120,31 @@ def test_bad_margins(kwargs, match):
         Margin(**kwargs)
 
 
-def test_corner_pvalues_are_the_bivariate_normal_tails():
-    """Owen's-T closed forms of P(R + max(W, 0) ≥ u) and P(max(R, 0) + W ≥ u) against
-    scipy's bivariate normal CDF."""
+def test_no_loss_tails_are_scipys_bivariate_normal():
+    """Owen's-T forms of Φ₂ and of P(R + max(W, −c) ≥ u) against scipy's bivariate normal."""
     from scipy.stats import multivariate_normal, norm
 
-    from edftools.stats.noloss import corner_pvalues
+    from edftools.stats.noloss import bivariate_normal_cdf, upper_tail
 
-    def tail(u, s_first, s_kinked):
-        # P(X + max(Y, 0) ≥ u), X ~ N(0, s_first²), Y ~ N(0, s_kinked²), by components
-        s = np.hypot(s_first, s_kinked)
-        cov = [[s_kinked**2, s_kinked**2], [s_kinked**2, s**2]]
-        both = multivariate_normal([0, 0], cov).cdf([0.0, u])  # Y ≤ 0 and X + Y ≤ u
-        below = 0.5 - both  # Y ≤ 0 and X + Y > u
-        return 0.5 * norm.sf(u / s_first) + (norm.sf(u / s) - below)
-
-    for u, var_p, var_r in [(0.1, 0.002, 0.001), (0.05, 0.0004, 0.003), (-0.02, 0.001, 0.001)]:
-        sp, sr = np.sqrt(var_p), np.sqrt(var_r)
-        expected = max(tail(u, sp, sr), tail(u, sr, sp))
-        got = corner_pvalues(np.array([u]), np.array([var_p]), np.array([var_r]))[0]
-        assert got == pytest.approx(expected, rel=1e-4, abs=1e-7)
+    for h, k, rho in [(0.3, -1.2, 0.7), (-2.0, 0.5, 0.3), (0.0, 1.0, 0.6), (2.0, 2.0, 0.707)]:
+        ref = multivariate_normal([0, 0], [[1, rho], [rho, 1]]).cdf([h, k])
+        got = bivariate_normal_cdf(np.array([h]), np.array([k]), np.array([rho]))[0]
+        assert got == pytest.approx(ref, abs=1e-7)
+    for u, c, sd_p, sd_r in [
+        (0.05, 0.0, 0.02, 0.03),
+        (0.08, 0.05, 0.02, 0.03),
+        (0.1, 0.01, 0.04, 0.02),
+    ]:
+        # P(R + max(W, −c) ≥ u) = P(W ≥ −c, R + W ≥ u) + P(W < −c)·P(R ≥ u + c)
+        sd = np.hypot(sd_p, sd_r)
+        cov = [[sd_p**2, sd_p**2], [sd_p**2, sd**2]]  # (W, R + W)
+        low = multivariate_normal([0, 0], cov)
+        first = (
+            1 - norm.cdf(-c / sd_p) - norm.sf(u / sd) * 0 - (norm.cdf(u / sd) - low.cdf([-c, u]))
+        )
+        expected = first + norm.cdf(-c / sd_p) * norm.sf((u + c) / sd_r)
+        got = upper_tail(*(np.array([v]) for v in (u, c, sd_p, sd_r)))[0]
+        assert got == pytest.approx(expected, rel=1e-4, abs=1e-8)
 
 
 def test_no_loss_tests_the_edges_of_its_range():
