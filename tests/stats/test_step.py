@@ -139,9 +139,7 @@ def test_no_loss_tails_are_scipys_bivariate_normal():
         sd = np.hypot(sd_p, sd_r)
         cov = [[sd_p**2, sd_p**2], [sd_p**2, sd**2]]  # (W, R + W)
         low = multivariate_normal([0, 0], cov)
-        first = (
-            1 - norm.cdf(-c / sd_p) - norm.sf(u / sd) * 0 - (norm.cdf(u / sd) - low.cdf([-c, u]))
-        )
+        first = 1 - norm.cdf(-c / sd_p) - norm.cdf(u / sd) + low.cdf([-c, u])
         expected = first + norm.cdf(-c / sd_p) * norm.sf((u + c) / sd_r)
         got = upper_tail(*(np.array([v]) for v in (u, c, sd_p, sd_r)))[0]
         assert got == pytest.approx(expected, rel=1e-4, abs=1e-8)
