@@ -90,8 +90,11 @@ def test_study_decides_records_looks_and_stops_spaces(study) -> None:
     assert looks.groupby("step")["decided"].last().all()
     assert list(looks.groupby("step")["verdict"].last()) == ["no loss", "improves"]
     counts = outcome.replay.counts
-    # the improving step stops first; its restricted space gets no more models after it
-    assert counts["AnyNetX_D"] < counts["AnyNetX_B"] <= recipe.sequential.design.max_n
+    # the improving step stops no later than the no-loss one; its restricted space gets no
+    # more models after it is decided
+    assert counts["AnyNetX_D"] <= counts["AnyNetX_B"] <= recipe.sequential.design.max_n
+    decided = looks[(looks["step"] == 1) & looks["decided"]]
+    assert counts["AnyNetX_D"] == int(decided["n_restricted"].min())
     again = run_until_decided(recipe, store, lambda plan: pytest.fail("trained again"), echo=len)
     assert again.trained == 0 and again.replay.chain.verdicts == outcome.replay.chain.verdicts
 
