@@ -25,13 +25,15 @@ lint: setup
 	$(VENV)/bin/ruff format --check edftools tests benchmarks
 	$(VENV)/bin/mypy
 
-# `make test`: lint, then every test not marked slow (<= 8 min on 2 cores). `make test-full`:
-# that, then the slow set (more kill points, full coverage simulations); CI runs it.
+# `make test`: lint, then every test not marked slow, in parallel over the cores (pytest-xdist,
+# PYTEST_WORKERS=auto: one worker per core). `make test-full`: that, then the slow set (more kill
+# points, full coverage simulations); CI runs it.
+PYTEST_WORKERS ?= auto
 test: setup lint
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -m "not slow" -n $(PYTEST_WORKERS)
 
 test-full: test
-	$(PY) -m pytest -m slow
+	$(PY) -m pytest -m slow -n $(PYTEST_WORKERS)
 
 demo: setup
 	$(PY) -m edftools demo --out reports

@@ -7,8 +7,11 @@ through the same names, so the two can never disagree about what exists.
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from edftools.errors import ConfigError, DatasetError
 
@@ -26,6 +29,9 @@ class DatasetKind:
     options: tuple[str, ...]
     description: str
     runtime_options: tuple[str, ...] = ()
+    in_channels: int = 3
+    num_classes: int | None = None  # None: counted from the data (imagefolder's class folders)
+    resolution: int = 224  # without a ``resolution`` option
 
 
 LOADERS: tuple[str, ...] = ("auto", "memory", "stream")
@@ -43,6 +49,9 @@ DATASET_KINDS: dict[str, DatasetKind] = {
             False,
             ("split_seed", "test_fraction", "resolution"),
             "scikit-learn's 1,797 8x8 digits (bundled, no download)",
+            in_channels=1,
+            num_classes=10,
+            resolution=8,
         ),
         DatasetKind(
             "cifar10",
@@ -50,6 +59,8 @@ DATASET_KINDS: dict[str, DatasetKind] = {
             _IMAGE_OPTIONS,
             "a local cifar-10-batches-py folder (python pickles)",
             ("loader_workers",),
+            num_classes=10,
+            resolution=32,
         ),
         DatasetKind(
             "cifar100",
@@ -57,6 +68,8 @@ DATASET_KINDS: dict[str, DatasetKind] = {
             _IMAGE_OPTIONS,
             "a local cifar-100-python folder (python pickles, fine labels)",
             ("loader_workers",),
+            num_classes=100,
+            resolution=32,
         ),
         DatasetKind(
             "imagefolder",
@@ -79,6 +92,33 @@ def dataset_kind(name: str) -> DatasetKind:
         return DATASET_KINDS[name]
     except KeyError:
         raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}") from None
+
+
+#: The network settings a dataset defines (a catalog space takes them unless it sets them).
+INPUT_KEYS: tuple[str, ...] = ("in_channels", "num_classes", "resolution")
+
+
+def dataset_input(
+    name: str, path: str | None = None, options: Mapping[str, Any] | None = None
+) -> dict[str, int]:
+    """``{in_channels, num_classes, resolution}`` of a dataset, without loading it.
+
+    ``resolution``: the ``resolution`` option, else the kind's native/default size; the
+    classes of ``imagefolder``: its ``train/`` class folders, counted (left out when the folder
+    cannot be read: the dataset check before training reports that).
+    """
+    kind = dataset_kind(name)
+    opts = dict(options or {})
+    out = {"in_channels": kind.in_channels, "resolution": opts.get("resolution", kind.resolution)}
+    classes = kind.num_classes
+    if classes is None and path is not None:
+        try:
+            classes = sum(e.is_dir() for e in os.scandir(os.path.join(path, "train"))) or None
+        except OSError:
+            classes = None
+    if classes is not None:
+        out["num_classes"] = classes
+    return out
 
 
 def check_device(device: str) -> str:

@@ -32,6 +32,7 @@ from edftools.records import needs_run
 from edftools.stats.sequential import SequentialChain
 from edftools.store.looks import look_rows, replace_looks
 from edftools.train.plan import SweepPlan, plan_sweep
+from edftools.train.sweep import pending_runs
 
 if TYPE_CHECKING:
     from edftools.store.store import Store
@@ -223,16 +224,20 @@ class StudyOutcome:
 def run_until_decided(
     recipe: Recipe,
     store: Store,
-    train_round: Callable[[SweepPlan], int],
+    train_round: Callable[[SweepPlan, float | None], int],
     budget_s: float | None = None,
     echo: Callable[[str], None] | None = None,
 ) -> StudyOutcome:
     """Replay, record the looks, train the next look's runs, repeat until every step is
     decided, ``max_n`` is reached or the budget is spent.
 
-    ``train_round(plan)`` trains a plan's pending runs and returns how many it trained (the
-    sweep's executor, or a simulated one in tests); ``budget_s`` stops before a round that
-    would start after it (the round in flight finishes).
+    ``train_round(plan, deadline)`` trains a plan's pending runs, starting none that would
+    end after ``deadline`` (a :func:`time.monotonic` value, None without a budget), and
+    returns how many it trained (the sweep's executor, or a simulated one in tests).
+    ``budget_s`` cuts the look in flight to the runs that fit (its other runs are not
+    started) and stops before the next one. The study stays valid: a look is tested only once
+    all its runs are stored, so a cut look is neither tested nor lost; the next invocation
+    trains the rest of it.
     """
     spec: SequentialSpec | None = recipe.sequential
     if spec is None:
@@ -241,9 +246,11 @@ def run_until_decided(
     for a, b in steps:
         recipe.space(a), recipe.space(b)  # unknown labels fail here, before any training
     start = time.perf_counter()
+    deadline = None if budget_s is None else time.monotonic() + budget_s
     full = study_plan(recipe)
     store.ensure_sweep(recipe.name, recipe.identity_text())
     rounds = trained = 0
+    cut = False  # the last round left runs of its look unstarted: the budget is spent
     say = echo or (lambda text: print(text, file=sys.stderr))
     while True:
         state = replay(recipe, stored_runs(store, recipe.name), full)
@@ -252,12 +259,15 @@ def run_until_decided(
         if state.next_n is None:
             stopped = "decided" if state.chain.finished else "max_n"
             break
-        if budget_s is not None and time.perf_counter() - start >= budget_s:
+        if cut or (deadline is not None and time.monotonic() >= deadline):
             stopped = "budget"
             break
         round_plan = plan_sweep(recipe, n=state.next_n, spaces=list(state.needed))
-        trained += train_round(round_plan)
+        pending = len(pending_runs(round_plan, store).runs)
+        done = train_round(round_plan, deadline)
+        trained += done
         rounds += 1
+        cut = deadline is not None and done < pending
     return StudyOutcome(state, steps, rounds, trained, time.perf_counter() - start, stopped)
 
 

@@ -89,6 +89,10 @@ def run_sweep(
         from edftools.train.ray_executor import import_ray
 
         import_ray()  # says how to install Ray before anything is created
+    else:  # the workers' imports start now, beside the planning below
+        from edftools.train.executors import start_worker_server
+
+        start_worker_server()
     plan = _plan(recipe, n, spaces, until_decided)
     from edftools.store.lease import SweepLease
     from edftools.store.store import Store as StoreClass
@@ -137,8 +141,7 @@ def _train(
     from edftools.store.journal import RunJournal
     from edftools.train.environment import usable_cores, worker_count
     from edftools.train.executors import Executor, LocalProcessExecutor, RunTask
-    from edftools.train.preflight import preflight
-    from edftools.train.sweep import execute_plan, pending_runs
+    from edftools.train.sweep import execute_plan, pending_runs, stored_run_seconds
 
     threads = recipe.schedule.threads
     store.ensure_sweep(recipe.name, recipe.identity_text())  # a changed recipe: refused first
@@ -182,15 +185,16 @@ def _train(
             f"{ray_executor.capacity} run(s) in flight"
         )
         executor, checks = ray_executor, ray_executor.preflight  # on the cluster
-    else:  # here, where the local workers will train (they start on the first run)
-        executor, checks = LocalProcessExecutor(k, timeout_s=recipe.failure.timeout_s), preflight
+    else:  # in the first local worker, where the runs train (the driver imports no torch)
+        local = LocalProcessExecutor(k, timeout_s=recipe.failure.timeout_s)
+        executor, checks = local, local.preflight
     with executor:
         if check is not None:
             checks(*check)
         if until_decided:
             from edftools.study import run_until_decided
 
-            def train_round(round_plan: Any) -> int:
+            def train_round(round_plan: Any, deadline: float | None) -> int:
                 done = execute_plan(
                     round_plan,
                     store,
@@ -198,8 +202,12 @@ def _train(
                     progress=progress,
                     retry_failed=retry_failed,
                     journal=journal,
+                    deadline=deadline,
+                    run_seconds=stored_run_seconds(store, recipe.name),
                 )
                 refuse_all_failed(done)
+                if done.not_started:
+                    say(f"sweep {recipe.name}: budget: {done.line()}")
                 return int(done.done)
 
             return SweepOutcome(study=run_until_decided(recipe, store, train_round, budget_s, say))

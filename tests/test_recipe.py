@@ -321,3 +321,68 @@ def test_sequential_table_parses_and_joins_the_identity() -> None:
 def test_bad_sequential_tables_name_the_key(table: str, message: str) -> None:
     with pytest.raises(RecipeError, match=re.escape(message)):
         parse_recipe(TWO + "[sequential]\n" + table + "\n")
+
+
+def _imagefolder_recipe(root: Path, overrides: str = "") -> str:
+    for cls in ("a", "b", "c", "d"):
+        (root / "train" / cls).mkdir(parents=True, exist_ok=True)
+        (root / "val" / cls).mkdir(parents=True, exist_ok=True)
+    return f"""
+name = "folder"
+n = 2
+[dataset]
+name = "imagefolder"
+path = "{root}"
+resolution = 128
+[band]
+flops = ["1M", "400M"]
+[[spaces]]
+name = "RegNetX"
+{overrides}
+"""
+
+
+def test_dataset_defines_the_input_of_a_catalog_space(tmp_path: Path) -> None:
+    """An imagefolder of 4 classes at 128 px: the catalog space's configs have 4 classes,
+    128 px and 3 channels without any [spaces.overrides]."""
+    from edftools.train.plan import plan_sweep
+
+    recipe = parse_recipe(_imagefolder_recipe(tmp_path))
+    cfg = plan_sweep(recipe).runs[0].config
+    assert (cfg.num_classes, cfg.resolution, cfg.in_channels) == (4, 128, 3)
+    spec = recipe.spaces[0]
+    assert "dataset_input" not in spec.to_dict()  # the dataset is in the recipe already
+
+
+def test_explicit_overrides_win_over_the_dataset(tmp_path: Path) -> None:
+    from edftools.train.plan import plan_sweep
+
+    text = _imagefolder_recipe(tmp_path, "[spaces.overrides]\nnum_classes = 7\n")
+    cfg = plan_sweep(parse_recipe(text)).runs[0].config
+    assert (cfg.num_classes, cfg.resolution) == (7, 128)
+
+
+def test_the_dataset_wins_over_a_preset() -> None:
+    """preset = "digits" says 8 px, 1 channel, 10 classes; a CIFAR-100 dataset says otherwise."""
+    text = MINIMAL.replace('name = "digits"', 'name = "cifar100"\npath = "/nowhere"')
+    text += '[spaces.overrides]\npreset = "digits"\n'
+    space = parse_recipe(text).spaces[0].build()
+    assert (space.num_classes, space.resolution, space.in_channels) == (100, 32, 3)
+
+
+def test_a_remaining_mismatch_names_the_key_to_set() -> None:
+    import torch
+
+    from edftools.errors import ConfigError
+    from edftools.spaces import get_space
+    from edftools.train.data import LoadedDataset
+    from edftools.train.loop import check_compatible
+
+    cfg = get_space("RegNetX", preset="digits").sample(1, seed=0)[0]
+    data = LoadedDataset("digits", torch.zeros(1, 1, 8, 8), torch.zeros(1, dtype=torch.int64),
+                         torch.zeros(1, 1, 8, 8), torch.zeros(1, dtype=torch.int64),
+                         num_classes=4, in_channels=1, resolution=8)  # fmt: skip
+    with pytest.raises(
+        ConfigError, match=r"set num_classes = 4 in the space's \[spaces.overrides\]"
+    ):
+        check_compatible(cfg, data)

@@ -46,7 +46,7 @@ overrides = { preset = "digits" }
 SHIFT = {"AnyNetX_A": 0.0, "AnyNetX_B": 0.0, "AnyNetX_D": -3.0}
 
 
-def simulated(recipe):
+def simulated(recipe, seconds: float = 0.0):
     """An error source instead of training: 4 + Gamma(2, 1.5) points (seeded by the run id)
     plus the space's shift."""
     space_of = {
@@ -56,24 +56,32 @@ def simulated(recipe):
     def task_fn(task):
         seed = int(hashlib.sha256(task.run_id.encode()).hexdigest()[:8], 16)
         e = 4.0 + np.random.default_rng(seed).gamma(2.0, 1.5) + SHIFT[space_of[task.run_id]]
-        return RunResult(status="ok", error=float(e), best_error=float(e))
+        return RunResult(status="ok", error=float(e), best_error=float(e), train_seconds=seconds)
 
     return task_fn
 
 
-def _study(path: Path, stop_after: int | None = None):
+def _study(
+    path: Path,
+    stop_after: int | None = None,
+    budget_s: float | None = None,
+    run_seconds: float = 0.0,
+):
+    """A simulated study; ``run_seconds``: each run's (simulated) training time, which the
+    budget reckons with."""
     recipe = parse_recipe(RECIPE)
     store = open_store(path)
-    executor = InlineExecutor(simulated(recipe))
+    executor = InlineExecutor(simulated(recipe, run_seconds))
     rounds = []
 
-    def train_round(plan):
+    def train_round(plan, deadline=None):
         if stop_after is not None and len(rounds) >= stop_after:
             raise KeyboardInterrupt  # a kill between looks
         rounds.append(plan)
-        return execute_plan(plan, store, executor, progress=False).done
+        return execute_plan(plan, store, executor, progress=False, deadline=deadline).done
 
-    return recipe, store, run_until_decided(recipe, store, train_round, echo=lambda _: None)
+    outcome = run_until_decided(recipe, store, train_round, budget_s, echo=lambda _: None)
+    return recipe, store, outcome
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +103,7 @@ def test_study_decides_records_looks_and_stops_spaces(study) -> None:
     assert counts["AnyNetX_D"] <= counts["AnyNetX_B"] <= recipe.sequential.design.max_n
     decided = looks[(looks["step"] == 1) & looks["decided"]]
     assert counts["AnyNetX_D"] == int(decided["n_restricted"].min())
-    again = run_until_decided(recipe, store, lambda plan: pytest.fail("trained again"), echo=len)
+    again = run_until_decided(recipe, store, lambda plan, _: pytest.fail("trained again"), echo=len)
     assert again.trained == 0 and again.replay.chain.verdicts == outcome.replay.chain.verdicts
 
 
@@ -244,3 +252,18 @@ def test_until_decided_without_a_sequential_table_is_one_line(tmp_path: Path, ca
     _, err = capsys.readouterr()
     assert code == 2 and err.count("\n") == 1 and "has no [sequential] table" in err
     assert "Traceback" not in err and not store.exists()
+
+
+def test_budget_cuts_the_look_in_flight_and_the_study_stays_valid(study, tmp_path: Path) -> None:
+    """Runs of 30 (simulated) seconds and a 25 s budget: the first run starts (nothing to
+    expect yet), then no other fits, so the first look is cut after one run, is not tested,
+    and the next invocation completes it to the same decisions as an uncut study."""
+    _, _, whole = study
+    _, store, cut = _study(tmp_path / "b.duckdb", budget_s=25.0, run_seconds=30.0)
+    assert cut.stopped_by == "budget" and cut.trained == 1 and cut.rounds == 1
+    assert all(v == 0 for v in cut.replay.counts.values())  # the cut look is not tested
+    assert looks_frame(store, "study").empty
+    _, _, resumed = _study(tmp_path / "b.duckdb")
+    assert resumed.replay.chain.verdicts == whole.replay.chain.verdicts
+    assert resumed.replay.counts == whole.replay.counts
+    assert resumed.trained == whole.trained - 1

@@ -11,7 +11,7 @@ parent space as a pilot (never from the observed difference).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -238,11 +238,42 @@ def _best_of_k_json(name: str, summary: Any) -> dict[str, Any]:
     }
 
 
-def static_table() -> dict[str, dict[str, Any]]:
-    """The static half of the table, by space name, from ``edftools.spaces.space_table()``."""
+def static_table(
+    spaces: Mapping[str, Any] | None = None, names: Sequence[str] = ()
+) -> dict[str, dict[str, Any]]:
+    """The static half of the table, by space name: ``edftools.spaces.space_table()`` for the
+    catalog spaces, and ``space_row`` (exact total counted; distinct networks not) of each of
+    ``names`` that ``spaces`` defines (a recipe's own spaces, :func:`recipe_spaces`)."""
     from edftools.spaces import space_table
+    from edftools.spaces.count import exact_total, space_row
 
-    return {str(r["name"]): dict(r) for r in space_table()}
+    table = {str(r["name"]): dict(r) for r in space_table()}
+    for name in names:
+        space = (spaces or {}).get(name)
+        if space is not None and name not in table:
+            table[name] = space_row(space, (exact_total(space), None))
+    return table
+
+
+def recipe_spaces(recipes: Sequence[str]) -> dict[str, Any]:
+    """The spaces the sweeps' recipes define (TOML texts from the store's ``sweeps`` table), by
+    label: catalog spaces with their overrides and full definitions alike. A text that is not a
+    recipe (an imported sweep's note) is skipped."""
+    from edftools.errors import EdftoolsError
+    from edftools.recipe import parse_recipe
+
+    out: dict[str, Any] = {}
+    for text in recipes:
+        try:
+            recipe = parse_recipe(text)
+        except EdftoolsError:
+            continue
+        for spec in recipe.spaces:
+            try:
+                out.setdefault(spec.label, spec.build())
+            except EdftoolsError:
+                continue
+    return out
 
 
 def _seed(seed: int, *keys: int) -> np.random.SeedSequence:
@@ -250,7 +281,10 @@ def _seed(seed: int, *keys: int) -> np.random.SeedSequence:
 
 
 def refine(
-    runs: pd.DataFrame, options: RefineOptions | None = None, looks: pd.DataFrame | None = None
+    runs: pd.DataFrame,
+    options: RefineOptions | None = None,
+    looks: pd.DataFrame | None = None,
+    spaces: Mapping[str, Any] | None = None,
 ) -> RefineResult:
     """Run the chain of restriction tests on a runs frame (from ``Store.runs_frame``).
 
@@ -258,7 +292,9 @@ def refine(
     :func:`edftools.stats.family_test` over the whole chain — or, when ``looks`` (a sequential
     sweep's ``looks`` table) covers every step of the chain, the sequential verdicts of its
     final looks (with their design's margin); for an inconclusive step the models per space
-    that would decide it (:func:`measure.models_needed`).
+    that would decide it (:func:`measure.models_needed`). ``spaces``: the definitions of
+    spaces not in the catalog, by label (:func:`recipe_spaces`), for their restriction, dim
+    and size columns.
     """
     opts = options or RefineOptions()
     if len(opts.chain) < 2:
@@ -300,7 +336,7 @@ def refine(
         else None
         for i, ((p, _), word) in enumerate(zip(pairs, verdicts, strict=True))
     ]
-    static = static_table()
+    static = static_table(spaces, names)
     rows = []
     for i, (sample, summ) in enumerate(zip(samples, summaries, strict=True)):
         info = static.get(sample.name, {})

@@ -38,6 +38,18 @@ def _runs(store_path: str | None, sweep: str | None):
         store.close()
 
 
+def _recipes(store_path: str | None, sweep: str | None) -> list[str]:
+    """The recipe texts of the store's sweeps (of ``sweep``, or all)."""
+    from edftools.store import open_store
+
+    store = open_store(store_path, read_only=True)
+    try:
+        sql = "SELECT recipe FROM sweeps" + (" WHERE name = ?" if sweep else "")
+        return [row[0] for row in store.fetch(sql, [sweep] if sweep else None)[1]]
+    finally:
+        store.close()
+
+
 def _looks(store_path: str | None, sweep: str | None):
     """The looks of sequential sweeps (of ``sweep``, or all) in the store."""
     from edftools.store import open_store
@@ -96,7 +108,7 @@ def refine_cmd(
     Prints the refinement table (Markdown, or JSON with --json) and writes
     OUT/refinement.md and OUT/refinement.html.
     """
-    from edftools.analysis.refinement import RefineOptions, refine, to_json
+    from edftools.analysis.refinement import RefineOptions, recipe_spaces, refine, to_json
     from edftools.analysis.runs import parse_names
     from edftools.report.writers import refinement_markdown_file, write_refinement
 
@@ -108,7 +120,8 @@ def refine_cmd(
         dataset=dataset,
     )
     looks = None if fixed else _looks(store_path, sweep)
-    result = refine(_runs(store_path, sweep), options, looks)
+    spaces = recipe_spaces(_recipes(store_path, sweep))
+    result = refine(_runs(store_path, sweep), options, looks, spaces)
     files = write_refinement(result, out_dir)
     if as_json:
         click.echo(json.dumps(to_json(result), indent=2, allow_nan=False))
@@ -186,26 +199,46 @@ def compare_cmd(
     "--store",
     "store_path",
     default=None,
-    help="Build the demo store here (deleted and recreated; default: a temporary file).",
+    help="Store to load the reference runs into (default: $EDFTOOLS_STORE or "
+    "data/edftools.duckdb, then used by the README's tour). It is rebuilt when it is new or "
+    "holds only reference runs; a store with other runs is left unchanged (the demo then "
+    "uses a temporary store and says so).",
 )
 @click.option(
     "--reference",
     "reference_dir",
-    default="data/reference",
-    show_default=True,
+    default=None,
     type=click.Path(file_okay=False),
-    help="Folder of the reference Parquet files.",
+    help="Folder of the reference Parquet files (default: data/reference of the edftools "
+    "checkout, found from any working directory).",
 )
-def demo_cmd(out_dir: str, store_path: str | None, reference_dir: str) -> None:
-    """Load the reference data into a fresh store, refine A→…→RegNetX, compare
-    AnyNetX_A with RegNetX, write the reports (no training; deterministic)."""
-    from edftools.report.writers import demo, refinement_markdown_file
+def demo_cmd(out_dir: str, store_path: str | None, reference_dir: str | None) -> None:
+    """Load the reference data into the store, refine A→…→RegNetX, compare AnyNetX_A with
+    RegNetX, write the reports (no training; deterministic)."""
+    from edftools.report.writers import (
+        REFERENCE_DIR,
+        demo,
+        reference_store_target,
+        refinement_markdown_file,
+    )
+    from edftools.store import resolve_store_path
 
     start = time.perf_counter()
-    result = demo(out_dir, store_path, reference_dir)
+    reference = reference_dir if reference_dir is not None else REFERENCE_DIR
+    wanted = resolve_store_path(store_path)
+    target = reference_store_target(wanted, reference)
+    result = demo(out_dir, target, reference)
     click.echo(refinement_markdown_file(result.refinement), nl=False)
     click.echo(
         f"\n{result.n_runs} reference runs; wrote "
         + ", ".join(str(f) for f in result.files)
         + f" in {time.perf_counter() - start:.1f} s"
     )
+    if target is not None:
+        click.echo(f"the reference runs are in the store {target} (the README's tour uses it)")
+    else:
+        click.echo(
+            f"{wanted} holds other runs (or is not a store): left unchanged; the demo used a "
+            f"temporary store (load the reference elsewhere with --store PATH)",
+            err=True,
+        )

@@ -50,9 +50,9 @@ are required)::
     # n = 200                       # per-space n
     # band = { flops = ["2M", "3M"] }   # per-space band, replaces the recipe band
     [spaces.overrides]              # checked when the recipe is read: an unknown key is an
-    resolution = 8                  #   error naming it (spaces[0].overrides.foo)
-    in_channels = 1
-    num_classes = 10
+    preset = "digits"               #   error naming it (spaces[0].overrides.foo); the
+    stem_width = 16                 #   dataset sets resolution, in_channels and num_classes
+                                    #   of a catalog space unless the overrides set them
 
     [[spaces]]                      # or a full definition (edftools.spaces.space_from_dict)
     name = "MyRegNet"
@@ -95,7 +95,7 @@ from edftools.recipe.fields import (
 )
 from edftools.recipe.schedule import DIGITS_SCHEDULE, TrainSchedule
 from edftools.recipe.sequential import SequentialSpec, parse_sequential
-from edftools.registry import LOADERS, check_device, dataset_kind
+from edftools.registry import LOADERS, check_device, dataset_input, dataset_kind
 from edftools.spaces.catalog import UnknownOverrideError
 
 __all__ = [
@@ -142,7 +142,11 @@ class SpaceSpec:
     """One design space of a recipe: a catalog name with overrides, or a full definition.
 
     ``label`` is what the store records in its ``space`` column; ``n`` and ``bands`` are the
-    effective values (recipe-level ones unless the space overrides them).
+    effective values (recipe-level ones unless the space overrides them). ``dataset_input``:
+    the recipe dataset's ``in_channels``, ``num_classes`` and ``resolution``
+    (:func:`edftools.registry.dataset_input`), which a catalog space takes unless its
+    explicit overrides set them (they win over a preset's values); not part of
+    :meth:`to_dict`, since the dataset is part of the recipe already.
     """
 
     label: str
@@ -151,13 +155,20 @@ class SpaceSpec:
     catalog: str | None = None
     overrides: Mapping[str, Any] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
     definition: Mapping[str, Any] | None = None
+    dataset_input: Mapping[str, int] = dataclasses.field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     def build(self) -> spaces.Space:
-        """The :class:`edftools.spaces.Space` this spec describes (spaces API errors pass)."""
+        """The :class:`edftools.spaces.Space` this spec describes (spaces API errors pass).
+
+        A catalog space: the dataset's input settings, then the overrides (a preset's
+        values give way to the dataset's, explicit override keys to nothing).
+        """
         if self.definition is not None:
             return spaces.space_from_dict(thaw(self.definition))
         assert self.catalog is not None  # a spec without a definition names its catalog space
-        return spaces.get_space(self.catalog, **thaw(self.overrides))
+        return spaces.get_space(self.catalog, **{**self.dataset_input, **thaw(self.overrides)})
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form (used for run planning and the canonical recipe text)."""
@@ -286,7 +297,8 @@ def recipe_from_dict(table: Mapping[str, Any], text: str = "") -> Recipe:
     schedule = parse_schedule(t.sub("schedule", required=False))
     bands = parse_bands(t.sub("band", required=False))
     failure = _parse_failure(t.sub("failure", required=False), schedule)
-    spaces = _parse_spaces(t, n, bands)
+    given = dataset_input(dataset.name, dataset.path, dataset.options)
+    spaces = _parse_spaces(t, n, bands, given)
     sequential = None
     if "sequential" in t:
         sequential = parse_sequential(t.sub("sequential", required=True), [s.label for s in spaces])
@@ -359,7 +371,10 @@ def _parse_failure(t: RecipeTable, schedule: TrainSchedule) -> FailurePolicy:
 
 
 def _parse_spaces(
-    t: RecipeTable, n: int, bands: dict[str, tuple[float, float]]
+    t: RecipeTable,
+    n: int,
+    bands: dict[str, tuple[float, float]],
+    given: Mapping[str, int] | None = None,
 ) -> tuple[SpaceSpec, ...]:
     if "space" in t and "spaces" in t:
         raise RecipeError("spaces: write either one [space] table or [[spaces]] tables, not both")
@@ -376,7 +391,7 @@ def _parse_spaces(
     for where, table in zip(prefix, tables, strict=True):
         if not isinstance(table, dict):
             raise RecipeError(f"{where}: expected a table, got {table!r}")
-        specs.append(_parse_space(RecipeTable(table, where), n, bands))
+        specs.append(_parse_space(RecipeTable(table, where), n, bands, given or {}))
     labels = [s.label for s in specs]
     dupes = sorted({x for x in labels if labels.count(x) > 1})
     if dupes:
@@ -384,7 +399,9 @@ def _parse_spaces(
     return tuple(specs)
 
 
-def _parse_space(t: RecipeTable, n: int, bands: dict[str, tuple[float, float]]) -> SpaceSpec:
+def _parse_space(
+    t: RecipeTable, n: int, bands: dict[str, tuple[float, float]], given: Mapping[str, int]
+) -> SpaceSpec:
     label = t.string("name", required=True)
     if not label.strip():
         raise RecipeError(f"{t.where('name')}: must not be empty")
@@ -408,7 +425,14 @@ def _parse_space(t: RecipeTable, n: int, bands: dict[str, tuple[float, float]]) 
         spaces.get_space(catalog)
     except SpaceError as exc:
         raise RecipeError(f"{t.where('catalog')}: {exc}") from None
-    spec = SpaceSpec(label, space_n, freeze(bands), catalog=catalog, overrides=freeze(overrides))
+    spec = SpaceSpec(
+        label,
+        space_n,
+        freeze(bands),
+        catalog=catalog,
+        overrides=freeze(overrides),
+        dataset_input=freeze(dict(given)),
+    )
     _check_builds(spec, t.where("overrides"))
     return spec
 

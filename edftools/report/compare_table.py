@@ -5,8 +5,8 @@ and the HTML report), and the Markdown summary. Formatting only: every number co
 from __future__ import annotations
 
 from edftools.analysis.comparison import BEST_K, ComparisonResult, PairRow, SpaceRow
-from edftools.report.format import ci, num, pvalue
-from edftools.report.htmldoc import md_table
+from edftools.report.format import SMALL_MARK, ci, num, pvalue, small_sample_note
+from edftools.report.htmldoc import md_table, md_text
 
 SPACE_HEADERS = (
     "space",
@@ -34,11 +34,12 @@ def space_cells(rows: tuple[SpaceRow, ...]) -> list[list[str]]:
     return [
         [
             r.space,
-            str(r.n),
+            str(r.n) + (SMALL_MARK if r.n < BEST_K else ""),
             num(r.min_error),
             f"{num(r.mean_error)} {ci(r.mean_low, r.mean_high)}",
             f"{num(r.median_error)} {ci(r.median_low, r.median_high)}",
-            f"{num(r.best_of_k)} {ci(r.best_of_k_low, r.best_of_k_high)}",
+            f"{num(r.best_of_k)} {ci(r.best_of_k_low, r.best_of_k_high)}"
+            + (SMALL_MARK if r.n < BEST_K else ""),
         ]
         for r in rows
     ]
@@ -100,5 +101,7 @@ def to_markdown(result: ComparisonResult) -> str:
     lines = ["## Spaces", "", md_table(SPACE_HEADERS, space_cells(result.spaces)), ""]
     if result.pairs:
         lines += ["## Pairwise tests", "", md_table(PAIR_HEADERS, pair_cells(result.pairs)), ""]
-    lines += [f"- {n.replace('<', '&lt;').replace('>', '&gt;')}" for n in notes(result)]
+    small = [r.space for r in result.spaces if r.n < BEST_K]
+    extra = [small_sample_note(BEST_K, small)] if small else []
+    lines += [f"- {md_text(n)}" for n in [*notes(result), *extra]]
     return "\n".join(lines) + "\n"

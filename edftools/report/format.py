@@ -5,6 +5,18 @@ from __future__ import annotations
 import math
 import re
 
+#: Appended to a space's n and best-of-k cells when it has fewer models than k.
+SMALL_MARK = " ‡"
+
+
+def small_sample_note(k: int, names: list[str]) -> str:
+    """The footnote of :data:`SMALL_MARK`: spaces with fewer than ``k`` models."""
+    return (
+        f"{SMALL_MARK.strip()} fewer than {k} models ({', '.join(names)}): best of {k} "
+        "extrapolates beyond the sample (it needs k models to mean what it says) and the "
+        "bootstrap CIs rest on few distinct values; read these cells as indicative."
+    )
+
 
 def _missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and not math.isfinite(value))

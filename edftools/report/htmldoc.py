@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -103,12 +104,25 @@ def document(title: str, blocks: Sequence[str]) -> str:
     )
 
 
+def md_text(value: Any) -> str:
+    """Text for Markdown that reads the same on a terminal: no HTML entities, and no raw HTML
+    once rendered. CommonMark starts raw HTML only at ``<`` followed by a letter, ``/``, ``!``
+    or ``?``, and an entity only at ``&name;`` or ``&#…;``: those two are backslash-escaped
+    (``\\<script>``, ``\\&amp;``), everything else (``p<1e-4``, ``a & b``, ``≥``) is left as it is.
+    """
+    text = _HTML_START.sub(r"\\<", str(value))
+    return _ENTITY_START.sub(r"\\&", text)
+
+
+_HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
+_ENTITY_START = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+
+
 def md_cell(value: Any) -> str:
     """A Markdown table cell: newlines flattened, ``>=``/``<=`` as ``≥``/``≤``, ``|`` escaped,
-    ``& < >`` as HTML entities (so rendered Markdown cannot carry raw HTML)."""
+    HTML starts escaped as in :func:`md_text` (no entities)."""
     text = " ".join(str(value).split()).replace(">=", "≥").replace("<=", "≤")
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("|", "\\|")
+    return md_text(text).replace("|", "\\|")
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -6,7 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from edftools.analysis.refinement import BEST_K, RefineResult, RefineRow
-from edftools.report.format import ci, num, pvalue, readable_formula, sci
+from edftools.report.format import (
+    SMALL_MARK,
+    ci,
+    num,
+    pvalue,
+    readable_formula,
+    sci,
+    small_sample_note,
+)
 from edftools.stats import Margin
 from edftools.stats.verdicts import INCONCLUSIVE
 
@@ -97,11 +105,12 @@ def table_cells(rows: Sequence[RefineRow], margin: Margin) -> list[list[str]]:
                 readable_formula(r.combinations) or "—",
                 sci(r.paper_total),
                 sci(r.exact_total, digits=3),
-                str(r.n),
+                str(r.n) + (SMALL_MARK if r.n < BEST_K else ""),
                 num(r.min_error),
                 num(r.mean_error),
                 f"{num(r.median_error)} {ci(r.median_low, r.median_high)}",
-                f"{num(r.best_of_k)} {ci(r.best_of_k_low, r.best_of_k_high)}",
+                f"{num(r.best_of_k)} {ci(r.best_of_k_low, r.best_of_k_high)}"
+                + (SMALL_MARK if r.n < BEST_K else ""),
                 *tests,
                 verdict_text(r, margin),
             ]
@@ -139,10 +148,11 @@ def footnotes(result: RefineResult) -> list[str]:
         "F_parent − F_restricted)"
     )
     notes = [
-        "restriction, dim, combinations, total (paper), exact total: the spaces at the paper's "
-        "full size (ImageNet, 4 stages; `edftools spaces`); every other column is measured on "
-        "the stored runs, which may come from scaled versions of the spaces (the sweep's recipe "
-        "is in the store's `sweeps` table).",
+        "restriction, dim, combinations, total (paper), exact total: catalog spaces at the "
+        "paper's full size (ImageNet, 4 stages; `edftools spaces`), a recipe's own spaces as "
+        "its definition says (the paper's formula and the exact count of that space); every "
+        "other column is measured on the stored runs, which may come from scaled versions of "
+        "the spaces (the sweep's recipe is in the store's `sweeps` table).",
         f"Error: `{cfg.error_column}` ("
         + (
             "top-1 test error of the final epoch"
@@ -173,6 +183,9 @@ def footnotes(result: RefineResult) -> list[str]:
         f"{cfg.seed}); best of {BEST_K} = expected lowest error of {BEST_K} models drawn at "
         "random (NDS random-search curve).",
     ]
+    small = [r.space for r in result.rows if r.n < BEST_K]
+    if small:
+        notes.append(small_sample_note(BEST_K, small))
     if result.sequential:
         d = result.design
         notes[4] = (
@@ -193,15 +206,10 @@ def footnotes(result: RefineResult) -> list[str]:
 
 def to_markdown(result: RefineResult) -> str:
     """The refinement table as Markdown with its footnotes."""
-    from edftools.report.htmldoc import md_table
+    from edftools.report.htmldoc import md_table, md_text
 
     margin = result.options.margin
     table = md_table(headers(margin, result.sequential), table_cells(result.rows, margin))
     lines = ["## Refinement table", "", table, ""]
     lines += [f"{i}. {md_text(t)}" for i, t in enumerate(footnotes(result), 1)]
     return "\n".join(lines) + "\n"
-
-
-def md_text(text: str) -> str:
-    """Footnote text for Markdown: ``< > &`` escaped (backticks are kept)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

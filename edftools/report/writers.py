@@ -3,6 +3,10 @@
 ``make demo`` = :func:`demo`: load ``data/reference/*.parquet`` into a fresh store, run the
 refinement chain and one comparison, write ``reports/``. Everything is seeded and no timestamp
 is written, so the committed ``reports/`` are exactly what the demo regenerates.
+
+The reference data is found relative to the package (:data:`REFERENCE_DIR`: the checkout's
+``data/reference``, whatever the working directory). ``edftools demo`` leaves the reference in
+the default store (:func:`reference_store_target`) so that the README's tour runs on it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from edftools.errors import StoreError
 from edftools.files import write_text
 from edftools.report.refine_table import to_markdown as refine_markdown
 
-REFERENCE_DIR = Path("data/reference")
+REFERENCE_DIR = Path(__file__).resolve().parents[2] / "data" / "reference"
+"""The shipped reference runs: ``data/reference`` of the checkout this package is in."""
 DEMO_COMPARE: tuple[str, str] = ("AnyNetX_A", "RegNetX")
 REFINEMENT_MD = "refinement.md"
 REFINEMENT_HTML = "refinement.html"
@@ -74,7 +79,10 @@ def reference_files(
 
     files = sorted(Path(reference_dir).glob("*.parquet"))
     if not files:
-        raise StoreError(f"no reference data: {reference_dir}/*.parquet does not exist")
+        raise StoreError(
+            f"no reference data: {reference_dir}/*.parquet does not exist "
+            "(pass the folder of the reference Parquet files with --reference)"
+        )
     looks = [f for f in files if is_looks_file(f)]
     return [f for f in files if f not in looks], looks
 
@@ -116,6 +124,42 @@ def load_reference_with_looks(
         return store.runs_frame(), looks_frame(store)
     finally:
         store.close()
+
+
+def reference_run_ids(reference_dir: str | os.PathLike[str] = REFERENCE_DIR) -> set[str]:
+    """The run ids of the reference runs (read from the Parquet files' ``run_id`` column)."""
+    import pyarrow.parquet as pq
+
+    runs, _looks = reference_files(reference_dir)
+    ids: set[str] = set()
+    for f in runs:
+        ids.update(pq.read_table(f, columns=["run_id"]).column("run_id").to_pylist())
+    return ids
+
+
+def reference_store_target(
+    store_path: str | os.PathLike[str], reference_dir: str | os.PathLike[str] = REFERENCE_DIR
+) -> Path | None:
+    """``store_path`` when the demo may (re)build the reference there, else None.
+
+    It may when no file is there, or when every run the store holds is a reference run (an
+    earlier demo): rebuilding then loses nothing. A store with any other run (a user's sweep)
+    is never touched. A file that is not a readable store: None.
+    """
+    from edftools.store import open_store
+
+    path = Path(store_path)
+    if not path.exists():
+        return path
+    try:
+        store = open_store(path, read_only=True)
+        try:
+            held = set(store.query("SELECT run_id FROM runs")["run_id"])
+        finally:
+            store.close()
+    except StoreError:
+        return None
+    return path if held <= reference_run_ids(reference_dir) else None
 
 
 def demo(

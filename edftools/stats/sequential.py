@@ -49,7 +49,7 @@ futility rule uses the same test with the roles swapped. Simulated in
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -339,11 +339,13 @@ def simulate_sequential_plan(
     effect: float | None,
     simulations: int,
     seed: int,
+    on_study: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Simulated sequential studies (:func:`pilot_study`) of a chain of ``steps`` steps whose
     spaces follow the pilot: all equal, and each better than its parent by ``effect``
     (default: the margin). Per scenario: the expected models per space, the probability that
-    every step ends with the right verdict, and (all equal) of any false claim."""
+    every step ends with the right verdict, and (all equal) of any false claim.
+    ``on_study`` is called after each of the 2·``simulations`` studies (a progress bar)."""
     effect = effect if effect is not None else (margin.value if margin.unit == "pp" else 1.0)
     out: dict[str, Any] = {
         "pilot_n": pilot.n,
@@ -367,6 +369,8 @@ def simulate_sequential_plan(
             right += all(v == word for v in chain.verdicts)
             if label == "equal":
                 false += any(v in ("improves", "worse", "mixed") for v in chain.verdicts)
+            if on_study is not None:
+                on_study()
         out[label] = {
             "expected_models_per_space": float(np.mean(used)),
             f"p_all_{word.replace(' ', '_')}": right / simulations,

@@ -16,7 +16,9 @@ process holds it (see :mod:`edftools.store.store`). The schema is documented in
 
 from __future__ import annotations
 
-from edftools.store.importers import export_runs, import_file, load_import_file
+import importlib
+from typing import Any
+
 from edftools.store.schema import MAX_STAGES, RUN_COLUMN_NAMES, SCHEMA_VERSION
 from edftools.store.store import (
     DEFAULT_STORE_PATH,
@@ -43,3 +45,15 @@ __all__ = [
     "open_store",
     "resolve_store_path",
 ]
+
+#: Loaded on first use (they import the design-space catalog, ~0.4 s): ``edftools sql`` and
+#: ``edftools info`` start without them.
+_LAZY = {
+    name: "edftools.store.importers" for name in ("export_runs", "import_file", "load_import_file")
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'edftools.store' has no attribute {name!r}")

@@ -156,11 +156,14 @@ class StreamBatches:
             drop_last=True,
             **common,
         )
+        test_common = dict(common)
+        if workers > 0:  # one batch in flight per worker: test memory does not grow with it
+            test_common["prefetch_factor"] = 1
         self.test_loader = torch.utils.data.DataLoader(
             data.test,
             batch_size=eval_batch_size,
             sampler=EpochSampler(self.n_test, seed, shuffle=False),
-            **common,
+            **test_common,
         )
 
     def __len__(self) -> int:

@@ -10,16 +10,19 @@ without touching the sweep driver::
                                             # run's own failure: it comes back as status "failed"
     executor.close()
 
-:class:`LocalProcessExecutor` runs ``K`` worker processes (spawn context, so no torch state is
-forked). A run trains with its recipe's ``schedule.threads`` torch threads, whatever ``K``:
-the thread count is part of what a run computes (and of its id), so no executor changes it;
-``K`` only sets how many runs train at once (:func:`edftools.train.environment.worker_count`
-caps it at the pending runs and at ``usable_cores() // threads``). Each worker loads the dataset
-once and trains the tasks it is sent, one at a time, over its own pipe; the driver therefore
-knows which run a worker was training when it died: that run comes back ``failed`` (kind
-``environment``) with the exit code and the worker is replaced. A run past the recipe's
-``timeout_s`` (counted from when its worker has started up) is killed the same way. Workers
-exit when the driver disappears (``kill -9``): they watch their parent process id.
+:class:`LocalProcessExecutor` runs ``K`` worker processes, forked from a fork server that
+imported torch and the training code once (:data:`WORKER_PRELOAD`; no torch state is forked: the
+server never trains), so a sweep pays the imports once, not once per worker (``spawn`` where the
+platform has no fork server). A run trains with its recipe's ``schedule.threads`` torch threads,
+whatever ``K``: the thread count is part of what a run computes (and of its id), so no executor
+changes it; ``K`` only sets how many runs train at once
+(:func:`edftools.train.environment.worker_count` caps it at the pending runs and at
+``usable_cores() // threads``). Each worker loads the dataset once and trains the tasks it is
+sent, one at a time, over its own pipe; the driver therefore knows which run a worker was
+training when it died: that run comes back ``failed`` (kind ``environment``) with the exit code
+and the worker is replaced. A run past the recipe's ``timeout_s`` (counted from when its worker
+has started up) is killed the same way. Workers exit when the driver disappears (``kill -9``):
+they watch the driver's process id.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import dataclasses
 import functools
 import importlib
 import json
+import multiprocessing
 import os
 import signal
 import threading
@@ -109,6 +113,13 @@ def _cached_dataset(name: str, path: str | None, options_json: str, device: str)
     return load_dataset(name, path=path, **json.loads(options_json))
 
 
+def task_dataset(task: RunTask) -> Any:
+    """The dataset of ``task``, loaded once per process (cached on name, path, options and
+    device): the checks before training and every run of a worker share one load."""
+    options = json.dumps(task.dataset_options, sort_keys=True)
+    return _cached_dataset(task.dataset, task.dataset_path, options, task.device)
+
+
 def execute_task(task: RunTask) -> RunResult:
     """Train one task in this process; any exception becomes a ``failed`` result.
 
@@ -125,8 +136,7 @@ def execute_task(task: RunTask) -> RunResult:
 
         versions = runtime_versions(task.schedule.threads)
         resolve_device(task.device)
-        options = json.dumps(task.dataset_options, sort_keys=True)
-        data = _cached_dataset(task.dataset, task.dataset_path, options, task.device)
+        data = task_dataset(task)
     except Exception as exc:
         seconds = time.perf_counter() - start
         return failed_result(_one_line(exc), ENVIRONMENT, task.device, seconds, versions)
@@ -182,6 +192,7 @@ class InlineExecutor(Executor):
 
 
 _READY = "__ready__"
+_PREFLIGHT = "__preflight__"
 
 
 @dataclass
@@ -193,8 +204,39 @@ class _Slot:
     ready: bool = False
 
 
+#: Modules the fork server imports once for all workers: torch (1.5-4 s), torch._dynamo
+#: (which ``torch.optim`` imports on first use, 1.3-3.4 s) and the training loop.
+WORKER_PRELOAD: tuple[str, ...] = ("torch", "torch._dynamo", "edftools.train.loop")
+
+
+def worker_context() -> Any:
+    """The multiprocessing context of local workers: ``forkserver`` preloading
+    :data:`WORKER_PRELOAD` where available, else ``spawn``.
+
+    The preload list is the context's (process-wide) setting; it only says what the server
+    imports, never what a run computes.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return get_context("spawn")
+    ctx = get_context("forkserver")
+    ctx.set_forkserver_preload(list(WORKER_PRELOAD))
+    return ctx
+
+
+def start_worker_server() -> None:
+    """Start the fork server now: it imports :data:`WORKER_PRELOAD` while the driver plans
+    and opens the store, so the first worker forks from a ready server (no-op without a fork
+    server, or when it runs already)."""
+    ctx = worker_context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 class LocalProcessExecutor(Executor):
-    """``workers`` spawned processes on this machine, one task at a time each."""
+    """``workers`` worker processes on this machine (:func:`worker_context`), one task at a
+    time each."""
 
     def __init__(
         self,
@@ -207,7 +249,7 @@ class LocalProcessExecutor(Executor):
         self.capacity = workers
         self.timeout_s = timeout_s
         self._task_fn = task_fn
-        self._ctx = get_context("spawn")
+        self._ctx = worker_context()
         self._slots: list[_Slot] = []
         self._done: collections.deque[tuple[RunTask, RunResult]] = collections.deque()
         self._closed = False
@@ -221,7 +263,7 @@ class LocalProcessExecutor(Executor):
         parent_conn, child_conn = self._ctx.Pipe()
         proc = self._ctx.Process(
             target=_worker_main,
-            args=(child_conn, os.getpid(), self._task_fn),
+            args=(child_conn, os.getpid(), self._task_fn, dict(os.environ)),
             daemon=True,
             name="edftools-sweep-worker",
         )
@@ -230,7 +272,7 @@ class LocalProcessExecutor(Executor):
         return _Slot(proc, parent_conn)
 
     def warm_up(self, timeout: float = 120.0) -> None:
-        """Spawn the workers and wait until each has imported torch (for timing runs)."""
+        """Start the workers and wait until each is ready to train (for timing runs)."""
         self._ensure_started()
         deadline = time.monotonic() + timeout
         for slot in self._slots:
@@ -238,6 +280,36 @@ class LocalProcessExecutor(Executor):
                 if not slot.conn.poll(max(0.0, deadline - time.monotonic())):
                     raise RuntimeError(f"worker did not start within {timeout:g} s")
                 slot.ready = slot.conn.recv()[0] == _READY
+
+    def preflight(self, task: RunTask, label: str = "") -> None:
+        """The checks before training (:func:`edftools.train.preflight.preflight`) of ``task``,
+        run in the first worker, where the runs train: the driver never imports torch or
+        loads the dataset, the worker keeps the dataset it loaded for its runs, and the other
+        workers start up meanwhile. A failed check is a SweepError with its one line."""
+        from edftools.errors import SweepError
+
+        self._ensure_started()
+        slot = self._slots[0]
+        try:
+            slot.conn.send((_PREFLIGHT, task, label))
+            while True:
+                wait([slot.conn, slot.process.sentinel])
+                if not slot.conn.poll():
+                    break  # the worker died
+                tag, message = slot.conn.recv()
+                if tag == _READY:
+                    slot.ready = True
+                elif tag == _PREFLIGHT:
+                    if message:
+                        raise SweepError(message)
+                    return
+        except (EOFError, OSError):
+            pass
+        slot.process.join(timeout=1)
+        raise SweepError(
+            "the checks before training failed: the worker process died "
+            f"(exit code {slot.process.exitcode})"
+        )
 
     def submit(self, task: RunTask) -> None:
         self._ensure_started()
@@ -348,18 +420,34 @@ class LocalProcessExecutor(Executor):
 
 
 def _watch_parent(parent_pid: int) -> None:
-    """Exit this worker as soon as the driver process is gone (e.g. ``kill -9``)."""
+    """Exit this worker as soon as the driver process is gone (e.g. ``kill -9``): the driver's
+    pid no longer exists, or this process was re-parented (its parent, the driver or the fork
+    server, which exits with the driver, died)."""
+    first_parent = os.getppid()
     while True:
-        if os.getppid() != parent_pid:
+        if os.getppid() != first_parent:
+            os._exit(3)
+        try:
+            os.kill(parent_pid, 0)
+        except ProcessLookupError:
+            os._exit(3)
+        except PermissionError:  # a pid reused by another user's process: the driver is gone
             os._exit(3)
         time.sleep(0.5)
 
 
-def _worker_main(conn: Connection, parent_pid: int, task_fn: TaskFn) -> None:
+def _worker_main(
+    conn: Connection, parent_pid: int, task_fn: TaskFn, environ: dict[str, str] | None = None
+) -> None:
     """Worker loop: receive a RunTask, train it, send ``(run_id, RunResult)``; None stops.
 
     Each run sets its own torch thread count (``schedule.threads``, in ``train_network``).
+    ``environ``: the driver's environment when the worker was started (a forked worker
+    inherits the fork server's, which may be older), as a spawned worker would see it.
     """
+    if environ is not None:
+        os.environ.clear()
+        os.environ.update(environ)
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
     import torch
@@ -379,7 +467,16 @@ def _worker_main(conn: Connection, parent_pid: int, task_fn: TaskFn) -> None:
         except (EOFError, OSError, KeyboardInterrupt):
             return
         if task is None:
-            return
+            conn.close()
+            os._exit(0)  # nothing left to flush: skip the interpreter's teardown (~2 s)
+        if isinstance(task, tuple) and task[0] == _PREFLIGHT:
+            from edftools.train.preflight import preflight_message
+
+            try:
+                conn.send((_PREFLIGHT, preflight_message(task[1], task[2])))
+            except (BrokenPipeError, OSError):
+                return
+            continue
         result = task_fn(task)
         try:
             conn.send((task.run_id, result))

@@ -1,11 +1,13 @@
 """Checks a sweep makes before it starts any worker: fail fast, in one line, not N times.
 
-:func:`preflight` checks, where the runs will train (in the driver for local workers; as one
-task on the cluster for Ray, see :meth:`edftools.train.ray_executor.RayExecutor.preflight`),
+:func:`preflight` checks, where the runs will train (in the first local worker, see
+:meth:`edftools.train.executors.LocalProcessExecutor.preflight`, so the driver needs no torch;
+as one task on the cluster for Ray, see :meth:`edftools.train.ray_executor.RayExecutor.preflight`),
 with the first pending run's :class:`~edftools.train.executors.RunTask`:
 
 1. the device: ``resolve_device(task.device)`` (``cuda`` without a GPU, a missing ``cuda:N``);
-2. the dataset: ``load_dataset(name, path, **options)`` (a missing ``imagefolder`` or
+2. the dataset: ``load_dataset(name, path, **options)``, the load the process's runs reuse
+   (:func:`~edftools.train.executors.task_dataset`) (a missing ``imagefolder`` or
    ``cifar10`` path, a wrong layout, an unreadable file);
 3. a one-batch dry run of the run's config: build the network and train it one epoch on the
    first ``batch_size`` training images (one forward/backward/step) and test it on as many
@@ -25,7 +27,7 @@ from typing import Any
 from edftools.errors import EdftoolsError, SweepError
 from edftools.spaces.config import NetConfig
 from edftools.train.data import StreamingDataset
-from edftools.train.executors import RunTask
+from edftools.train.executors import RunTask, task_dataset
 
 
 def preflight(task: RunTask, label: str = "") -> None:
@@ -33,7 +35,6 @@ def preflight(task: RunTask, label: str = "") -> None:
 
     ``label`` names the run in the message (e.g. ``"AnyNetX_E #0"``).
     """
-    from edftools.train.data import load_dataset
     from edftools.train.loop import resolve_device, train_network
 
     try:
@@ -41,7 +42,7 @@ def preflight(task: RunTask, label: str = "") -> None:
     except EdftoolsError as exc:
         raise SweepError(f"device check failed: {exc}") from None
     try:
-        data = load_dataset(task.dataset, path=task.dataset_path, **task.dataset_options)
+        data = task_dataset(task)  # the load the process's runs reuse
     except (EdftoolsError, OSError) as exc:
         raise SweepError(f"dataset {task.dataset!r} cannot be read: {exc}") from None
     batch = _first_batch(data, task.schedule.batch_size)

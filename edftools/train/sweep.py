@@ -20,6 +20,7 @@ Planning (configs, seeds, run ids) is :mod:`edftools.train.plan`.
 from __future__ import annotations
 
 import collections
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -94,6 +95,7 @@ class SweepSummary:
     failures: collections.Counter[tuple[str, str]] = field(default_factory=collections.Counter)
     retried: int = 0
     seconds: float = 0.0
+    not_started: int = 0  # pending runs left untrained: they would not end before the deadline
 
     @property
     def done(self) -> int:
@@ -122,9 +124,10 @@ class SweepSummary:
         kept = ""
         if self.kept_failed:
             kept = f" ({self.kept_failed} failed: {CONFIG}, kept; --retry-failed re-runs them)"
+        cut = f", {self.not_started} not started (budget)" if self.not_started else ""
         return (
             f"{self.done} runs trained ({counts}), {self.skipped} already stored{kept}, "
-            f"{self.planned} planned, {self.retried} retried, {self.seconds:.1f} s"
+            f"{self.planned} planned, {self.retried} retried{cut}, {self.seconds:.1f} s"
         )
 
 
@@ -136,6 +139,8 @@ def execute_plan(
     on_record: Callable[[RunRecord], None] | None = None,
     retry_failed: bool = False,
     journal: Any = None,
+    deadline: float | None = None,
+    run_seconds: float = 0.0,
 ) -> SweepSummary:
     """Run the plan's pending runs on ``executor`` and write each result to ``store``.
 
@@ -145,6 +150,11 @@ def execute_plan(
     :class:`~edftools.train.executors.Executor`. A failed run is re-submitted up to
     ``recipe.failure.retries`` times; the last attempt's result is what gets stored.
     ``journal`` (``keep(records)``, ``clear()``) holds the runs a reader keeps from the store.
+
+    ``deadline`` (a :func:`time.monotonic` value): a run is started only while it is expected
+    to end before it, ``now + t <= deadline`` with ``t`` the median ``train_seconds`` of the
+    runs this call finished (``run_seconds`` before the first, e.g. the stored runs' median);
+    runs in flight finish, the rest are counted in ``not_started`` (a budget cuts a look).
     """
     recipe = plan.recipe
     start = time.perf_counter()
@@ -160,8 +170,21 @@ def execute_plan(
     in_flight = 0
     kept: list[RunRecord] = []  # finished, not yet written: a reader holds the store
     bar = _progress_bar(len(plan.runs), summary.skipped, progress)
+    took: list[float] = []
+
+    def fits() -> bool:
+        if deadline is None:
+            return True
+        expected = float(statistics.median(took)) if took else run_seconds
+        return time.monotonic() + expected <= deadline
+
     try:
         while queue or in_flight:
+            if queue and not fits():
+                summary.not_started += len(queue)
+                queue.clear()
+                if not in_flight:
+                    break
             while queue and in_flight < executor.capacity:
                 task = queue.pop()
                 attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
@@ -173,6 +196,7 @@ def execute_plan(
                 summary.retried += 1
                 queue.append(task)  # retried next
                 continue
+            took.append(result.train_seconds)
             kept.append(to_record(plan, by_id[task.run_id], result))
             write_kept(store, kept, on_record, wait=False, journal=journal)
             summary.statuses[result.status] = summary.statuses.get(result.status, 0) + 1
@@ -224,6 +248,16 @@ def write_kept(
             on_record(record)
     if journal is not None:
         journal.clear()
+
+
+def stored_run_seconds(store: Any, sweep: str) -> float:
+    """The median ``train_seconds`` of the sweep's stored ok runs (0.0 without any): what a
+    budget expects of a run before this invocation has finished one."""
+    rows = store.fetch(
+        "SELECT median(train_seconds) FROM runs WHERE sweep = ? AND status = 'ok'", [sweep]
+    )[1]
+    value = rows[0][0] if rows else None
+    return float(value) if value is not None else 0.0
 
 
 def _progress_bar(total: int, initial: int, enabled: bool) -> Any:

@@ -116,3 +116,13 @@ def test_commands_do_not_import_torch() -> None:
         "assert 'torch' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_sequential_plan_shows_its_progress_on_stderr(store: Path, capsys) -> None:
+    args = ["plan", "AnyNetX_A", "--store", str(store), "--normalize", "none", "--sequential"]
+    args += ["--steps", "1", "--look-every", "50", "--max-n", "100", "--simulations", "10"]
+    code, out, err = _cli(args, capsys)
+    assert code == 0 and "sequential study of 1 step(s)" in out
+    assert "simulated studies" in err and "20/20" in err
+    code, out, err = _cli([*args, "--no-progress"], capsys)
+    assert code == 0 and "simulated studies" not in err

@@ -95,3 +95,54 @@ def test_shipped_looks_replay_from_the_shipped_runs() -> None:
     columns = ["look", "step", "n_parent", "n_restricted", "verdict", "decided"]
     assert replayed == [tuple(row) for row in shipped[columns].itertuples(index=False)]
     assert chain.finished
+
+
+def test_reference_is_found_from_any_working_directory(tmp_path: Path, monkeypatch) -> None:
+    from edftools.report.writers import REFERENCE_DIR, reference_files
+
+    monkeypatch.chdir(tmp_path)
+    assert REFERENCE_DIR.is_absolute() and REFERENCE_DIR == REPO / "data" / "reference"
+    runs, looks = reference_files()
+    assert runs and looks
+
+
+def test_demo_store_is_rebuilt_only_when_it_holds_reference_runs_alone(
+    reference_dir: Path, tmp_path: Path
+) -> None:
+    """A new store or an earlier demo's store is (re)built; a store with a user's run is not."""
+    from edftools.report.writers import reference_store_target
+    from edftools.store import open_store
+
+    fresh = tmp_path / "data" / "edftools.duckdb"
+    assert reference_store_target(fresh, reference_dir) == fresh
+    load_reference(fresh, reference_dir)
+    assert reference_store_target(fresh, reference_dir) == fresh
+    store = open_store(fresh)
+    try:
+        with store.transaction() as con:
+            con.execute(
+                "UPDATE runs SET run_id = 'mine' WHERE run_id = (SELECT min(run_id) FROM runs)"
+            )
+    finally:
+        store.close()
+    assert reference_store_target(fresh, reference_dir) is None
+    not_a_store = tmp_path / "junk.duckdb"
+    not_a_store.write_text("junk")
+    assert reference_store_target(not_a_store, reference_dir) is None
+
+
+@pytest.mark.slow  # a second whole demo (~40 s of CPU); the store logic is tested above
+def test_demo_command_leaves_the_reference_in_the_default_store(
+    reference_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from click.testing import CliRunner
+
+    from edftools.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("EDFTOOLS_STORE", raising=False)
+    args = ["demo", "--out", "reports", "--reference", str(reference_dir)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    info = CliRunner().invoke(cli, ["info"])
+    assert info.exit_code == 0 and "runs      600" in info.output, info.output

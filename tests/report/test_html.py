@@ -27,14 +27,16 @@ def test_hostile_space_and_sweep_names_are_escaped() -> None:
     assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
     assert "default-src 'none'" in page
     md = compare_table.to_markdown(res)
-    assert "<script" not in md and "&lt;script&gt;" in md
-    assert 'A"&amp;\\|B' in md  # the pipe cannot break the Markdown table
+    assert "<script" not in md.replace("\\<script", "") and "\\<script>" in md
+    assert 'A"&\\|B' in md  # the pipe cannot break the Markdown table
+    assert "&lt;" not in md and "&amp;" not in md  # no HTML entities in Markdown
 
 
 def test_table_and_md_cells_escape() -> None:
     html = htmldoc.table(["<h>"], [["<b>x</b>"]], caption="a<b")
     assert "<b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html and "a&lt;b" in html
-    assert htmldoc.md_cell("a|b\nc<d") == "a\\|b c&lt;d"
+    assert htmldoc.md_cell("a|b\nc<d") == "a\\|b c\\<d"
+    assert htmldoc.md_cell("p<1e-4 & <b>x</b> &amp;") == "p<1e-4 & \\<b>x\\</b> \\&amp;"
     assert htmldoc.md_cell("w_{i+1} >= w_i") == "w_{i+1} ≥ w_i"
 
 
@@ -58,3 +60,14 @@ def test_efit_frame_is_the_batch_fit_of_each_models_block_widths(demo_result) ->
     keep = np.isfinite(d) & np.isfinite(w)
     single = fit_regnet(np.repeat(w[keep], d[keep].astype(int))).e_fit
     assert single in set(frame.loc[frame["space"] == row["space"], "e_fit"])
+
+
+def test_markdown_renders_without_raw_html_or_entities() -> None:
+    """What a CommonMark renderer makes of md_text: the text itself, never a tag or entity
+    (markdown-it-py when installed; the escapes are CommonMark's backslash escapes)."""
+    import pytest
+
+    markdown_it = pytest.importorskip("markdown_it")
+    for text in ("p<1e-4", "a & b", "<script>x</script>", "&amp; &#60;", "w ≥ 2", "<!-- c -->"):
+        rendered = markdown_it.MarkdownIt().render(htmldoc.md_text(text))
+        assert rendered == f"<p>{htmldoc.esc(text)}</p>\n", (text, rendered)

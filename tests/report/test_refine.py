@@ -108,3 +108,62 @@ def test_single_letter_aliases_resolve() -> None:
     runs = synthetic_runs({"AnyNetX_A": 0.0, "AnyNetX_B": 0.0}, n=30)
     res = R.refine(runs, R.RefineOptions(chain=("A", "b"), settings=Settings(n_boot=200)))
     assert [r.space for r in res.rows] == ["AnyNetX_A", "AnyNetX_B"]
+
+
+CUSTOM_RECIPE = """
+name = "custom"
+n = 4
+[dataset]
+name = "digits"
+[[spaces]]
+name = "AnyNetX_A"
+overrides = { preset = "digits" }
+[[spaces]]
+name = "SharedB"
+[spaces.definition]
+base = "AnyNetX_A"
+preset = "digits"
+[[spaces.definition.restrictions]]
+kind = "shared"
+param = "b"
+"""
+
+
+def test_custom_spaces_take_restriction_dim_and_size_from_the_recipe() -> None:
+    from edftools.spaces import space_from_dict
+    from edftools.spaces.count import exact_total
+
+    runs = synthetic_runs({"AnyNetX_A": 0.0, "SharedB": 0.0}, n=40, seed=3)
+    spaces = R.recipe_spaces([CUSTOM_RECIPE, "imported from x.parquet (format parquet)"])
+    assert set(spaces) == {"AnyNetX_A", "SharedB"}
+    opts = R.RefineOptions(chain=("AnyNetX_A", "SharedB"), normalize="none", n_boot=100)
+    row = R.refine(runs, opts, spaces=spaces).rows[1]
+    own = space_from_dict(
+        {
+            "base": "AnyNetX_A",
+            "preset": "digits",
+            "restrictions": [{"kind": "shared", "param": "b"}],
+        }
+    )
+    assert row.restriction == "b_{i+1} = b_i" and row.dim == 10
+    assert row.exact_total == exact_total(own) and row.paper_total is not None
+    without = R.refine(runs, opts).rows[1]
+    assert without.restriction == "" and without.dim is None and without.exact_total is None
+
+
+def test_small_samples_carry_a_warning() -> None:
+    """n = 20 < 32 models: the n and best-of-32 cells carry ‡ and a footnote says why."""
+    runs = synthetic_runs(
+        {"AnyNetX_A": 0.0, "AnyNetX_B": 0.0}, n={"AnyNetX_A": 20, "AnyNetX_B": 60}
+    )
+    res = R.refine(runs, R.RefineOptions(chain=("A", "B"), normalize="none", n_boot=100))
+    cells = T.table_cells(res.rows, res.options.margin)
+    assert cells[0][6] == "20 ‡" and cells[0][10].endswith("‡")
+    assert "‡" not in cells[1][6] and not cells[1][10].endswith("‡")
+    assert any(n.startswith("‡ fewer than 32 models (AnyNetX_A)") for n in T.footnotes(res))
+    from edftools.report import compare as C
+
+    copts = C.CompareOptions(spaces=("A", "B"), normalize="none", n_boot=100, params=())
+    cres = C.compare_spaces(runs, copts)
+    md = C.to_markdown(cres)
+    assert "| 20 ‡ |" in md and "‡ fewer than 32 models (AnyNetX_A)" in md

@@ -163,3 +163,23 @@ def test_loaded_dataset_checks_shapes() -> None:
         LoadedDataset("d", x, y, x, y, num_classes=2, in_channels=3, resolution=8)
     with pytest.raises(DatasetError, match="labels"):
         LoadedDataset("d", x, y[:3], x, y, num_classes=2, in_channels=1, resolution=8)
+
+
+def test_digits_split_cache_is_the_split_bit_for_bit(tmp_path, monkeypatch) -> None:
+    """The cached digits arrays are exactly scikit-learn's split; a second load reads them."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from edftools.train.data import cache_dir, digits_split
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    bunch = load_digits()
+    x = (bunch.images.astype(np.float32) / 16.0)[:, None, :, :]
+    want = train_test_split(x, bunch.target.astype(np.int64), test_size=1 / 3, random_state=3,
+                            stratify=bunch.target)  # fmt: skip
+    first = digits_split(3, 1 / 3)
+    assert len(list(cache_dir().glob("digits-*-3-*.npz"))) == 1
+    again = digits_split(3, 1 / 3)
+    for w, a, b in zip(want, first, again, strict=True):
+        assert w.dtype == a.dtype == b.dtype and np.array_equal(w, a) and np.array_equal(w, b)

@@ -228,3 +228,24 @@ def test_recipe_dataset_options_come_from_the_registry() -> None:
         parse_recipe(base + 'name = "imagefolder"\npath = "/x"\nsplit_seed = 1')
     with pytest.raises(RecipeError, match=r"dataset\.loader: must be one of auto, memory, stream"):
         parse_recipe(base + 'name = "cifar10"\npath = "/x"\nloader = "disk"')
+
+
+def test_evaluation_is_chunked_and_its_loader_holds_one_batch_per_worker(tmp_path: Path) -> None:
+    """Test batches are at most min(eval_batch_size, batch_size) images, in memory and
+    streamed, and the streamed test loader prefetches one batch per worker: evaluation memory
+    does not grow with the test set."""
+    from edftools.train.loop import batch_source, eval_chunk
+
+    schedule = TrainSchedule(epochs=1, batch_size=4, eval_batch_size=1024)
+    assert eval_chunk(schedule) == 4
+    folder = write_jpeg_folder(tmp_path / "f", n_train=8, n_val=9)
+    streamed = load_dataset("imagefolder", path=folder, resolution=16, loader_workers=2)
+    source = batch_source(streamed, schedule, seed=0, dev=torch.device("cpu"))
+    assert source.test_loader.prefetch_factor == 1 and source.test_loader.num_workers == 2
+    sizes = [len(y) for _, y in source.test()]
+    assert sizes == [4, 4, 4, 4, 2] and sum(sizes) == streamed.n_test
+    memory = LoadedDataset("m", torch.zeros(8, 1, 4, 4), torch.zeros(8, dtype=torch.int64),
+                           torch.zeros(10, 1, 4, 4), torch.zeros(10, dtype=torch.int64),
+                           num_classes=2, in_channels=1, resolution=4)  # fmt: skip
+    sizes = [len(y) for _, y in batch_source(memory, schedule, 0, torch.device("cpu")).test()]
+    assert sizes == [4, 4, 2]

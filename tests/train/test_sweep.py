@@ -424,7 +424,9 @@ def test_cuda_without_a_gpu_exits_2_before_any_worker(tmp_path: Path) -> None:
 
 
 def test_missing_dataset_path_exits_2(tmp_path: Path) -> None:
-    text = TINY_TEXT.replace('name = "digits"', f'name = "imagefolder"\npath = "{tmp_path}/nope"')
+    # resolution = 8: the dataset sets the space's resolution (imagefolder's default is 224)
+    folder = f'name = "imagefolder"\npath = "{tmp_path}/nope"\nresolution = 8'
+    text = TINY_TEXT.replace('name = "digits"', folder)
     line, _ = refused_before_training(tmp_path, text)
     assert "dataset 'imagefolder' cannot be read" in line and "nope" in line
 

@@ -1,0 +1,103 @@
+"""CLI latency: the wall time of each command of the README's tour against ``python -c pass``,
+measured in the same run (each command is a fresh process, as a user types it).
+
+The store is the 3,000-run reference (``data/reference`` loaded into a temporary store, as
+``edftools demo`` does); ``refine`` and ``compare --out`` write their reports into a temporary
+folder. Each command runs ``REPEATS`` times; the median is reported, with its CPU time (user +
+system of the child) beside it, since on a shared machine the wall time also counts waiting.
+Also prints the tiny sweep (``recipes/digits_tiny.toml --n 4``) and when its first model
+finished, read from the store's ``created_at`` (the issue's "first model <= 3 s").
+
+Targets (issue 19, on a quiet 2-core machine): ``--help`` and one-line commands <= 0.5 s;
+``refine`` and ``compare --out`` <= 3 s; the 4-model tiny sweep <= 5 s. Prints the numbers and
+the targets; exits 1 only if a command fails (timings on a shared machine are reported, not
+enforced).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+REPEATS = 3
+ONE_LINE_TARGET_S = 0.5
+REPORT_TARGET_S = 3.0
+SWEEP_TARGET_S = 5.0
+
+
+def run_timed(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall and CPU (user + sys) seconds of one child process; raises if it fails."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def median_timed(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Median wall and CPU seconds over :data:`REPEATS` runs."""
+    runs = [run_timed(args, env, cwd) for _ in range(REPEATS)]
+    return statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)
+
+
+def main() -> int:
+    from edftools.report.writers import load_reference
+
+    py = sys.executable
+    with tempfile.TemporaryDirectory(prefix="edftools-latency-") as tmp:
+        folder = Path(tmp)
+        store = folder / "reference.duckdb"
+        load_reference(store, REPO / "data" / "reference")
+        env = {**os.environ, "EDFTOOLS_STORE": str(store), "PYTHONPATH": str(REPO)}
+        base_wall, base_cpu = median_timed([py, "-c", "pass"], env, folder)
+        print(f"python -c pass: {base_wall:.3f} s wall, {base_cpu:.3f} s CPU (baseline)")
+        edf = [py, "-m", "edftools"]
+        commands: list[tuple[str, list[str], float]] = [
+            ("--help", ["--help"], ONE_LINE_TARGET_S),
+            ("spaces", ["spaces"], ONE_LINE_TARGET_S),
+            ("sample 50", ["sample", "AnyNetX_A", "--n", "50", "--flops", "360M:400M"], 0.5),
+            ("info", ["info"], ONE_LINE_TARGET_S),
+            ("sql", ["sql", "SELECT count(*) FROM runs"], ONE_LINE_TARGET_S),
+            ("refine", ["refine", "--out", str(folder / "reports")], REPORT_TARGET_S),
+            (
+                "compare --out",
+                ["compare", "AnyNetX_A", "RegNetX", "--out", str(folder / "c.html")],
+                REPORT_TARGET_S,
+            ),
+        ]
+        print(f"{'command':<16} {'wall s':>7} {'CPU s':>7} {'x pass':>7} {'target s':>8}")
+        for name, args, target in commands:
+            wall, cpu = median_timed(edf + args, env, folder)
+            flag = "" if wall <= target else "  (over)"
+            print(f"{name:<16} {wall:7.2f} {cpu:7.2f} {wall / base_wall:7.1f} {target:8.1f}{flag}")
+        tiny = folder / "tiny.duckdb"
+        sweep = [*edf, "sweep", str(REPO / "recipes/digits_tiny.toml"), "--n", "4"]
+        start_utc = time.time()
+        wall, cpu = run_timed([*sweep, "--store", str(tiny), "--no-progress"], env, folder)
+        first = subprocess.run(
+            [*edf, "sql", "--store", str(tiny), "--format", "csv",
+             "SELECT epoch_ms(min(created_at)) / 1000.0 FROM runs"],
+            env=env, cwd=folder, capture_output=True, text=True, check=True,
+        ).stdout.strip().splitlines()[-1]  # fmt: skip
+        first_s = float(first) - start_utc
+        flag = "" if wall <= SWEEP_TARGET_S else "  (over)"
+        print(
+            f"{'sweep tiny n=4':<16} {wall:7.2f} {cpu:7.2f} {wall / base_wall:7.1f} "
+            f"{SWEEP_TARGET_S:8.1f}{flag}   first model stored {first_s:.2f} s after start"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
