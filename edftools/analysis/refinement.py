@@ -243,7 +243,8 @@ def static_table(
 ) -> dict[str, dict[str, Any]]:
     """The static half of the table, by space name: ``edftools.spaces.space_table()`` for the
     catalog spaces, and ``space_row`` (exact total counted; distinct networks not) of each of
-    ``names`` that ``spaces`` defines (a recipe's own spaces, :func:`recipe_spaces`)."""
+    ``names`` that ``spaces`` defines (a recipe's own spaces, built by the caller, e.g.
+    :func:`edftools.commands.report.recipe_spaces`)."""
     from edftools.spaces import space_table
     from edftools.spaces.count import exact_total, space_row
 
@@ -253,27 +254,6 @@ def static_table(
         if space is not None and name not in table:
             table[name] = space_row(space, (exact_total(space), None))
     return table
-
-
-def recipe_spaces(recipes: Sequence[str]) -> dict[str, Any]:
-    """The spaces the sweeps' recipes define (TOML texts from the store's ``sweeps`` table), by
-    label: catalog spaces with their overrides and full definitions alike. A text that is not a
-    recipe (an imported sweep's note) is skipped."""
-    from edftools.errors import EdftoolsError
-    from edftools.recipe import parse_recipe
-
-    out: dict[str, Any] = {}
-    for text in recipes:
-        try:
-            recipe = parse_recipe(text)
-        except EdftoolsError:
-            continue
-        for spec in recipe.spaces:
-            try:
-                out.setdefault(spec.label, spec.build())
-            except EdftoolsError:
-                continue
-    return out
 
 
 def _seed(seed: int, *keys: int) -> np.random.SeedSequence:
@@ -293,8 +273,8 @@ def refine(
     sweep's ``looks`` table) covers every step of the chain, the sequential verdicts of its
     final looks (with their design's margin); for an inconclusive step the models per space
     that would decide it (:func:`measure.models_needed`). ``spaces``: the definitions of
-    spaces not in the catalog, by label (:func:`recipe_spaces`), for their restriction, dim
-    and size columns.
+    spaces not in the catalog, by label (``edftools refine`` reads them from the stored
+    recipes), for their restriction, dim and size columns.
     """
     opts = options or RefineOptions()
     if len(opts.chain) < 2:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import click
 
@@ -48,6 +49,27 @@ def _recipes(store_path: str | None, sweep: str | None) -> list[str]:
         return [row[0] for row in store.fetch(sql, [sweep] if sweep else None)[1]]
     finally:
         store.close()
+
+
+def recipe_spaces(recipes: list[str]) -> dict[str, Any]:
+    """The spaces the sweeps' recipes define (TOML texts from the store's ``sweeps`` table), by
+    label: catalog spaces with their overrides and full definitions alike. A text that is not a
+    recipe (an imported sweep's note) is skipped."""
+    from edftools.errors import EdftoolsError
+    from edftools.recipe import parse_recipe
+
+    out: dict[str, Any] = {}
+    for text in recipes:
+        try:
+            recipe = parse_recipe(text)
+        except EdftoolsError:
+            continue
+        for spec in recipe.spaces:
+            try:
+                out.setdefault(spec.label, spec.build())
+            except EdftoolsError:
+                continue
+    return out
 
 
 def _looks(store_path: str | None, sweep: str | None):
@@ -108,7 +130,7 @@ def refine_cmd(
     Prints the refinement table (Markdown, or JSON with --json) and writes
     OUT/refinement.md and OUT/refinement.html.
     """
-    from edftools.analysis.refinement import RefineOptions, recipe_spaces, refine, to_json
+    from edftools.analysis.refinement import RefineOptions, refine, to_json
     from edftools.analysis.runs import parse_names
     from edftools.report.writers import refinement_markdown_file, write_refinement
 

@@ -134,9 +134,13 @@ def test_custom_spaces_take_restriction_dim_and_size_from_the_recipe() -> None:
     from edftools.spaces.count import exact_total
 
     runs = synthetic_runs({"AnyNetX_A": 0.0, "SharedB": 0.0}, n=40, seed=3)
-    spaces = R.recipe_spaces([CUSTOM_RECIPE, "imported from x.parquet (format parquet)"])
+    from edftools.commands.report import recipe_spaces
+
+    spaces = recipe_spaces([CUSTOM_RECIPE, "imported from x.parquet (format parquet)"])
     assert set(spaces) == {"AnyNetX_A", "SharedB"}
-    opts = R.RefineOptions(chain=("AnyNetX_A", "SharedB"), normalize="none", n_boot=100)
+    opts = R.RefineOptions(
+        chain=("AnyNetX_A", "SharedB"), settings=Settings(normalize="none", n_boot=100)
+    )
     row = R.refine(runs, opts, spaces=spaces).rows[1]
     own = space_from_dict(
         {
@@ -156,14 +160,17 @@ def test_small_samples_carry_a_warning() -> None:
     runs = synthetic_runs(
         {"AnyNetX_A": 0.0, "AnyNetX_B": 0.0}, n={"AnyNetX_A": 20, "AnyNetX_B": 60}
     )
-    res = R.refine(runs, R.RefineOptions(chain=("A", "B"), normalize="none", n_boot=100))
+    res = R.refine(
+        runs, R.RefineOptions(chain=("A", "B"), settings=Settings(normalize="none", n_boot=100))
+    )
     cells = T.table_cells(res.rows, res.options.margin)
     assert cells[0][6] == "20 ‡" and cells[0][10].endswith("‡")
     assert "‡" not in cells[1][6] and not cells[1][10].endswith("‡")
     assert any(n.startswith("‡ fewer than 32 models (AnyNetX_A)") for n in T.footnotes(res))
-    from edftools.report import compare as C
+    from edftools.analysis import comparison as C
+    from edftools.report.compare_table import to_markdown
 
-    copts = C.CompareOptions(spaces=("A", "B"), normalize="none", n_boot=100, params=())
-    cres = C.compare_spaces(runs, copts)
-    md = C.to_markdown(cres)
+    settings = Settings(normalize="none", n_boot=100)
+    cres = C.compare_spaces(runs, C.CompareOptions(spaces=("A", "B"), settings=settings, params=()))
+    md = to_markdown(cres)
     assert "| 20 ‡ |" in md and "‡ fewer than 32 models (AnyNetX_A)" in md
