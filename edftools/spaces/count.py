@@ -168,9 +168,10 @@ def distinct_networks(space: Space) -> int | None:
     return d_count * sum(union_count(bg, gs, per_stage=not g_shared) for bg in b_groups)
 
 
-def space_row(space: Space, sizes: tuple[int, int] | None = None) -> dict[str, Any]:
+def space_row(space: Space, sizes: tuple[int, int | None] | None = None) -> dict[str, Any]:
     """One row of the refinement table for ``space`` (keys in :func:`space_table`);
-    ``sizes`` = (exact_total, distinct_networks) when already known (the catalog's)."""
+    ``sizes`` = (exact_total, distinct_networks) when already known (the catalog's; a
+    distinct count of None: not computed)."""
     text, value, dim = paper_formula(space)
     restriction = "; ".join(r.text() for r in space.restrictions) or "none"
     exact, distinct = sizes if sizes else (exact_total(space), distinct_networks(space))
