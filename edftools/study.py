@@ -278,7 +278,8 @@ def progress_text(
     recipe: Recipe,
     elapsed: float,
 ) -> str:
-    """Per-space n, each step's current verdict, and an ETA for the next look."""
+    """Per-space n, each step's current verdict, and an ETA for the next look (the runs it still
+    needs: next n minus the runs stored, per space it needs)."""
     counts = "  ".join(f"{k}={v}" for k, v in state.counts.items())
     verdicts = "; ".join(
         f"{a}→{b}: {v}" for (a, b), v in zip(steps, state.chain.verdicts, strict=True)
@@ -287,7 +288,8 @@ def progress_text(
     if state.next_n is not None:
         runs = stored_runs(store, recipe.name)
         per_run = float(np.nanmedian(runs["train_seconds"])) if len(runs) else math.nan
-        todo = sum(max(0, state.next_n - state.counts.get(label, 0)) for label in state.needed)
+        trained = runs["space"].value_counts() if len(runs) else pd.Series(dtype=int)
+        todo = sum(max(0, state.next_n - int(trained.get(label, 0))) for label in state.needed)
         workers = max(1, recipe.workers)
         if math.isfinite(per_run):
             minutes = todo * per_run / workers / 60

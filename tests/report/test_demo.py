@@ -146,3 +146,32 @@ def test_demo_command_leaves_the_reference_in_the_default_store(
     assert result.exit_code == 0, result.output
     info = CliRunner().invoke(cli, ["info"])
     assert info.exit_code == 0 and "runs      600" in info.output, info.output
+
+
+def test_progress_eta_counts_the_runs_still_to_train(tmp_path: Path) -> None:
+    """The study's progress line counts the runs the next look still needs from what is
+    stored: with RegNetX's runs 250–299 removed from the reference, look 6 needs 50 runs
+    (not 50 per space the look needs: the others are already stored beyond n = 300)."""
+    from edftools.recipe import load_recipe
+    from edftools.store import open_store
+    from edftools.study import progress_text, replay, study_plan, study_steps
+    from edftools.train.plan import derive_seed
+
+    recipe = load_recipe(REPO / "recipes/digits_refinement.toml")
+    path = tmp_path / "ref.duckdb"
+    load_reference(path, REPO / "data/reference")
+    store = open_store(path)
+    try:
+        late = [derive_seed(recipe.seed, "run", "RegNetX", i) for i in range(250, 300)]
+        with store.transaction() as con:
+            gone = "SELECT run_id FROM runs WHERE space = 'RegNetX' AND list_contains(?, seed)"
+            con.execute(f"DELETE FROM epochs WHERE run_id IN ({gone})", [late])
+            con.execute(f"DELETE FROM runs WHERE run_id IN ({gone})", [late])
+        runs = store.query("SELECT * FROM runs WHERE sweep = ?", [recipe.name])
+        state = replay(recipe, runs, study_plan(recipe))
+        assert state.next_n == 300 and "RegNetX" in state.needed
+        steps = study_steps(recipe)
+        line = progress_text(state, steps, store, recipe, 0.0)
+    finally:
+        store.close()
+    assert "next look n=300: 50 runs" in line, line
