@@ -183,7 +183,7 @@ def _cli(*args: str) -> int:
     return 0
 
 
-def test_an_exported_study_continues_on_another_store(tmp_path: Path, capsys) -> None:
+def test_an_exported_study_continues_on_another_store(study, tmp_path: Path, capsys) -> None:
     """export (runs and looks) → import into a new store → the study goes on there with the
     same recipe, to the same decisions as the uninterrupted study."""
     import shutil
@@ -193,7 +193,7 @@ def test_an_exported_study_continues_on_another_store(tmp_path: Path, capsys) ->
 
     with pytest.raises(KeyboardInterrupt):
         _study(tmp_path / "a.duckdb", stop_after=1)
-    _, whole_store, whole = _study(tmp_path / "whole.duckdb")
+    _, whole_store, whole = study  # the uninterrupted study (shared module fixture)
     cut = open_store(tmp_path / "a.duckdb")
     for fmt in ("csv", "parquet"):
         moved = tmp_path / f"moved_{fmt}.duckdb"
