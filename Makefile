@@ -30,10 +30,10 @@ lint: setup
 # points, full coverage simulations); CI runs it.
 PYTEST_WORKERS ?= auto
 test: setup lint
-	$(PY) -m pytest -m "not slow" -n $(PYTEST_WORKERS)
+	$(PY) -m pytest -m "not slow" -n $(PYTEST_WORKERS) --dist worksteal
 
 test-full: test
-	$(PY) -m pytest -m slow -n $(PYTEST_WORKERS)
+	$(PY) -m pytest -m slow -n $(PYTEST_WORKERS) --dist worksteal
 
 demo: setup
 	$(PY) -m edftools demo --out reports
