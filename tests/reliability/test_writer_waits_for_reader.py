@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from reliability_lib import TALLY
+from reliability_lib import TALLY, tiny_recipe
 
 from edftools.errors import StoreBusyError
 from edftools.recipe import parse_recipe
@@ -35,22 +35,6 @@ for line in sys.stdin:
     elif line.strip() == "release":
         con.close()
         print("released", flush=True)
-"""
-
-RECIPE = """
-name = "held"
-seed = 1
-n = 6
-[dataset]
-name = "digits"
-[schedule]
-epochs = 1
-[band]
-flops = ["0.05M", "0.15M"]
-[[spaces]]
-name = "AnyNetX_E"
-[spaces.overrides]
-preset = "digits"
 """
 
 
@@ -100,7 +84,7 @@ def holder(tmp_path: Path):
 
 def test_a_reader_that_outlasts_the_timeout_loses_no_run(holder) -> None:
     path, reader = holder
-    recipe = parse_recipe(RECIPE)
+    recipe = parse_recipe(tiny_recipe("held", n=6))
     plan = plan_sweep(recipe)
     events: list[str] = []
 
@@ -149,7 +133,7 @@ def test_edftools_sweep_outwaits_a_reader_end_to_end(holder, tmp_path: Path) -> 
     import threading
     import time
 
-    from reliability_lib import ROOT, cli_env, tiny_recipe
+    from reliability_lib import ROOT, cli_env
 
     path, reader = holder
     recipe = tmp_path / "outwait.toml"
@@ -207,7 +191,7 @@ def test_runs_kept_for_a_reader_survive_a_kill_in_the_journal(holder) -> None:
     from edftools.store.journal import RunJournal
 
     path, reader = holder
-    recipe = parse_recipe(RECIPE)
+    recipe = parse_recipe(tiny_recipe("held", n=6))
     plan = plan_sweep(recipe)
     trained: list[str] = []
 
