@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -29,13 +30,17 @@ BACKENDS: tuple[str, ...] = ("local", "ray")
 
 @dataclass(frozen=True)
 class SweepOutcome:
-    """How a sweep ended: a fixed-n sweep's summary, or a sequential study's outcome."""
+    """How a sweep ended: a fixed-n sweep's summary, or a sequential study's outcome, or (a
+    recipe with ``[[regimes]]``) each regime's outcome by regime sweep name."""
 
     summary: SweepSummary | None = None
     study: StudyOutcome | None = None
+    regimes: tuple[tuple[str, SweepOutcome], ...] = ()
 
     def line(self) -> str:
-        """One line for the terminal."""
+        """One line for the terminal (one per regime of a regimes recipe)."""
+        if self.regimes:
+            return "\n".join(f"{name}: {outcome.line()}" for name, outcome in self.regimes)
         if self.study is not None:
             return self.study.line()
         return self.summary.line() if self.summary is not None else "nothing run"
@@ -45,6 +50,8 @@ class SweepOutcome:
         (a sequential study raises it at the round where that happens)."""
         if self.summary is not None:
             refuse_all_failed(self.summary)
+        for _, outcome in self.regimes:
+            outcome.raise_if_all_failed()
 
 
 def run_sweep(
@@ -62,8 +69,13 @@ def run_sweep(
     backend: str = "local",
     address: str | None = None,
     echo: Callable[[str], None] | None = None,
+    regimes: Sequence[str] = (),
 ) -> SweepOutcome:
     """Train and store the runs of ``recipe`` not yet settled in ``store`` (resumable).
+
+    A recipe with ``[[regimes]]`` runs each regime (``regimes``: only those, by name) as a
+    sweep of its own, in order, with the same options; ``budget_s`` covers them all (a
+    regime starts only while budget is left).
 
     ``workers``: runs at once (default: the recipe's; locally capped at the usable cores per
     run's threads unless ``oversubscribe``); ``n``/``spaces``: models per space and which
@@ -83,6 +95,25 @@ def run_sweep(
 
     require_training()
     say = echo or (lambda text: print(text, file=sys.stderr))
+    if recipe.regimes or regimes:
+        return _run_regimes(
+            recipe,
+            store,
+            regimes,
+            budget_s,
+            say,
+            dict(
+                workers=workers,
+                oversubscribe=oversubscribe,
+                n=n,
+                spaces=spaces,
+                retry_failed=retry_failed,
+                until_decided=until_decided,
+                progress=progress,
+                backend=backend,
+                address=address,
+            ),
+        )
     if backend not in BACKENDS:
         raise SweepError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend == "ray":
@@ -122,6 +153,29 @@ def run_sweep(
     finally:
         if handle is not store:
             handle.close()
+
+
+def _run_regimes(
+    recipe: Recipe,
+    store: Store | str | os.PathLike[str] | None,
+    names: Sequence[str],
+    budget_s: float | None,
+    say: Callable[[str], None],
+    options: dict[str, Any],
+) -> SweepOutcome:
+    """Each chosen regime of ``recipe`` as its own sweep, in order, within one budget."""
+    chosen = recipe.regime_named(names)
+    start = time.monotonic()
+    done: list[tuple[str, SweepOutcome]] = []
+    for regime in chosen:
+        left = None if budget_s is None else budget_s - (time.monotonic() - start)
+        if left is not None and left <= 0:
+            say(f"sweep {regime.name}: not started (budget spent)")
+            continue
+        say(f"sweep {recipe.name}: regime {regime.regime.describe() if regime.regime else ''}")
+        outcome = run_sweep(regime, store, budget_s=left, echo=say, **options)
+        done.append((regime.name, outcome))
+    return SweepOutcome(regimes=tuple(done))
 
 
 def _train(

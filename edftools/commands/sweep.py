@@ -45,6 +45,13 @@ import click
     "--space", "spaces", multiple=True, help="Only this space of the recipe (repeatable)."
 )
 @click.option(
+    "--regime",
+    "regimes",
+    multiple=True,
+    help="With a recipe that declares [[regimes]]: only this regime (repeatable; default: "
+    "every regime, in the recipe's order).",
+)
+@click.option(
     "--retry-failed",
     is_flag=True,
     default=False,
@@ -89,6 +96,7 @@ def sweep_cmd(
     oversubscribe: bool,
     n: int | None,
     spaces: tuple[str, ...],
+    regimes: tuple[str, ...],
     retry_failed: bool,
     until_decided: bool,
     budget: str | None,
@@ -129,8 +137,10 @@ def sweep_cmd(
         backend=backend,
         address=address,
         echo=lambda text: click.echo(text, err=True),
+        regimes=regimes,
     )
-    click.echo(f"sweep {rec.name}: {outcome.line()}")
+    for line in outcome.line().splitlines():
+        click.echo(f"sweep {rec.name}: {line}")
     outcome.raise_if_all_failed()  # exit 2 with the most common failure
 
 

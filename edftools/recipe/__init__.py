@@ -62,6 +62,15 @@ are required)::
 
 A single space may also be written as one ``[space]`` table instead of ``[[spaces]]``.
 
+``[[regimes]]`` tables (after the others) make the recipe a study of the same spaces in several
+regimes, each a sweep of its own named ``<name>.<regime>`` (:mod:`edftools.recipe.regimes`)::
+
+    [[regimes]]
+    name = "base"
+    [[regimes]]
+    name = "flops4x"
+    band = { flops = ["8M", "16M"] }
+
 What identifies a run (see :mod:`edftools.train.sweep`) is the sweep name, the space label, the
 dataset name and options, the full schedule (defaults filled in, ``threads`` included), the
 network config and the per-run seed. ``workers``, ``device``, ``failure``, ``description``,
@@ -77,7 +86,7 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -93,6 +102,7 @@ from edftools.recipe.fields import (
     parse_schedule,
     thaw,
 )
+from edftools.recipe.regimes import RegimeInfo, regime_tables, split_alpha
 from edftools.recipe.schedule import DIGITS_SCHEDULE, TrainSchedule
 from edftools.recipe.sequential import SequentialSpec, parse_sequential
 from edftools.registry import LOADERS, check_device, dataset_input, dataset_kind
@@ -103,6 +113,7 @@ __all__ = [
     "DatasetSpec",
     "FailurePolicy",
     "Recipe",
+    "RegimeInfo",
     "SequentialSpec",
     "SpaceSpec",
     "TrainSchedule",
@@ -198,6 +209,21 @@ class Recipe:
     description: str = ""
     text: str = ""
     sequential: SequentialSpec | None = None
+    regime: RegimeInfo | None = None
+    regimes: tuple[Recipe, ...] = ()
+
+    def regime_named(self, names: Sequence[str] = ()) -> tuple[Recipe, ...]:
+        """The regimes called ``names`` (all when empty), in the recipe's order;
+        :class:`RecipeError` listing the known ones for an unknown name."""
+        if not self.regimes:
+            raise RecipeError(f"recipe {self.name!r} declares no [[regimes]]")
+        known = [r.regime.name if r.regime is not None else r.name for r in self.regimes]
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise RecipeError(
+                f"recipe {self.name!r} has no regime {unknown[0]!r}; it has: {', '.join(known)}"
+            )
+        return tuple(r for r, k in zip(self.regimes, known, strict=True) if not names or k in names)
 
     def space(self, label: str) -> SpaceSpec:
         """The space with this label, or :class:`RecipeError` listing the known labels."""
@@ -250,6 +276,8 @@ class Recipe:
         out = {**self.training_key(), "seed": self.seed, "spaces": spaces}
         if self.sequential is not None:
             out["sequential"] = self.sequential.to_dict()
+        if self.regime is not None:
+            out["regime"] = self.regime.to_dict()
         return out
 
     def identity_text(self) -> str:
@@ -279,7 +307,10 @@ def parse_recipe(text: str, source: str = "<recipe>") -> Recipe:
 
 
 def recipe_from_dict(table: Mapping[str, Any], text: str = "") -> Recipe:
-    """Validate a parsed recipe table and build the :class:`Recipe`."""
+    """Validate a parsed recipe table and build the :class:`Recipe` (with its
+    :attr:`Recipe.regimes` when it has ``[[regimes]]``: :mod:`edftools.recipe.regimes`)."""
+    if "regimes" in table:
+        return _with_regimes(table, text)
     t = RecipeTable(table, "")
     name = t.string("name", required=True)
     if not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
@@ -317,6 +348,24 @@ def recipe_from_dict(table: Mapping[str, Any], text: str = "") -> Recipe:
         text=text,
         sequential=sequential,
     )
+
+
+def _with_regimes(table: Mapping[str, Any], text: str) -> Recipe:
+    """The base recipe (the tables without ``[[regimes]]``) holding one recipe per regime."""
+    base = recipe_from_dict({k: v for k, v in table.items() if k != "regimes"}, text=text)
+    expanded = regime_tables(table)
+    regimes = []
+    for i, (name, merged, changes) in enumerate(expanded):
+        merged["name"] = f"{base.name}.{name}"
+        if base.sequential is not None:
+            split_alpha(merged, base.sequential.design.alpha, len(expanded))
+        try:
+            recipe = recipe_from_dict(merged, text=text)
+        except RecipeError as exc:
+            raise RecipeError(f"regimes[{i}] ({name}): {exc}") from None
+        info = RegimeInfo(base.name, name, i, len(expanded), freeze(changes))
+        regimes.append(dataclasses.replace(recipe, regime=info))
+    return dataclasses.replace(base, regimes=tuple(regimes))
 
 
 def _parse_dataset(t: RecipeTable) -> DatasetSpec:
