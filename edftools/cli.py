@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "info": ("edftools.commands.info:info_cmd", "Summarize what a store holds."),
     "refine": ("edftools.commands.report:refine_cmd", "Sequential restriction testing."),
     "compare": ("edftools.commands.report:compare_cmd", "Compare the EDFs of spaces."),
+    "generalize": (
+        "edftools.commands.generalize:generalize_cmd",
+        "Does a verdict hold across regimes? The step × regime matrix.",
+    ),
     "plan": ("edftools.commands.plan:plan_cmd", "Models per space that decide a step."),
     "demo": ("edftools.commands.report:demo_cmd", "Load the reference data, write reports."),
 }

@@ -40,3 +40,29 @@ def test_the_click_command_calls_the_library() -> None:
 
     source = inspect.getsource(sweep.sweep_cmd.callback)
     assert "run_sweep(" in source and "execute_plan" not in source
+
+
+def test_a_regimes_recipe_runs_each_regime_as_its_own_resumable_sweep(tmp_path: Path) -> None:
+    from edftools.recipe import parse_recipe
+    from edftools.store import open_store
+
+    text = (ROOT / "recipes" / "digits_tiny.toml").read_text()
+    text += '\n[[regimes]]\nname = "base"\n[[regimes]]\nname = "wide"\nband = { flops = ["0.1M", "0.2M"] }\n'
+    recipe = parse_recipe(text)
+    store = tmp_path / "s.duckdb"
+    lines: list[str] = []
+    first = run_sweep(recipe, store, n=2, workers=2, progress=False, echo=lines.append)
+    assert [name for name, _ in first.regimes] == ["digits_tiny.base", "digits_tiny.wide"]
+    assert "digits_tiny.base: 2 runs trained" in first.line()
+    again = run_sweep(recipe, store, n=2, progress=False, echo=lines.append, regimes=["wide"])
+    assert [name for name, _ in again.regimes] == ["digits_tiny.wide"]
+    assert "0 runs trained" in again.line()
+    with open_store(store, read_only=True) as s:
+        rows = s.query("SELECT sweep, count(*) AS n, min(flops) AS lo FROM runs GROUP BY sweep")
+        recipes = s.query("SELECT name, recipe FROM sweeps ORDER BY name")
+    assert dict(zip(rows["sweep"], rows["n"], strict=True)) == {
+        "digits_tiny.base": 2,
+        "digits_tiny.wide": 2,
+    }
+    assert rows.set_index("sweep").loc["digits_tiny.wide", "lo"] >= 100_000
+    assert ['"study": "digits_tiny"' in r for r in recipes["recipe"]] == [True, True]

@@ -12,7 +12,9 @@
 - :func:`best_of_k`: expected best error of k random models;
 - :func:`good_range`: DDS's empirical bootstrap of the best model's parameter value;
 - :func:`trend`: a parameter against complexity among the good models;
-- :func:`history`: a sequential study's p-values against their boundaries (Figure).
+- :func:`history`: a sequential study's p-values against their boundaries (Figure);
+- :func:`regimes`: a generalization's EDFs, one panel per regime (Figure);
+- :func:`verdict_matrix`: a generalization's verdicts, step × regime.
 
 Each takes a result of ``edftools.refine``/``edftools.compare`` (or one of its items) or
 long-form ``data`` with seaborn's rule (column names for ``error``, ``complexity``, ``x``,
@@ -25,6 +27,17 @@ from __future__ import annotations
 
 from edftools.plot.edfs import best_of_k, edf, history, refinement
 from edftools.plot.params import good_range, trend
+from edftools.plot.regimes import regimes, verdict_matrix
 from edftools.plot.style import to_png
 
-__all__ = ["best_of_k", "edf", "good_range", "history", "refinement", "to_png", "trend"]
+__all__ = [
+    "best_of_k",
+    "edf",
+    "good_range",
+    "history",
+    "refinement",
+    "regimes",
+    "to_png",
+    "trend",
+    "verdict_matrix",
+]

@@ -29,6 +29,8 @@ REFERENCE_DIR = Path(__file__).resolve().parents[2] / "data" / "reference"
 DEMO_COMPARE: tuple[str, str] = ("AnyNetX_A", "RegNetX")
 REFINEMENT_MD = "refinement.md"
 REFINEMENT_HTML = "refinement.html"
+GENERALIZATION_MD = "generalization.md"
+GENERALIZATION_HTML = "generalization.html"
 
 
 def refinement_markdown_file(result: RefineResult) -> str:
@@ -44,6 +46,18 @@ def write_refinement(result: RefineResult, out_dir: str | os.PathLike[str]) -> l
     return [
         write_text(out / REFINEMENT_MD, refinement_markdown_file(result)),
         write_text(out / REFINEMENT_HTML, render(result)),
+    ]
+
+
+def write_generalization(result: Any, out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write ``generalization.md`` and ``generalization.html`` (a
+    :class:`~edftools.analysis.regimes.GeneralizeResult`) into ``out_dir``."""
+    from edftools.report.generalize_report import render, to_markdown
+
+    out = Path(out_dir)
+    return [
+        write_text(out / GENERALIZATION_MD, to_markdown(result)),
+        write_text(out / GENERALIZATION_HTML, render(result)),
     ]
 
 
