@@ -25,6 +25,7 @@ __version__ = "0.1.0"
 _API: dict[str, str] = {
     "refine": "edftools.analysis",
     "compare": "edftools.analysis",
+    "generalize": "edftools.analysis",
     "summarize": "edftools.analysis",
     "edf_band": "edftools.analysis",
     "step_test": "edftools.analysis",

@@ -9,6 +9,8 @@ the CLI commands). It is the public library other studies import.
 - :mod:`~edftools.analysis.refinement` and :mod:`~edftools.analysis.comparison`: the refinement
   chain and comparisons, returning result objects that hold every number a report shows
   (:mod:`~edftools.analysis.curves` computes the figures' numbers).
+- :mod:`~edftools.analysis.generalization` and :mod:`~edftools.analysis.regimes`: the same
+  steps in several regimes (``edftools.generalize``), the verdict matrix under one FWER.
 - :mod:`~edftools.analysis.library`: ``edftools.refine(df, chain, ...)``,
   ``edftools.compare(data=df, ...)`` and the array functions with one argument style.
 
@@ -24,6 +26,9 @@ _NAMES: dict[str, str] = {
     "ComparisonResult": "comparison",
     "compare_spaces": "comparison",
     "compare": "library",
+    "generalize": "generalization",
+    "GeneralizeResult": "regimes",
+    "RegimeCell": "regimes",
     "edf_band": "library",
     "load_runs": "library",
     "plan": "library",

@@ -137,7 +137,7 @@ def generalize_runs(
         for i, (p, q) in enumerate(itertools.pairwise(resolved)):
             sp, sq = samples[r][i], samples[r][i + 1]
             mp, mq = medians[r][i], medians[r][i + 1]
-            base = {
+            base: dict[str, Any] = {
                 "regime": r,
                 "parent": p,
                 "restricted": q,
@@ -152,6 +152,7 @@ def generalize_runs(
                 history = sequential[r][0][(p, q)]
                 f = history.final
                 verdict = str(f["verdict"])
+                base.update(n_parent=int(f["n_parent"]), n_restricted=int(f["n_restricted"]))
                 cells.append(
                     RegimeCell(
                         **base,

@@ -84,7 +84,7 @@ class RegimeInfo:
 
 def describe_changes(changes: Mapping[str, Any]) -> str:
     """``band.flops = ['1M', '2M']; schedule.epochs = 10``: a regime's changes in one line."""
-    parts = []
+    parts: list[str] = []
     for key, value in changes.items():
         if isinstance(value, Mapping):
             parts.extend(f"{key}.{k} = {_short(v)}" for k, v in value.items())
