@@ -47,7 +47,8 @@ def test_a_regimes_recipe_runs_each_regime_as_its_own_resumable_sweep(tmp_path: 
     from edftools.store import open_store
 
     text = (ROOT / "recipes" / "digits_tiny.toml").read_text()
-    text += '\n[[regimes]]\nname = "base"\n[[regimes]]\nname = "wide"\nband = { flops = ["0.1M", "0.2M"] }\n'
+    text += '\n[[regimes]]\nname = "base"\n'
+    text += '[[regimes]]\nname = "wide"\nband = { flops = ["0.1M", "0.2M"] }\n'
     recipe = parse_recipe(text)
     store = tmp_path / "s.duckdb"
     lines: list[str] = []
