@@ -242,6 +242,8 @@ def demo_cmd(out_dir: str, store_path: str | None, reference_dir: str | None) ->
         demo,
         reference_store_target,
         refinement_markdown_file,
+        regimes_reference,
+        regimes_store_path,
     )
     from edftools.store import resolve_store_path
 
@@ -249,7 +251,11 @@ def demo_cmd(out_dir: str, store_path: str | None, reference_dir: str | None) ->
     reference = reference_dir if reference_dir is not None else REFERENCE_DIR
     wanted = resolve_store_path(store_path)
     target = reference_store_target(wanted, reference)
-    result = demo(out_dir, target, reference)
+    folder = regimes_reference(reference)
+    regimes_target = (
+        reference_store_target(regimes_store_path(wanted), folder) if folder is not None else None
+    )
+    result = demo(out_dir, target, reference, regimes_store=regimes_target)
     click.echo(refinement_markdown_file(result.refinement), nl=False)
     click.echo(
         f"\n{result.n_runs} reference runs; wrote "
@@ -258,6 +264,11 @@ def demo_cmd(out_dir: str, store_path: str | None, reference_dir: str | None) ->
     )
     if target is not None:
         click.echo(f"the reference runs are in the store {target} (the README's tour uses it)")
+    if regimes_target is not None and result.generalization is not None:
+        click.echo(
+            f"the regimes study ({result.n_regime_runs} runs) is in the store {regimes_target} "
+            f"(edftools generalize --store {regimes_target})"
+        )
     else:
         click.echo(
             f"{wanted} holds other runs (or is not a store): left unchanged; the demo used a "

@@ -27,6 +27,10 @@ from edftools.report.refine_table import to_markdown as refine_markdown
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "data" / "reference"
 """The shipped reference runs: ``data/reference`` of the checkout this package is in."""
 DEMO_COMPARE: tuple[str, str] = ("AnyNetX_A", "RegNetX")
+REGIMES_SUBDIR = "regimes"
+"""The shipped regimes study (``edftools generalize``): ``data/reference/regimes``, loaded by
+the demo into a store of its own (``regimes.duckdb`` beside the default store) so that the
+refinement's spaces are never pooled with the regimes' runs."""
 REFINEMENT_MD = "refinement.md"
 REFINEMENT_HTML = "refinement.html"
 GENERALIZATION_MD = "generalization.md"
@@ -82,6 +86,8 @@ class DemoResult:
     comparison: ComparisonResult
     files: tuple[Path, ...]
     n_runs: int
+    generalization: Any = None
+    n_regime_runs: int = 0
 
 
 def reference_files(
@@ -176,21 +182,48 @@ def reference_store_target(
     return path if held <= reference_run_ids(reference_dir) else None
 
 
+def regimes_reference(reference_dir: str | os.PathLike[str] = REFERENCE_DIR) -> Path | None:
+    """The folder of the shipped regimes study's Parquet files, or None without one."""
+    folder = Path(reference_dir) / REGIMES_SUBDIR
+    return folder if any(folder.glob("*.parquet")) else None
+
+
+def regimes_store_path(store_path: str | os.PathLike[str]) -> Path:
+    """Where the demo keeps the regimes study: ``regimes.duckdb`` beside ``store_path``."""
+    return Path(store_path).with_name("regimes.duckdb")
+
+
 def demo(
     out_dir: str | os.PathLike[str] = "reports",
     store_path: str | os.PathLike[str] | None = None,
     reference_dir: str | os.PathLike[str] = REFERENCE_DIR,
     seed: int = 0,
+    regimes_store: str | os.PathLike[str] | None = None,
 ) -> DemoResult:
     """Load the reference data into a fresh store, refine the chain A→…→RegNetX, compare
-    AnyNetX_A with RegNetX, and write the reports into ``out_dir``."""
+    AnyNetX_A with RegNetX, and write the reports into ``out_dir``; with a shipped regimes
+    study (:func:`regimes_reference`), load it into ``regimes_store`` (default: a temporary
+    one) and write the generalization report too."""
     with tempfile.TemporaryDirectory(prefix="edftools-demo-") as tmp:
         runs, looks = load_reference_with_looks(
             store_path or Path(tmp) / "demo.duckdb", reference_dir
         )
+        folder = regimes_reference(reference_dir)
+        generalization, n_regime_runs = None, 0
+        if folder is not None:
+            from edftools.analysis.generalization import generalize
+
+            target = Path(regimes_store or Path(tmp) / "regimes.duckdb")
+            regime_runs, _ = load_reference_with_looks(target, folder)
+            generalization = generalize(str(target), settings=Settings(seed=seed))
+            n_regime_runs = len(regime_runs)
     settings = Settings(seed=seed)
     refinement = refine(runs, RefineOptions(settings=settings), looks)
     comparison = compare_spaces(runs, CompareOptions(spaces=DEMO_COMPARE, settings=settings))
     files = write_refinement(refinement, out_dir)
     files.append(write_comparison(comparison, Path(out_dir) / compare_filename(DEMO_COMPARE)))
-    return DemoResult(refinement, comparison, tuple(files), len(runs))
+    if generalization is not None:
+        files += write_generalization(generalization, out_dir)
+    return DemoResult(
+        refinement, comparison, tuple(files), len(runs), generalization, n_regime_runs
+    )
