@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from edftools.analysis.regimes import RELATION, GeneralizeResult, RegimeCell
 from edftools.analysis.runs import DEFAULT_CHAIN, resolve_space, select_runs
 from edftools.analysis.settings import Settings
 from edftools.errors import StatsInputError, StoreError
+from edftools.stats.verdicts import INCONCLUSIVE
 
 
 def generalize_runs(
@@ -194,6 +196,7 @@ def generalize_runs(
                         alpha=fixed_alpha,
                     )
                 )
+    cells = _with_plans(cells, samples, resolved, cfg, len(steps) * max(1, len(fixed)))
     family = _family(cfg, sequential, fixed, fixed_alpha, len(steps))
     return GeneralizeResult(
         tuple(resolved),
@@ -205,6 +208,28 @@ def generalize_runs(
         dict(descriptions or {}),
         regime,
     )
+
+
+def _with_plans(
+    cells: list[RegimeCell],
+    samples: Mapping[str, tuple[measure.SpaceSample, ...]],
+    chain: Sequence[str],
+    cfg: Settings,
+    fixed_steps: int,
+) -> list[RegimeCell]:
+    """Each inconclusive cell with the models per space that would decide it
+    (:func:`measure.models_needed` on its parent as the pilot, at the cell's α, in a family
+    of its part's steps: the regime's own for a sequential regime, all fixed-n steps else)."""
+    out = []
+    for k, c in enumerate(cells):
+        if c.verdict != INCONCLUSIVE or c.alpha is None:
+            out.append(c)
+            continue
+        pilot = samples[c.regime][list(chain).index(c.parent)]
+        steps = len(chain) - 1 if c.sequential else fixed_steps
+        plan = measure.models_needed(pilot, cfg.margin_rule, c.alpha, steps, cfg.seed + k)
+        out.append(replace(c, n_needed=plan.n))
+    return out
 
 
 def _sequential_regimes(

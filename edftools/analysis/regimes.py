@@ -51,7 +51,9 @@ class RegimeCell:
     the largest loss (margin unit); ``p_*``: raw p-values; ``p_*_adj``: Shaffer–Holm adjusted
     over the fixed-n part of the family (None for a sequential regime, whose ``levels`` are the
     rejection levels of its last look and ``decided_at`` the models per space that decided it);
-    ``median_*``: normalized median errors with 95% bootstrap CIs.
+    ``median_*``: normalized median errors with 95% bootstrap CIs; ``n_needed``: for an
+    inconclusive cell, the models per space that would decide it with probability 0.8 in a
+    fixed-n design at the cell's α (``edftools plan`` on the parent as a pilot).
     """
 
     regime: str
@@ -78,6 +80,7 @@ class RegimeCell:
     levels: tuple[float, float, float] | None = None
     decided_at: int | None = None
     alpha: float | None = None
+    n_needed: int | None = None
 
     @property
     def step(self) -> str:

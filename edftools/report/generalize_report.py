@@ -23,6 +23,8 @@ def matrix_rows(result: GeneralizeResult) -> tuple[list[str], list[list[str]]]:
         for regime in result.regimes:
             c = result.cell(regime, step)
             at = f" (decided at n = {c.decided_at})" if c.decided_at is not None else ""
+            if c.n_needed is not None:
+                at = f" (n ≈ {c.n_needed} would decide)"
             row.append(c.verdict + at)
         rows.append(row)
     status = {o.regime: o.status for o in result.orderings}
@@ -61,7 +63,7 @@ def cell_row(c: RegimeCell) -> list[str]:
         f"{num(c.d_better, 3)} ({_against(c.p_better, levels[0], c.p_better_adj)})",
         f"{num(c.d_worse, 3)} ({_against(c.p_worse, levels[1], c.p_worse_adj)})",
         f"{num(c.loss)} ({_against(c.p_no_loss, levels[2], c.p_no_loss_adj)})",
-        c.verdict,
+        c.verdict + (f" (n ≈ {c.n_needed} would decide)" if c.n_needed is not None else ""),
     ]
 
 
@@ -104,6 +106,14 @@ def footnotes(result: GeneralizeResult) -> list[str]:
         f"({result.reference}) when every step has its verdict, breaks it when a step "
         "contradicts it (a claim of the opposite direction), and is undecided otherwise."
     )
+    if any(c.n_needed is not None for c in result.cells):
+        notes.append(
+            "n ≈ k would decide: models per space that would decide an inconclusive cell with "
+            "probability 0.8 in a fixed-n design at its α (no loss if the spaces are equal, "
+            "improves if the restricted one is better by the margin), simulated by "
+            "`edftools plan` from the parent space as a pilot, never from the observed "
+            "difference."
+        )
     return notes
 
 

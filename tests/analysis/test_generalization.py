@@ -145,6 +145,7 @@ def test_sequential_regimes_keep_their_verdicts_and_their_alpha() -> None:
     assert fam["fixed_alpha"] == pytest.approx(0.025) and fam["fwer"] == pytest.approx(0.05)
     s2 = res.cell("s2", ("B", "C"))
     assert s2.verdict == "inconclusive" and s2.sequential and s2.decided_at is None
+    assert s2.n_needed is not None and s2.n_needed > 0  # plan on its parent as a pilot
     assert res.cell("s1", ("A", "B")).decided_at == 100
     assert res.cell("s1", ("A", "B")).n_parent == 100  # the models of its last look
     assert res.cell("f", ("A", "B")).sequential is False
