@@ -24,7 +24,7 @@ def blocks(path: Path) -> list[tuple[str, str]]:
 def test_every_guide_has_code_and_the_index_lists_it() -> None:
     index = (ROOT / "docs" / "README.md").read_text(encoding="utf-8")
     guides = [g for g in GUIDES if g.name != "README.md"]
-    assert {g.name for g in guides} == {"library.md", "compare.md", "sql.md"}
+    assert {g.name for g in guides} == {"library.md", "compare.md", "sql.md", "generalize.md"}
     for guide in guides:
         assert f"({guide.name})" in index
         assert any(lang == "python" for lang, _ in blocks(guide)), guide.name
