@@ -10,7 +10,7 @@ Scenarios:
 * ``null``: no true difference anywhere, R = 4, n = 100: P(any false claim — improves, worse
   or mixed — anywhere in the 2 × 4 matrix) ≤ α;
 * ``null-heavy``: the same with 5% of every space's models diverged at 90% error;
-* ``null-unequal``: the same with n = 60, 100, 150, 250 in the four regimes;
+* ``null-unequal``: the same with n = 80, 120, 160, 250 in the four regimes;
 * ``reversal``: A → B improves by 2 pp in every regime and B → C is equal, except in the last
   regime, where C is 2 pp worse than B: P(the statement reports that regime as breaking the
   ordering), and P(it calls any other regime breaking) (≤ α: a false claim);
@@ -57,7 +57,7 @@ def run(name: str, reps: int, seed: int) -> list[tuple[str, float, float, str]]:
     """(label, rate, MC standard error, bound) rows of one scenario."""
     rng = np.random.default_rng([seed, sum(map(ord, name))])
     regimes = 8 if name == "null-r8" else 4
-    ns = [60, 100, 150, 250] if name == "null-unequal" else [100] * regimes
+    ns = [80, 120, 160, 250] if name == "null-unequal" else [100] * regimes
     shifts = [(0.0, 0.0, 0.0)] * regimes
     if name == "reversal":
         shifts = [(0.0, -2.0, -2.0)] * (regimes - 1) + [(0.0, -2.0, 0.0)]
