@@ -105,7 +105,11 @@ class RunResult:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One row of the ``runs`` table plus its epochs, ready for the store."""
+    """One row of the ``runs`` table plus its epochs, ready for the store.
+
+    ``rerun_of``: for a seed-noise rerun, the run id of the original run whose config it
+    re-trains with another seed, and ``replicate`` its number (1, 2, ...); None otherwise.
+    """
 
     run_id: str
     sweep: str
@@ -119,3 +123,5 @@ class RunRecord:
     seed: int
     result: RunResult
     versions: dict[str, Any] = field(default_factory=dict)
+    rerun_of: str | None = None
+    replicate: int | None = None

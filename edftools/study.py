@@ -9,6 +9,12 @@ ok, diverged, or failed for its own config); their ok runs are the samples, and
 :class:`~edftools.stats.sequential.SequentialChain` tests the undecided steps. The first look
 not yet trained is the next round: its needed spaces are planned up to n and trained. The
 ``looks`` table is rewritten after every replay. A kill loses at most the runs in flight.
+
+Seed-noise reruns (the recipe's ``reruns`` option) never count in a look: a look waits for the
+originals only and tests only them. A round trains the reruns of its look's runs with them,
+and an invocation first trains the reruns missing for the looks already taken
+(:func:`missing_reruns`) — so adding ``reruns`` to the recipe of a finished study and running
+``sweep --until-decided`` again trains just the reruns of the models the study used.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from edftools.analysis.runs import select_runs
+from edftools.analysis.runs import originals, select_runs
 from edftools.analysis.samples import build_samples
 from edftools.errors import RecipeError, StatsInputError
 from edftools.recipe import Recipe, SequentialSpec
@@ -72,18 +78,32 @@ def study_plan(recipe: Recipe) -> SweepPlan:
 
 
 def next_round(recipe: Recipe, store: Any) -> SweepPlan | None:
-    """The plan of the next look to train, as the store's runs replay (None: every step is
-    decided or max_n is reached); what ``sweep --until-decided`` announces before it starts."""
+    """The plan of the next round, as the store's runs replay: the reruns missing for the looks
+    already taken (:func:`missing_reruns`), else the next look (None: every step is decided or
+    max_n is reached, and no rerun is missing); what ``sweep --until-decided`` announces."""
     state = replay(recipe, stored_runs(store, recipe.name), study_plan(recipe))
+    catch_up = missing_reruns(recipe, store, state)
+    if catch_up is not None:
+        return catch_up
     if state.next_n is None:
         return None
     return plan_sweep(recipe, n=state.next_n, spaces=list(state.needed))
 
 
+def missing_reruns(recipe: Recipe, store: Any, state: Replay) -> SweepPlan | None:
+    """The reruns of the models the looks taken so far used (``state.counts`` per space) that
+    the store does not settle, as a plan (None: none missing, or no ``reruns`` option)."""
+    if recipe.reruns is None:
+        return None
+    planned = plan_sweep(recipe, n=state.counts)
+    plan = SweepPlan(recipe, planned.reruns)
+    return plan if pending_runs(plan, store).runs else None
+
+
 def _indexed(plan: SweepPlan) -> dict[str, list[str]]:
-    """run ids per space in plan (index) order."""
+    """run ids of the originals (no reruns) per space in plan (index) order."""
     out: dict[str, list[str]] = {}
-    for run in sorted(plan.runs, key=lambda r: (r.space, r.index)):
+    for run in sorted(plan.originals, key=lambda r: (r.space, r.index)):
         out.setdefault(run.space, []).append(run.run_id)
     return out
 
@@ -251,11 +271,22 @@ def run_until_decided(
     store.ensure_sweep(recipe.name, recipe.identity_text())
     rounds = trained = 0
     cut = False  # the last round left runs of its look unstarted: the budget is spent
+    caught_up = False  # the reruns of the looks already taken were trained (once per call)
     say = echo or (lambda text: print(text, file=sys.stderr))
     while True:
         state = replay(recipe, stored_runs(store, recipe.name), full)
         record_looks(store, recipe, state)
         say(progress_text(state, steps, store, recipe, time.perf_counter() - start))
+        catch_up = None if caught_up else missing_reruns(recipe, store, state)
+        caught_up = True
+        if catch_up is not None and not cut:
+            pending = len(pending_runs(catch_up, store).runs)
+            say(f"reruns of the looks taken: {pending} to train")
+            done = train_round(catch_up, deadline)
+            trained += done
+            rounds += 1
+            cut = deadline is not None and done < pending
+            continue
         if state.next_n is None:
             stopped = "decided" if state.chain.finished else "max_n"
             break
@@ -288,7 +319,7 @@ def progress_text(
     if state.next_n is not None:
         runs = stored_runs(store, recipe.name)
         per_run = float(np.nanmedian(runs["train_seconds"])) if len(runs) else math.nan
-        trained = runs["space"].value_counts() if len(runs) else pd.Series(dtype=int)
+        trained = originals(runs)["space"].value_counts() if len(runs) else pd.Series(dtype=int)
         todo = sum(max(0, state.next_n - int(trained.get(label, 0))) for label in state.needed)
         workers = max(1, recipe.workers)
         if math.isfinite(per_run):

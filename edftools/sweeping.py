@@ -209,11 +209,16 @@ def _train(
         look = next_round(recipe, store)
         pending = pending_runs(look or replace(plan, runs=()), store, retry_failed)
         todo = todo if pending.runs else 0
-        scope = f"up to {len(plan.runs)} runs " + (
-            f"(next look n={max(r.index for r in look.runs) + 1})"
-            if look is not None
-            else "(no look left to train)"
-        )
+        if look is None:
+            what = "(no look left to train)"
+        elif not look.originals:
+            what = "(reruns of the looks taken)"
+        else:
+            what = f"(next look n={max(r.index for r in look.runs) + 1})"
+        scope = f"up to {len(plan.runs)} runs {what}"
+    reruns = len(plan.reruns)
+    if reruns:
+        scope += f" (of which {reruns} seed-noise reruns)"
     if backend == "ray":  # the cluster's size sets the runs in flight, up to workers
         most = max(1, todo)
         k, note = (min(workers, most) if workers is not None else most), ""

@@ -67,6 +67,8 @@ def select_runs(
 ) -> tuple[pd.DataFrame, list[str]]:
     """Rows of ``runs`` for ``spaces`` (resolved names, in the given order) with a finite error.
 
+    Seed-noise reruns (a non-null ``rerun_of``, :mod:`edftools.recipe.reruns`) are dropped:
+    an EDF's samples are one run per config (a frame without the column is all originals).
     ``sweep`` and ``dataset`` keep only that sweep's / dataset's runs. Returns the selected
     frame (a copy with a float ``err`` column holding ``error_column``) and the resolved space
     names. Raises :class:`StoreError` for an unknown space, an unknown error column, a space
@@ -81,6 +83,7 @@ def select_runs(
             raise StoreError(f"sweep {sweep!r} has no runs with status ok")
     if "status" in runs.columns:
         runs = runs[runs["status"] == "ok"]
+    runs = originals(runs)
     if dataset is not None:
         runs = _of_dataset(runs, dataset)
     if error_column not in runs.columns:
@@ -98,6 +101,13 @@ def select_runs(
             raise StoreError(f"space {name!r} has no run with a finite {error_column!r}")
     check_one_dataset(frame, sweep_given=sweep is not None, dataset_given=dataset is not None)
     return frame.reset_index(drop=True), resolved
+
+
+def originals(runs: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``runs`` that are not seed-noise reruns (``rerun_of`` null or absent)."""
+    if "rerun_of" not in runs.columns:
+        return runs
+    return runs[runs["rerun_of"].isna()]
 
 
 def _of_dataset(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:

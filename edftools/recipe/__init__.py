@@ -14,6 +14,8 @@ are required)::
     workers = 2                     # runs trained at once (``--workers`` overrides); capped at
                                     #   the pending runs and the usable cores / threads
     device = "cpu"                  # "cpu", "cuda", "cuda:1"
+    reruns = { fraction = 0.1, seeds = 2 }  # re-train 10 % of the configs with 2 other seeds
+                                    #   each (seed noise; edftools.recipe.reruns; optional)
 
     [dataset]                       # edftools.train.load_dataset(name, path, **options)
     name = "digits"                 # digits | cifar10 | cifar100 | imagefolder
@@ -74,9 +76,9 @@ regimes, each a sweep of its own named ``<name>.<regime>`` (:mod:`edftools.recip
 What identifies a run (see :mod:`edftools.train.sweep`) is the sweep name, the space label, the
 dataset name and options, the full schedule (defaults filled in, ``threads`` included), the
 network config and the per-run seed. ``workers``, ``device``, ``failure``, ``description``,
-``n`` and ``dataset.path`` do not change run ids: a sweep can be resumed on another machine,
-with more workers, more models, or the data moved elsewhere, and every run still computes the
-same thing.
+``n``, ``reruns`` and ``dataset.path`` do not change run ids: a sweep can be resumed on another
+machine, with more workers, more models, or the data moved elsewhere, and every run still
+computes the same thing (``reruns`` adds runs of their own, with ids of their own).
 """
 
 from __future__ import annotations
@@ -103,6 +105,7 @@ from edftools.recipe.fields import (
     thaw,
 )
 from edftools.recipe.regimes import RegimeInfo, regime_tables, split_alpha
+from edftools.recipe.reruns import RerunSpec, parse_reruns
 from edftools.recipe.schedule import DIGITS_SCHEDULE, TrainSchedule
 from edftools.recipe.sequential import SequentialSpec, parse_sequential
 from edftools.registry import LOADERS, check_device, dataset_input, dataset_kind
@@ -114,6 +117,7 @@ __all__ = [
     "FailurePolicy",
     "Recipe",
     "RegimeInfo",
+    "RerunSpec",
     "SequentialSpec",
     "SpaceSpec",
     "TrainSchedule",
@@ -211,6 +215,7 @@ class Recipe:
     sequential: SequentialSpec | None = None
     regime: RegimeInfo | None = None
     regimes: tuple[Recipe, ...] = ()
+    reruns: RerunSpec | None = None
 
     def regime_named(self, names: Sequence[str] = ()) -> tuple[Recipe, ...]:
         """The regimes called ``names`` (all when empty), in the recipe's order;
@@ -263,10 +268,11 @@ class Recipe:
 
         ``{**training_key(), "seed", "spaces": [{label, catalog, overrides, definition, bands}]}``
         — everything that decides which runs are planned and how they train, but not ``n``,
-        ``workers``, ``device``, ``failure``, ``description`` or ``dataset.path`` — and the
-        ``[sequential]`` design when there is one (a study cannot change its design midway).
-        The store keeps :meth:`identity_text` as the sweep's recipe, so resuming with an edited
-        recipe that changes any of it is refused, while more models or workers are fine.
+        ``reruns``, ``workers``, ``device``, ``failure``, ``description`` or ``dataset.path``
+        — and the ``[sequential]`` design when there is one (a study cannot change its design
+        midway). The store keeps :meth:`identity_text` as the sweep's recipe, so resuming with
+        an edited recipe that changes any of it is refused, while more models or workers (or
+        reruns) are fine.
         """
         spaces = []
         for spec in self.spaces:
@@ -333,6 +339,7 @@ def recipe_from_dict(table: Mapping[str, Any], text: str = "") -> Recipe:
     sequential = None
     if "sequential" in t:
         sequential = parse_sequential(t.sub("sequential", required=True), [s.label for s in spaces])
+    reruns = parse_reruns(t.sub("reruns", required=True)) if "reruns" in t else None
     t.check_unknown()
     return Recipe(
         name=name,
@@ -347,6 +354,7 @@ def recipe_from_dict(table: Mapping[str, Any], text: str = "") -> Recipe:
         description=description,
         text=text,
         sequential=sequential,
+        reruns=reruns,
     )
 
 

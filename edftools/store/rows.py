@@ -210,7 +210,8 @@ def validate_run_row(row: Mapping[str, Any], where: str) -> dict[str, Any]:
     crashed before logging any);
     ``config`` a valid ``NetConfig`` JSON whose flattened columns agree with any given ones;
     ``failure_kind`` NULL or, for a failed run, ``environment|config``;
-    ``versions`` and ``optim`` JSON objects; ``train_seconds`` finite and non-negative.
+    ``versions`` and ``optim`` JSON objects; ``train_seconds`` finite and non-negative;
+    ``rerun_of`` NULL or another run's id, ``replicate`` NULL or, with ``rerun_of``, >= 1.
     """
     unknown = sorted(set(row) - set(RUN_KINDS))
     if unknown:
@@ -255,10 +256,20 @@ def validate_run_row(row: Mapping[str, Any], where: str) -> dict[str, Any]:
     for name in ("w0", "wa", "wm", *(f"b{i}" for i in range(1, MAX_STAGES + 1))):
         if out[name] is not None and not math.isfinite(out[name]):
             raise _fail(where, name, f"must be finite, got {out[name]}")
+    _check_rerun(out, where)
     _check_json_object(out["versions"], where, "versions")
     _check_json_object(out["optim"], where, "optim")
     _check_config(out, row, where)
     return out
+
+
+def _check_rerun(out: dict[str, Any], where: str) -> None:
+    """``rerun_of`` names another run (not empty, not itself); ``replicate`` >= 1 goes with it."""
+    rerun_of, replicate = out["rerun_of"], out["replicate"]
+    if rerun_of is not None and (not rerun_of.strip() or rerun_of == out["run_id"]):
+        raise _fail(where, "rerun_of", "must be the run id of another run")
+    if replicate is not None and (rerun_of is None or replicate < 1):
+        raise _fail(where, "replicate", "must be NULL, or >= 1 for a rerun (rerun_of set)")
 
 
 def _check_config(out: dict[str, Any], given: Mapping[str, Any], where: str) -> None:
@@ -434,4 +445,6 @@ def run_record_row(record: RunRecord) -> dict[str, Any]:
         "created_at": schema.utc_now(),
         "source": "sweep",
         "failure_kind": result.failure or None,
+        "rerun_of": record.rerun_of,
+        "replicate": record.replicate,
     }

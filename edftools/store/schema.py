@@ -37,7 +37,13 @@ Tables
     in v5: for a ``failed`` run, ``environment`` — the machine, the data or the worker failed,
     so a resumed sweep re-runs it — or ``config`` — the run itself failed, kept until
     ``--retry-failed``; NULL otherwise, and NULL for failed runs stored before v5, which are
-    re-run like environment failures; see :mod:`edftools.records`).
+    re-run like environment failures; see :mod:`edftools.records`). ``rerun_of`` VARCHAR and
+    ``replicate`` INTEGER (added in v6: a seed-noise rerun — the same config trained with
+    another seed, :mod:`edftools.recipe.reruns`, or an NDS ``*_rng*``/``*_reruns`` row — has
+    ``rerun_of`` = the original run's ``run_id`` and ``replicate`` = 1, 2, ...; NULL for
+    every original run. Reruns are never part of an EDF's samples:
+    :func:`edftools.analysis.runs.select_runs` drops them; ``ok_runs`` and the summary views
+    include them, so filter ``WHERE rerun_of IS NULL`` for the originals).
 
 ``epochs`` — one row per epoch of a run, primary key ``(run_id, epoch)``
     ``run_id`` VARCHAR; ``epoch`` INTEGER (1-based); ``train_loss``, ``train_error``,
@@ -73,7 +79,8 @@ primary key ``(sweep, look, step)``
 Migrations: v1 creates the three tables; v2 adds ``runs.source`` and the views; v3 adds
 ``runs.ema_error``/``ema_best_error``/``optim``, status ``incomplete`` (the ``runs`` table is
 rebuilt: DuckDB cannot alter a CHECK constraint) and ``n_incomplete`` in the summary views;
-v4 adds ``looks``; v5 adds ``runs.failure_kind`` and shows it in ``bad_runs``.
+v4 adds ``looks``; v5 adds ``runs.failure_kind`` and shows it in ``bad_runs``; v6 adds
+``runs.rerun_of`` and ``runs.replicate``.
 """
 
 from __future__ import annotations
@@ -82,7 +89,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 MAX_STAGES = 5
 
 # Per-stage column prefixes and the NetConfig stage field each one flattens.
@@ -137,6 +144,8 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ema_best_error", "float"),
     ("optim", "str"),
     ("failure_kind", "str"),
+    ("rerun_of", "str"),
+    ("replicate", "int"),
 )
 RUN_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in RUN_COLUMNS)
 
@@ -328,6 +337,12 @@ def _migrate_v5(con: Any) -> None:
     con.execute(f"CREATE OR REPLACE VIEW bad_runs AS {BAD_RUNS_V5}")
 
 
+def _migrate_v6(con: Any) -> None:
+    """v6: ``runs.rerun_of`` and ``runs.replicate`` (seed-noise reruns; NULL for originals)."""
+    con.execute("ALTER TABLE runs ADD COLUMN rerun_of VARCHAR")
+    con.execute("ALTER TABLE runs ADD COLUMN replicate INTEGER")
+
+
 # Ordered migrations: MIGRATIONS[k] upgrades a store from version k to version k + 1.
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _migrate_v1,
@@ -335,6 +350,7 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _migrate_v3,
     _migrate_v4,
     _migrate_v5,
+    _migrate_v6,
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION
 

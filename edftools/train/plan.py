@@ -15,13 +15,23 @@ not 1 (:meth:`~edftools.recipe.Recipe.training_key` says why). So a run id means
 computation whatever ``--workers``, the backend or the machine's core count. Not in the id
 (resume may change them): n, workers, device, dataset path, retries and timeouts, description.
 The driver (:mod:`edftools.train.sweep`) trains the planned runs.
+
+Reruns (the recipe's ``reruns = {fraction, seeds}``, :mod:`edftools.recipe.reruns`): index
+``i`` of space ``L`` is re-trained iff ``derive_seed(recipe.seed, "rerun", L, i) / 2**31 <
+fraction``; its replicate ``s = 1..seeds`` trains the same config with seed
+``derive_seed(recipe.seed, "run", L, i, "rerun", s)``, so its run id differs from the
+original's, and its :class:`PlannedRun` has ``rerun_of`` = the original's run id and
+``replicate = s`` (originals: ``rerun_of`` None, ``replicate`` 0). A plan lists the originals
+first, then the reruns of the planned originals; the selection depends on neither ``n`` nor
+``fraction`` of the other indices, so more models plan more reruns and resume.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,14 +80,32 @@ class PlannedRun:
     flops: int
     params: int
     acts: int
+    rerun_of: str | None = None
+    replicate: int = 0
+
+    @property
+    def is_rerun(self) -> bool:
+        """Whether this run re-trains another run's config with another seed."""
+        return self.rerun_of is not None
 
 
 @dataclass(frozen=True)
 class SweepPlan:
-    """Every planned run of a recipe, in execution order (spaces interleaved by index)."""
+    """Every planned run of a recipe, in execution order (spaces interleaved by index, then
+    the reruns of the planned originals)."""
 
     recipe: Recipe
     runs: tuple[PlannedRun, ...]
+
+    @property
+    def originals(self) -> tuple[PlannedRun, ...]:
+        """The planned runs that are not reruns (the EDF samples)."""
+        return tuple(r for r in self.runs if r.rerun_of is None)
+
+    @property
+    def reruns(self) -> tuple[PlannedRun, ...]:
+        """The planned reruns (seed-noise replicates of planned originals)."""
+        return tuple(r for r in self.runs if r.rerun_of is not None)
 
     def pending(self, finished: set[str]) -> list[PlannedRun]:
         """Planned runs whose id is not in ``finished`` (the ids a resume must not re-run)."""
@@ -116,17 +144,52 @@ def sample_space_configs(
     return out[:n]
 
 
+def rerun_selected(recipe: Recipe, label: str, index: int) -> bool:
+    """Whether the recipe re-trains index ``index`` of space ``label`` (module docstring)."""
+    if recipe.reruns is None:
+        return False
+    return recipe.reruns.selects(derive_seed(recipe.seed, "rerun", label, index) / 2**31)
+
+
+def plan_reruns(recipe: Recipe, originals: Sequence[PlannedRun]) -> list[PlannedRun]:
+    """The reruns of ``originals`` that the recipe's ``reruns`` option selects, in order."""
+    if recipe.reruns is None:
+        return []
+    training = recipe.training_key()
+    out = []
+    for run in originals:
+        if run.rerun_of is not None or not rerun_selected(recipe, run.space, run.index):
+            continue
+        for s in range(1, recipe.reruns.seeds + 1):
+            seed = derive_seed(recipe.seed, "run", run.space, run.index, "rerun", s)
+            rid = run_id(training, run.space, run.config, seed)
+            out.append(
+                dataclasses.replace(run, run_id=rid, seed=seed, rerun_of=run.run_id, replicate=s)
+            )
+    return out
+
+
 def plan_sweep(
-    recipe: Recipe, n: int | None = None, spaces: Sequence[str] | None = None
+    recipe: Recipe,
+    n: int | Mapping[str, int] | None = None,
+    spaces: Sequence[str] | None = None,
+    reruns: bool = True,
 ) -> SweepPlan:
-    """Plan a recipe's runs: ``n`` overrides every space's n, ``spaces`` selects labels."""
-    if n is not None and n < 1:
+    """Plan a recipe's runs: ``n`` overrides every space's n (or, a mapping, the n of each of
+    its labels), ``spaces`` selects labels; ``reruns`` adds the reruns of the planned runs
+    (when the recipe asks for them)."""
+    if isinstance(n, Mapping):  # per-space counts: the labels with a positive count
+        given = {label: int(v) for label, v in n.items() if int(v) > 0}
+        spaces = [label for label in (spaces or list(given)) if label in given]
+        if not spaces:
+            return SweepPlan(recipe, ())
+    elif n is not None and n < 1:
         raise RecipeError(f"n must be >= 1, got {n}")
     specs = [recipe.space(s) for s in spaces] if spaces else list(recipe.spaces)
     training = recipe.training_key()
     per_space: list[list[PlannedRun]] = []
     for spec in specs:
-        count = n if n is not None else spec.n
+        count = given[spec.label] if isinstance(n, Mapping) else (n or spec.n)
         runs = []
         for i, (cfg, flops, params, acts) in enumerate(
             sample_space_configs(spec, recipe.seed, count)
@@ -147,4 +210,6 @@ def plan_sweep(
         per_space.append(runs)
     longest = max((len(r) for r in per_space), default=0)
     ordered = [runs[i] for i in range(longest) for runs in per_space if i < len(runs)]
+    if reruns:
+        ordered += plan_reruns(recipe, ordered)
     return SweepPlan(recipe, tuple(ordered))

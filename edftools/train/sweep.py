@@ -56,6 +56,8 @@ def to_record(plan: SweepPlan, run: PlannedRun, result: RunResult) -> RunRecord:
         seed=run.seed,
         result=result,
         versions={**package_versions(), "threads": recipe.schedule.threads, **result.versions},
+        rerun_of=run.rerun_of,
+        replicate=run.replicate if run.rerun_of is not None else None,
     )
 
 
