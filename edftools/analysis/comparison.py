@@ -20,6 +20,7 @@ import pandas as pd
 from edftools.analysis import curves
 from edftools.analysis import samples as measure
 from edftools.analysis.runs import select_runs
+from edftools.analysis.seednoise import NoiseFlag, SeedNoiseTable, from_selected, noise_flags
 from edftools.analysis.settings import Settings
 from edftools.errors import EdftoolsError, StoreError
 from edftools.stats import Margin
@@ -105,6 +106,8 @@ class ComparisonResult:
 
     ``to_frame()``: one row per space; ``pairs_frame()``: one row per pair with its verdict;
     ``to_dict()``: all of it as plain JSON (what ``edftools compare --json`` prints).
+    ``seed_noise``: the seed noise of the spaces with reruns (None without; then ``to_dict``
+    has no ``seed_noise`` key).
     """
 
     options: CompareOptions
@@ -113,6 +116,13 @@ class ComparisonResult:
     frame: pd.DataFrame
     samples: tuple[measure.SpaceSample, ...]
     summaries: tuple[Any, ...]
+    seed_noise: SeedNoiseTable | None = None
+
+    @property
+    def noise_flags(self) -> tuple[NoiseFlag, ...]:
+        """Each pair whose spaces have reruns: |median a − b| against the seed-noise SD
+        (empty without reruns)."""
+        return noise_flags(self.seed_noise, [(p.a, p.b, p.median_diff) for p in self.pairs])
 
     @property
     def settings(self) -> Settings:
@@ -208,6 +218,7 @@ def compare_spaces(runs: pd.DataFrame, options: CompareOptions) -> ComparisonRes
     frame, names = select_runs(
         runs, options.spaces, cfg.error_column, options.sweep, options.dataset
     )
+    noise = from_selected(runs, frame, names, cfg.error_column)
     samples = measure.build_samples(frame, names, cfg.normalize, cfg.bins)
     summaries = [
         measure.summarize(s, np.random.SeedSequence([cfg.seed, 1, i]), cfg.n_boot)
@@ -245,7 +256,7 @@ def compare_spaces(runs: pd.DataFrame, options: CompareOptions) -> ComparisonRes
                 _pair_row(samples[i], samples[j], summaries[i], summaries[j], step, options, k)
             )
     return ComparisonResult(
-        options, tuple(rows), tuple(pairs), frame, tuple(samples), tuple(summaries)
+        options, tuple(rows), tuple(pairs), frame, tuple(samples), tuple(summaries), noise
     )
 
 
@@ -333,7 +344,7 @@ def to_json(result: ComparisonResult) -> dict[str, Any]:
     o = result.options
     ranges, trends, skipped = result.ranges_and_trends
     window = result.window
-    return {
+    out: dict[str, Any] = {
         "options": {
             "spaces": list(o.spaces),
             "sweep": o.sweep,
@@ -349,6 +360,12 @@ def to_json(result: ComparisonResult) -> dict[str, Any]:
         "trends": [t.to_dict() for t in trends],
         "skipped": list(skipped),
     }
+    if result.seed_noise is not None:
+        out["seed_noise"] = {
+            **result.seed_noise.to_dict(),
+            "pairs": [f.to_dict() for f in result.noise_flags],
+        }
+    return out
 
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from edftools.analysis import curves
 from edftools.analysis import samples as measure
 from edftools.analysis.history import StepHistory, design_of, step_histories
 from edftools.analysis.runs import DEFAULT_CHAIN, resolve_space, select_runs
+from edftools.analysis.seednoise import NoiseFlag, SeedNoiseTable, from_selected, noise_flags
 from edftools.analysis.settings import Settings
 from edftools.errors import StoreError
 from edftools.stats import Margin, PlanResult, StepResult
@@ -108,7 +109,8 @@ class RefineResult:
     numbers the figures show (bands, good ranges, e_fit; computed on first use, seeded).
 
     ``to_frame()``: the table, one row per space with its verdict; ``to_dict()``: all of it as
-    plain JSON (what ``edftools refine --json`` prints).
+    plain JSON (what ``edftools refine --json`` prints). ``seed_noise``: the seed noise of the
+    spaces with reruns (None without; then ``to_dict`` has no ``seed_noise`` key).
     """
 
     rows: tuple[RefineRow, ...]
@@ -120,6 +122,16 @@ class RefineResult:
     plans: tuple[PlanResult | None, ...] = ()
     histories: tuple[StepHistory, ...] = ()
     design: dict[str, Any] = field(default_factory=dict)
+    seed_noise: SeedNoiseTable | None = None
+
+    @property
+    def noise_flags(self) -> tuple[NoiseFlag, ...]:
+        """Each step whose spaces have reruns: |Δ median error| against the seed-noise SD
+        (empty without reruns)."""
+        medians = {r.space: r.median_error for r in self.rows}
+        return noise_flags(
+            self.seed_noise, [(p, r, medians[r] - medians[p]) for p, r in self.step_pairs]
+        )
 
     @property
     def sequential(self) -> bool:
@@ -187,7 +199,7 @@ class RefineResult:
     def to_dict(self) -> dict[str, Any]:
         """Every number the reports show, as plain JSON."""
         efit = self.efit
-        return {
+        out: dict[str, Any] = {
             "settings": self.settings.to_dict(),
             "chain": list(self.options.chain),
             "sweep": self.options.sweep,
@@ -217,6 +229,12 @@ class RefineResult:
             ],
             "history": [h.to_dict() for h in self.histories],
         }
+        if self.seed_noise is not None:
+            out["seed_noise"] = {
+                **self.seed_noise.to_dict(),
+                "steps": [f.to_dict() for f in self.noise_flags],
+            }
+        return out
 
     def __repr__(self) -> str:
         words = ", ".join(f"{r.parent}→{r.space}: {r.verdict}" for r in self.rows[1:])
@@ -303,6 +321,7 @@ def refine(
             )
             opts = replace(opts, settings=settings)
     cfg = opts.settings
+    noise = from_selected(runs, frame, names, cfg.error_column)
     samples = measure.build_samples(frame, names, cfg.normalize, cfg.bins)
     summaries = [
         measure.summarize(s, _seed(cfg.seed, 1, i), cfg.n_boot) for i, s in enumerate(samples)
@@ -355,6 +374,7 @@ def refine(
         tuple(plans),
         tuple(histories),
         design,
+        noise,
     )
 
 

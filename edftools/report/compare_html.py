@@ -14,7 +14,7 @@ from edftools.analysis.comparison import ComparisonResult
 from edftools.analysis.curves import DECISION_QUANTILE, param_values
 from edftools.plot import params as plot_params
 from edftools.plot.style import grid, set_title, style
-from edftools.report import htmldoc
+from edftools.report import htmldoc, seednoise_table
 from edftools.report.compare_table import (
     PAIR_HEADERS,
     SPACE_HEADERS,
@@ -65,6 +65,7 @@ def render(result: ComparisonResult) -> str:
             ),
         ]
     blocks.append(htmldoc.bullet_list(notes(result)))
+    blocks += seednoise_table.html(result.seed_noise, result.noise_flags)
     blocks += [
         htmldoc.heading("Error EDFs"),
         htmldoc.figure(

@@ -5,6 +5,7 @@ and the HTML report), and the Markdown summary. Formatting only: every number co
 from __future__ import annotations
 
 from edftools.analysis.comparison import BEST_K, ComparisonResult, PairRow, SpaceRow
+from edftools.report import seednoise_table
 from edftools.report.format import SMALL_MARK, ci, num, pvalue, small_sample_note
 from edftools.report.htmldoc import md_table, md_text
 
@@ -104,4 +105,5 @@ def to_markdown(result: ComparisonResult) -> str:
     small = [r.space for r in result.spaces if r.n < BEST_K]
     extra = [small_sample_note(BEST_K, small)] if small else []
     lines += [f"- {md_text(n)}" for n in [*notes(result), *extra]]
+    lines += seednoise_table.markdown(result.seed_noise, result.noise_flags)
     return "\n".join(lines) + "\n"

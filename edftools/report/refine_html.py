@@ -9,7 +9,7 @@ from edftools import plot
 from edftools.analysis.curves import DECISION_QUANTILE, EFIT_MAX_PER_SPACE
 from edftools.analysis.refinement import RefineResult
 from edftools.plot import params as plot_params
-from edftools.report import htmldoc
+from edftools.report import htmldoc, seednoise_table
 from edftools.report.refine_table import footnotes, headers, table_cells
 
 
@@ -31,6 +31,7 @@ def render(result: RefineResult) -> str:
             verdict_column=len(headers(o.margin, result.sequential)) - 1,
         ),
         htmldoc.bullet_list(footnotes(result)),
+        *seednoise_table.html(result.seed_noise, result.noise_flags),
         htmldoc.heading("EDFs along the chain"),
         htmldoc.figure(
             plot.to_png(plot.refinement(result)),

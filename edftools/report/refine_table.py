@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from edftools.analysis.refinement import BEST_K, RefineResult, RefineRow
+from edftools.report import seednoise_table
 from edftools.report.format import (
     SMALL_MARK,
     ci,
@@ -212,4 +213,5 @@ def to_markdown(result: RefineResult) -> str:
     table = md_table(headers(margin, result.sequential), table_cells(result.rows, margin))
     lines = ["## Refinement table", "", table, ""]
     lines += [f"{i}. {md_text(t)}" for i, t in enumerate(footnotes(result), 1)]
+    lines += seednoise_table.markdown(result.seed_noise, result.noise_flags)
     return "\n".join(lines) + "\n"
