@@ -29,6 +29,7 @@ which deletes the stored runs and their epochs in the same transaction.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,7 +40,13 @@ from edftools.files import atomic_write
 from edftools.spaces.complexity import METRICS
 from edftools.store import schema
 from edftools.store.connection import one_line
-from edftools.store.nds import mismatch_notes, nds_job_row, nds_records
+from edftools.store.nds import (
+    link_reruns,
+    mismatch_notes,
+    nds_job_row,
+    nds_records,
+    replicate_file,
+)
 from edftools.store.pycls import pycls_job_row
 from edftools.store.rows import (
     RUN_KINDS,
@@ -339,8 +346,34 @@ def import_file(
     """
     batch = load_import_file(path, fmt, space=space, sweep=sweep)
     target = store if isinstance(store, Store) else open_store(store)
+    replicate = replicate_file(Path(path).stem)
+    if replicate is not None and batch.runs and batch.runs[0]["source"] == "import:nds":
+        batch = _as_reruns(target, batch, space or replicate[0], replicate[1])
     target.write_batch(batch, replace=replace)
     return batch
+
+
+def _as_reruns(store: Store, batch: ImportBatch, space: str, k: int | None) -> ImportBatch:
+    """An NDS seed-replicate file's batch with its rows linked to their stored originals
+    (:func:`edftools.store.nds.link_reruns`)."""
+    _, originals = store.fetch(
+        "SELECT r.run_id, r.sweep, r.config, r.seed, r.error, max(x.replicate) "
+        "FROM runs r LEFT JOIN runs x ON x.rerun_of = r.run_id "
+        "WHERE r.space = ? AND r.rerun_of IS NULL AND r.config IS NOT NULL "
+        "GROUP BY ALL ORDER BY r.run_id",
+        [space],
+    )
+    runs, notes = link_reruns(batch.runs, originals, space, k)
+    kept = {r["run_id"] for r in runs}
+    sweeps = {r["sweep"]: batch.sweeps.get(r["sweep"], "") for r in runs}
+    placeholder = next(iter(batch.sweeps.values()), "")
+    return dataclasses.replace(
+        batch,
+        runs=tuple(runs),
+        epochs=tuple(e for e in batch.epochs if e["run_id"] in kept),
+        sweeps={name: text or placeholder for name, text in sweeps.items()},
+        notes=(*batch.notes, *notes),
+    )
 
 
 def _export_sql(sweep: str | None) -> str:

@@ -28,11 +28,22 @@ multipliers (``b = 1 / bot_mul``) and ``num_gs`` numbers of groups, so the group
 reported per record in the import notes. Cell-based records (``genotype``) and nets with no
 NetConfig equivalent (the ImageNet ResNet stem ``res_stem_in``) are stored with config NULL
 and the file's flops/params.
+
+Seed replicates: the release's ``<Space>_rng1.json``, ``_rng2``, ``_rng3`` (the same configs
+trained with other seeds) and ``<Space>_reruns.json`` (top and mid models re-trained) import
+"into the same shape" as a sweep's reruns (:mod:`edftools.recipe.reruns`): a record whose
+config equals that of an original run of ``<Space>`` already in the store (``rerun_of`` NULL;
+the space is ``--space`` when given) becomes a rerun of it — space and sweep of the original,
+``rerun_of`` = its run id, ``replicate`` = ``k`` for ``_rng<k>``, the next free number for
+``_reruns`` — and so never enters the EDF. A record identical to its original (same seed and
+error: the original file itself) is skipped. Records that match no original are imported as
+before, under the file's own space name (the import notes count both).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from edftools.errors import StoreError
@@ -46,6 +57,55 @@ from edftools.store.pycls_config import (
 from edftools.store.rows import canonical_json
 
 MAX_REPORTED = 10
+REPLICATE_FILE = re.compile(r"^(?P<base>.+)_(?:rng(?P<k>\d+)|reruns)$")
+
+
+def replicate_file(stem: str) -> tuple[str, int | None] | None:
+    """``(base space, k)`` of a seed-replicate file's stem (``ResNet_rng2`` → ``("ResNet", 2)``,
+    ``ResNet_reruns`` → ``("ResNet", None)``); None for any other file."""
+    m = REPLICATE_FILE.match(stem)
+    if m is None:
+        return None
+    return m["base"], None if m["k"] is None else int(m["k"])
+
+
+def link_reruns(
+    runs: Sequence[dict[str, Any]],
+    originals: Sequence[tuple[Any, ...]],
+    space: str,
+    k: int | None,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Turn the rows of a seed-replicate file into reruns of their originals (module docstring).
+
+    ``originals``: ``(run_id, sweep, config, seed, error, last replicate)`` of the stored
+    original runs of ``space``. Returns the rows to import and the notes.
+    """
+    by_config: dict[str, list[Any]] = {}
+    for rid, sweep, config, seed, error, last in originals:
+        by_config.setdefault(str(config), [rid, sweep, seed, error, int(last or 0)])
+    out, linked, same = [], 0, 0
+    for row in runs:
+        match = by_config.get(str(row["config"])) if row["config"] is not None else None
+        if match is None:
+            out.append(row)
+            continue
+        rid, sweep, seed, error, last = match
+        if row["seed"] == seed and row["error"] == error:
+            same += 1  # the original itself (e.g. the rng1 file of the original seed)
+            continue
+        match[4] = replicate = k if k is not None else last + 1
+        out.append({**row, "space": space, "sweep": sweep, "rerun_of": rid, "replicate": replicate})
+        linked += 1
+    notes = []
+    if linked or same:
+        notes.append(
+            f"{linked} record(s) imported as reruns of {space} runs of the same config"
+            + (f"; {same} identical to their original skipped" if same else "")
+        )
+    rest = len(out) - linked
+    if rest:
+        notes.append(f"{rest} record(s) match no stored {space} run: imported as they are")
+    return out, notes
 
 
 def nds_records(data: Any, name: str) -> list[tuple[str, Any]]:

@@ -140,3 +140,15 @@ def darts_record(rng: np.random.Generator, job_id: int) -> dict[str, Any]:
 def write(path: Path, data: Any) -> Path:
     path.write_text(json.dumps(data))
     return path
+
+
+def reseeded(rng: np.random.Generator, record: dict[str, Any], seed: int) -> dict[str, Any]:
+    """The same net trained with another ``rng_seed`` (an ``_rng<k>``/``_reruns`` record): new
+    curves whose final error is the original's ± N(0, 0.5²)."""
+    final = record["test_ep_top1"][-1] + float(rng.normal(0, 0.5))
+    return {
+        **record,
+        "job_id": record["job_id"] + 1000 * seed,
+        "rng_seed": seed,
+        **_curves(rng, final),
+    }

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import numpy as np
-from nds_release import EPOCHS, darts_record, resnext_record, vanilla_record, write
+from nds_release import EPOCHS, darts_record, reseeded, resnext_record, vanilla_record, write
 
 from edftools.spaces import NetConfig, complexity
 from edftools.store import import_file, load_import_file, open_store
@@ -131,3 +131,40 @@ def test_compare_resnext_a_b_normalized_by_params(tmp_path: Path, store_path: Pa
     assert code == 0, err
     result = json.loads(out)
     assert "ResNeXt-A" in json.dumps(result) and "ResNeXt-B" in json.dumps(result)
+
+
+def test_rng_and_reruns_files_import_as_reruns_of_their_originals(
+    tmp_path: Path, store_path: Path
+) -> None:
+    rng = np.random.default_rng(5)
+    records = [resnext_record(rng, i, group_max=4) for i in range(12)]
+    original = write(tmp_path / "ResNeXt.json", records)
+    rng1 = write(tmp_path / "ResNeXt_rng1.json", records[:6])  # the original seed: skipped
+    rng2 = write(tmp_path / "ResNeXt_rng2.json", [reseeded(rng, r, 2) for r in records[:6]])
+    other = resnext_record(rng, 99, group_max=4)  # a config with no original
+    top = {"top": [reseeded(rng, r, 7) for r in records[:2]], "mid": [other]}
+    reruns = write(tmp_path / "ResNeXt_reruns.json", top)
+    import_file(store_path, original, "nds")
+    assert "6 identical to their original skipped" in import_file(store_path, rng1).notes[0]
+    assert import_file(store_path, rng2).notes == (
+        "6 record(s) imported as reruns of ResNeXt runs of the same config",
+    )
+    notes = import_file(store_path, reruns).notes
+    assert "2 record(s) imported as reruns" in notes[0] and "1 record(s) match no" in notes[1]
+    store = open_store(store_path, read_only=True)
+    runs = store.runs_frame()
+    base = runs[runs.space == "ResNeXt"]
+    assert len(base) == 12 + 6 + 2 and set(base.sweep) == {"ResNeXt"}
+    originals = base[base.rerun_of.isna()].set_index("run_id")
+    linked = base[base.rerun_of.notna()]
+    assert len(originals) == 12 and set(linked.rerun_of) <= set(originals.index)
+    assert (linked.config.to_numpy() == originals.loc[linked.rerun_of, "config"].to_numpy()).all()
+    assert sorted(linked.replicate) == [2] * 6 + [3, 3]  # reruns numbered after rng2
+    assert sorted(linked.seed) == [2] * 6 + [7, 7]
+    assert list(runs[runs.space == "ResNeXt_reruns"].rerun_of.isna()) == [True]
+    epochs = store.epochs_frame(list(linked.run_id))
+    assert epochs.groupby("run_id").size().tolist() == [EPOCHS] * 8
+    from edftools.analysis.seednoise import seed_noise_table
+
+    table = seed_noise_table(runs, ["ResNeXt"])
+    assert table is not None and table.per_space["ResNeXt"].n_configs == 6
