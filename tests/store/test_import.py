@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from store_testlib import pycls_job, sha256
+from store_testlib import make_record, pycls_job, sha256
 
 from edftools.errors import StoreError
 from edftools.spaces import generate_regnet
@@ -131,13 +132,16 @@ def test_export_import_round_trip_is_exact(
     # add pycls rows (NULL configs, regnet extras) so the round trip covers every kind of row
     jobs = [pycls_job("regnet", seed=7), pycls_job("resnet", seed=8)]
     import_file(filled_store, _write_jobs(tmp_path / "p.json", jobs), space="RegNetX")
+    with open_store(filled_store) as store:  # and a seed-noise rerun (rerun_of, replicate)
+        rerun = make_record("a1-r1", error=11.0, seed=5)
+        store.write_run(dataclasses.replace(rerun, rerun_of="a1", replicate=1))
     out = tmp_path / f"runs.{fmt}"
     code, stdout, _ = cli("export", "--out", str(out), "--store", str(filled_store))
-    assert code == 0 and stdout.strip() == f"exported 7 run(s) to {out}"
+    assert code == 0 and stdout.strip() == f"exported 8 run(s) to {out}"
     fresh = tmp_path / "fresh.duckdb"
     code, stdout, err = cli("import", str(out), "--store", str(fresh))
     assert code == 0, err
-    assert stdout.startswith("imported 7 run(s) and 21 epoch row(s)")
+    assert stdout.startswith("imported 8 run(s) and 24 epoch row(s)")
     runs_a, epochs_a = _runs_and_epochs(filled_store)
     runs_b, epochs_b = _runs_and_epochs(fresh)
     pd.testing.assert_frame_equal(runs_a, runs_b)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import duckdb
@@ -190,3 +191,41 @@ def test_default_path_is_created_under_data(
     with open_store() as store:
         assert store.path == DEFAULT_STORE_PATH
     assert (tmp_path / "data" / "edftools.duckdb").is_file()
+
+
+def test_v5_store_is_upgraded_to_v6_with_reruns(store_path: Path) -> None:
+    con = duckdb.connect(str(store_path))
+    try:
+        assert schema.migrate(con, target=5) == [1, 2, 3, 4, 5]
+        con.execute("INSERT INTO sweeps VALUES ('old', 'r', 'h', TIMESTAMP '2020-01-01')")
+        con.execute(
+            "INSERT INTO runs (run_id, sweep, space, error, flops, status, created_at) "
+            "VALUES ('v5run', 'old', 'A', 33.5, 1000, 'ok', TIMESTAMP '2020-01-01')"
+        )
+    finally:
+        con.close()
+    assert "rerun_of" not in _columns(store_path, "runs")
+    store = open_store(store_path)
+    assert store.schema_version == schema.SCHEMA_VERSION == 6
+    assert _columns(store_path, "runs") == list(schema.RUN_COLUMN_NAMES)
+    assert store.fetch("SELECT rerun_of, replicate FROM runs")[1] == [(None, None)]
+    store.ensure_sweep("sw", "x")
+    store.write_run(dataclasses.replace(make_record("r1"), rerun_of="v5run", replicate=1))
+    rows = store.fetch("SELECT run_id, rerun_of, replicate FROM runs ORDER BY run_id")[1]
+    assert rows == [("r1", "v5run", 1), ("v5run", None, None)]
+
+
+@pytest.mark.parametrize(
+    ("rerun_of", "replicate", "message"),
+    [
+        ("r1", 1, "'rerun_of': must be the run id of another run"),
+        (None, 1, "'replicate': must be NULL, or >= 1 for a rerun"),
+        ("x", 0, "'replicate': must be NULL, or >= 1 for a rerun"),
+    ],
+)
+def test_bad_rerun_columns_are_refused(store_path: Path, rerun_of, replicate, message) -> None:
+    store = open_store(store_path)
+    store.ensure_sweep("sw", "x")
+    record = dataclasses.replace(make_record("r1"), rerun_of=rerun_of, replicate=replicate)
+    with pytest.raises(StoreError, match=message):
+        store.write_run(record)
