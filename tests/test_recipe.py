@@ -386,3 +386,33 @@ def test_a_remaining_mismatch_names_the_key_to_set() -> None:
         ConfigError, match=r"set num_classes = 4 in the space's \[spaces.overrides\]"
     ):
         check_compatible(cfg, data)
+
+
+def test_reruns_option_parses_and_stays_out_of_the_identity() -> None:
+    top = MINIMAL.replace("n = 3\n", "n = 3\nreruns = { fraction = 0.1, seeds = 2 }\n")
+    r = parse_recipe(top)
+    assert r.reruns is not None and (r.reruns.fraction, r.reruns.seeds) == (0.1, 2)
+    assert r.reruns.to_dict() == {"fraction": 0.1, "seeds": 2}
+    plain = parse_recipe(MINIMAL)
+    assert plain.reruns is None
+    assert r.identity_text() == plain.identity_text()  # adding reruns resumes the sweep
+    assert r.training_key() == plain.training_key()
+    one = parse_recipe(MINIMAL.replace("n = 3\n", "n = 3\n[reruns]\nfraction = 1\n"))
+    assert one.reruns is not None and one.reruns.seeds == 1
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("{ seeds = 2 }", "reruns.fraction: missing required key"),
+        ("{ fraction = 0 }", "reruns.fraction: must be in (0, 1]"),
+        ("{ fraction = 1.5 }", "reruns.fraction: must be in (0, 1]"),
+        ("{ fraction = 0.1, seeds = 0 }", "reruns.seeds: must be >= 1"),
+        ("{ fraction = 0.1, n = 3 }", "reruns.n: unknown key"),
+        ("0.1", "reruns: expected a table"),
+    ],
+)
+def test_bad_reruns_name_the_key(table: str, message: str) -> None:
+    text = MINIMAL.replace("n = 3\n", f"n = 3\nreruns = {table}\n")
+    with pytest.raises(RecipeError, match=re.escape(message)):
+        parse_recipe(text)
