@@ -267,3 +267,38 @@ def test_budget_cuts_the_look_in_flight_and_the_study_stays_valid(study, tmp_pat
     assert resumed.replay.chain.verdicts == whole.replay.chain.verdicts
     assert resumed.replay.counts == whole.replay.counts
     assert resumed.trained == whole.trained - 1
+
+
+def test_reruns_added_to_a_finished_study_train_only_the_looks_reruns(study, tmp_path) -> None:
+    """A study run before reruns existed: adding ``reruns`` to its recipe resumes it (same
+    identity), trains the reruns of the models its looks used, and changes no decision."""
+    import shutil
+
+    _, store, outcome = study
+    copy = tmp_path / "s.duckdb"
+    shutil.copyfile(store.path, copy)
+    text = RECIPE.replace("n = 10\n", "n = 10\nreruns = { fraction = 0.2, seeds = 1 }\n")
+    rerun_recipe = parse_recipe(text)
+    resumed = open_store(copy)
+    before = looks_frame(resumed, "study")
+    executor = InlineExecutor(simulated(rerun_recipe))
+    plans = []
+
+    def train_round(plan, deadline=None):
+        plans.append(plan)
+        return execute_plan(plan, resumed, executor, progress=False, deadline=deadline).done
+
+    again = run_until_decided(rerun_recipe, resumed, train_round, echo=lambda _: None)
+    assert len(plans) == 1 and plans[0].originals == ()  # one round: the reruns only
+    counts = outcome.replay.counts
+    assert {r.space for r in plans[0].runs} == set(counts)
+    assert all(r.index < counts[r.space] for r in plans[0].runs)
+    assert again.trained == len(plans[0].runs) > 0
+    assert again.replay.chain.verdicts == outcome.replay.chain.verdicts
+    assert again.replay.counts == counts
+    cols = ["look", "step", "n_parent", "n_restricted", "p_better", "p_no_loss", "verdict"]
+    assert looks_frame(resumed, "study")[cols].equals(before[cols])
+    runs = resumed.runs_frame(sweep="study")
+    assert runs["rerun_of"].notna().sum() == again.trained
+    done = run_until_decided(rerun_recipe, resumed, lambda p, _: pytest.fail("trained"), echo=len)
+    assert done.trained == 0

@@ -4,7 +4,10 @@ Re-running the same command resumes: runs the store already settles are skipped 
 diverged, and failed runs whose failure is the config's own; environment failures are re-run,
 ``--retry-failed`` re-runs every failed run). Before any worker starts, the sweep checks the
 device, the dataset and a one-batch dry run of the first pending run (exit 2, one line). When
-every run it trained failed, it exits 2 with the most common failure.
+every run it trained failed, it exits 2 with the most common failure. A recipe's ``reruns``
+option also trains seed-noise reruns (a seeded subset of the planned configs with other seeds;
+counted in the plan line, never part of an EDF); adding it to an existing sweep's recipe
+resumes that sweep, and ``--until-decided`` first trains the reruns of the looks already taken.
 """
 
 from __future__ import annotations
@@ -104,7 +107,8 @@ def sweep_cmd(
     backend: str,
     address: str | None,
 ) -> None:
-    """Sample, train and store the models of RECIPE (a TOML file; resumable)."""
+    """Sample, train and store the models of RECIPE (a TOML file; resumable), and the
+    seed-noise reruns its ``reruns`` option asks for."""
     from edftools.recipe import load_recipe
     from edftools.sweeping import run_sweep
     from edftools.train.extra import require_training

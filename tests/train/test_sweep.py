@@ -457,3 +457,32 @@ def test_all_runs_failing_exits_2_and_environment_failures_are_retried(tmp_path:
     proc = cli_sweep(store, "--n", "1", recipe=recipe)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "1 runs trained (1 ok), 0 already stored" in proc.stdout
+
+
+def test_cli_sweep_trains_the_reruns_of_its_planned_runs(tmp_path: Path) -> None:
+    """A tiny sweep with ``reruns``: the plan line counts them, each is stored with its
+    original's config under another seed, and the analysis keeps it out of the EDF."""
+    from edftools.analysis.runs import select_runs
+    from edftools.analysis.seednoise import seed_noise_table
+
+    text = TINY_TEXT.replace("n = 4\n", "n = 4\nreruns = { fraction = 0.5, seeds = 1 }\n")
+    recipe_path = tmp_path / "tiny_reruns.toml"
+    recipe_path.write_text(text)
+    plan = plan_sweep(parse_recipe(text))
+    assert len(plan.originals) == 4 and len(plan.reruns) == 1  # index 0 of seed 0
+    store = tmp_path / "r.duckdb"
+    proc = cli_sweep(store, "--workers", "1", recipe=recipe_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "5 runs (of which 1 seed-noise reruns) planned" in proc.stderr
+    with open_store(store, read_only=True) as s:
+        runs = s.runs_frame(status=None).set_index("run_id")
+    assert set(runs.index) == {r.run_id for r in plan.runs}
+    (rerun,) = plan.reruns
+    row, original = runs.loc[rerun.run_id], runs.loc[rerun.rerun_of]
+    assert (row.rerun_of, row.replicate, row.config) == (rerun.rerun_of, 1, original.config)
+    assert row.seed != original.seed and runs["rerun_of"].notna().sum() == 1
+    frame, _ = select_runs(runs.reset_index(), ["AnyNetX_E"])
+    assert rerun.run_id not in set(frame["run_id"])
+    if row.status == original.status == "ok":
+        table = seed_noise_table(runs.reset_index(), ["AnyNetX_E"])
+        assert table is not None and table.per_space["AnyNetX_E"].n_configs == 1
