@@ -471,7 +471,7 @@ def test_cli_sweep_trains_the_reruns_of_its_planned_runs(tmp_path: Path) -> None
     plan = plan_sweep(parse_recipe(text))
     assert len(plan.originals) == 4 and len(plan.reruns) == 1  # index 0 of seed 0
     store = tmp_path / "r.duckdb"
-    proc = cli_sweep(store, "--workers", "1", recipe=recipe_path)
+    proc = cli_sweep(store, "--workers", "1", recipe=recipe_path, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "5 runs (of which 1 seed-noise reruns) planned" in proc.stderr
     with open_store(store, read_only=True) as s:
