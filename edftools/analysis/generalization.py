@@ -46,6 +46,7 @@ from edftools.analysis import samples as measure
 from edftools.analysis.history import design_of, step_histories
 from edftools.analysis.regimes import RELATION, GeneralizeResult, RegimeCell
 from edftools.analysis.runs import DEFAULT_CHAIN, resolve_space, select_runs
+from edftools.analysis.seednoise import SeedNoiseTable, from_selected
 from edftools.analysis.settings import Settings
 from edftools.errors import StatsInputError, StoreError
 from edftools.stats.verdicts import INCONCLUSIVE
@@ -107,12 +108,15 @@ def generalize_runs(
             error_column=stored.error_column,
         )
     samples: dict[str, tuple[measure.SpaceSample, ...]] = {}
+    noise: dict[str, SeedNoiseTable | None] = {}
     for r in order:
+        part = runs[labels == r]
         try:
-            frame, names = select_runs(runs[labels == r], resolved, cfg.error_column)
+            frame, names = select_runs(part, resolved, cfg.error_column)
             samples[r] = tuple(measure.build_samples(frame, names, cfg.normalize, cfg.bins))
         except (StoreError, StatsInputError) as exc:
             raise StatsInputError(f"regime {r!r}: {exc}") from None
+        noise[r] = from_selected(part, frame, names, cfg.error_column)
     seq_alpha = sum(a for _, a, _ in sequential.values())
     fixed = [r for r in order if r not in sequential]
     fixed_alpha = cfg.alpha - seq_alpha
@@ -197,6 +201,7 @@ def generalize_runs(
                     )
                 )
     cells = _with_plans(cells, samples, resolved, cfg, len(steps) * max(1, len(fixed)))
+    cells = [_with_noise(c, noise[c.regime]) for c in cells]
     family = _family(cfg, sequential, fixed, fixed_alpha, len(steps))
     return GeneralizeResult(
         tuple(resolved),
@@ -207,6 +212,7 @@ def generalize_runs(
         samples,
         dict(descriptions or {}),
         regime,
+        noise,
     )
 
 
@@ -230,6 +236,17 @@ def _with_plans(
         plan = measure.models_needed(pilot, cfg.margin_rule, c.alpha, steps, cfg.seed + k)
         out.append(replace(c, n_needed=plan.n))
     return out
+
+
+def _with_noise(cell: RegimeCell, table: SeedNoiseTable | None) -> RegimeCell:
+    """The cell with the seed-noise SD of its two spaces (pooled) and whether its
+    |Δ median| is below it (unchanged without reruns)."""
+    if table is None:
+        return cell
+    sd = table.threshold(cell.parent, cell.restricted)
+    if sd is None:
+        return cell
+    return replace(cell, seed_sd=sd, within_seed_noise=abs(cell.median_difference) < sd)
 
 
 def _sequential_regimes(

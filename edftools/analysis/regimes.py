@@ -17,6 +17,7 @@ import pandas as pd
 
 from edftools.analysis import curves
 from edftools.analysis import samples as measure
+from edftools.analysis.seednoise import SeedNoiseTable
 from edftools.analysis.settings import Settings
 from edftools.stats.verdicts import IMPROVES, INCONCLUSIVE, MIXED, NO_LOSS, WORSE
 
@@ -53,7 +54,9 @@ class RegimeCell:
     rejection levels of its last look and ``decided_at`` the models per space that decided it);
     ``median_*``: normalized median errors with 95% bootstrap CIs; ``n_needed``: for an
     inconclusive cell, the models per space that would decide it with probability 0.8 in a
-    fixed-n design at the cell's α (``edftools plan`` on the parent as a pilot).
+    fixed-n design at the cell's α (``edftools plan`` on the parent as a pilot); ``seed_sd``:
+    the seed-noise SD pooled over both spaces' re-trained configs in this regime (None without
+    reruns) and ``within_seed_noise`` whether |Δ median| is below it.
     """
 
     regime: str
@@ -81,6 +84,8 @@ class RegimeCell:
     decided_at: int | None = None
     alpha: float | None = None
     n_needed: int | None = None
+    seed_sd: float | None = None
+    within_seed_noise: bool | None = None
 
     @property
     def step(self) -> str:
@@ -129,6 +134,7 @@ class GeneralizeResult:
     samples: Mapping[str, tuple[measure.SpaceSample, ...]] = field(repr=False)
     descriptions: Mapping[str, str] = field(default_factory=dict)
     regime_column: str = "sweep"
+    seed_noise: Mapping[str, SeedNoiseTable | None] = field(default_factory=dict)
 
     @property
     def steps(self) -> list[tuple[str, str]]:
@@ -257,6 +263,9 @@ class GeneralizeResult:
             "statement": self.statement(),
             "steps": self.step_summary(),
         }
+        noise = {r: t.to_dict() for r, t in self.seed_noise.items() if t is not None}
+        if noise:
+            out["seed_noise"] = noise
         if bands:
             out["bands"] = {r: b.to_dict() for r, b in self.bands.items()}
             out["windows"] = {r: asdict(w) for r, w in self.windows.items()}

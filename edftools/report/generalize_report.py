@@ -8,7 +8,8 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 
 from edftools.analysis.regimes import GeneralizeResult, RegimeCell
-from edftools.report import htmldoc
+from edftools.analysis.seednoise import WITHIN_NOISE
+from edftools.report import htmldoc, seednoise_table
 from edftools.report.format import ci, num, pvalue
 
 TITLE = "Does the ordering generalize? (edftools generalize)"
@@ -25,6 +26,8 @@ def matrix_rows(result: GeneralizeResult) -> tuple[list[str], list[list[str]]]:
             at = f" (decided at n = {c.decided_at})" if c.decided_at is not None else ""
             if c.n_needed is not None:
                 at = f" (n ≈ {c.n_needed} would decide)"
+            if c.within_seed_noise:
+                at += f"; {WITHIN_NOISE}"
             row.append(c.verdict + at)
         rows.append(row)
     status = {o.regime: o.status for o in result.orderings}
@@ -65,6 +68,25 @@ def cell_row(c: RegimeCell) -> list[str]:
         f"{num(c.loss)} ({_against(c.p_no_loss, levels[2], c.p_no_loss_adj)})",
         c.verdict + (f" (n ≈ {c.n_needed} would decide)" if c.n_needed is not None else ""),
     ]
+
+
+NOISE_HEADERS: tuple[str, ...] = ("regime", *seednoise_table.HEADERS)
+
+
+def noise_rows(result: GeneralizeResult) -> list[list[str]]:
+    """The seed-noise rows of every regime with reruns (regime first)."""
+    return [
+        [regime, *row]
+        for regime, table in result.seed_noise.items()
+        if table is not None
+        for row in seednoise_table.cells(table)
+    ]
+
+
+def noise_note(result: GeneralizeResult) -> list[str]:
+    """How the seed noise was measured (one table's notes), when any regime has reruns."""
+    table = next((t for t in result.seed_noise.values() if t is not None), None)
+    return seednoise_table.notes(table) if table is not None else []
 
 
 def footnotes(result: GeneralizeResult) -> list[str]:
@@ -138,6 +160,10 @@ def to_markdown(result: GeneralizeResult) -> str:
         *(f"{i}. {htmldoc.md_text(n)}" for i, n in enumerate(footnotes(result), start=1)),
         "",
     ]
+    rows = noise_rows(result)
+    if rows:
+        parts += [f"## {seednoise_table.TITLE}", "", htmldoc.md_table(NOISE_HEADERS, rows), ""]
+        parts += [f"- {htmldoc.md_text(n)}" for n in noise_note(result)] + [""]
     return "\n".join(parts)
 
 
@@ -182,4 +208,11 @@ def render(result: GeneralizeResult) -> str:
         ),
         htmldoc.bullet_list(footnotes(result)),
     ]
+    rows = noise_rows(result)
+    if rows:
+        blocks += [
+            htmldoc.heading(seednoise_table.TITLE),
+            htmldoc.table(NOISE_HEADERS, rows, table_id="seed-noise-table"),
+            htmldoc.bullet_list(noise_note(result)),
+        ]
     return htmldoc.document("Does the ordering generalize?", blocks)

@@ -212,3 +212,34 @@ def test_default_chain_and_regimes_of_a_stored_study() -> None:
     assert regime_sweeps(sweeps.iloc[2:]) == []
     with pytest.raises(StatsInputError, match="no regimes study 'x' in the store; studies: s"):
         regime_sweeps(sweeps, "x")
+
+
+def test_seed_noise_per_regime_flags_cells_within_it() -> None:
+    """Reruns (rows with ``rerun_of``) give each regime's seed-noise SD; a step whose median
+    difference is below it is flagged, the reruns never enter the EDFs."""
+    runs = _runs({"r1": (0, 0.05, -3), "r2": (0, 0.05, -3)}, n=100, seed=5)
+    runs["run_id"] = [f"id{i}" for i in range(len(runs))]
+    runs["rerun_of"] = None
+    rng = np.random.default_rng(6)
+    first = runs.groupby(["sweep", "space"]).head(20)
+    reruns = first.assign(
+        run_id=first["run_id"] + "r",
+        rerun_of=first["run_id"],
+        error=first["error"] + rng.normal(0, 1.0, len(first)),
+    )
+    both = pd.concat([runs, reruns], ignore_index=True)
+    res = generalize_runs(both, ["A", "B", "C"], settings=FAST)
+    plain = generalize_runs(runs, ["A", "B", "C"], settings=FAST)
+    assert res.matrix().equals(plain.matrix())  # reruns are not samples
+    table = res.seed_noise["r1"]
+    assert table is not None and set(table.per_space) == {"A", "B", "C"}
+    sd = table.per_space["A"].sd
+    assert 0.5 < sd < 1.1  # rerun noise N(0, 1) on the difference: SD 1/sqrt(2)
+    ab, bc = res.cell("r1", ("A", "B")), res.cell("r1", ("B", "C"))
+    assert ab.within_seed_noise is True and bc.within_seed_noise is False
+    assert ab.seed_sd is not None and "seed_noise" in res.to_dict(bands=False)
+    from edftools.report.generalize_report import to_markdown
+
+    md = to_markdown(res)
+    assert "## Seed noise" in md and "within seed noise" in md
+    assert plain.seed_noise == {"r1": None, "r2": None} and "Seed noise" not in to_markdown(plain)
