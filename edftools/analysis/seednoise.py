@@ -6,7 +6,7 @@ Per space, each original with ok reruns is one config with ``m_c`` replicates (t
 and its reruns, status ok, finite error), and :func:`edftools.stats.seednoise.seed_noise`
 gives the pooled within-config SD with its chi-square CI, next to the SD and IQR of the
 space's original errors (the EDF's sample, unweighted). A difference between two spaces'
-median errors smaller than the seed-noise SD (pooled over both spaces' replicated configs) is
+median errors smaller than the robust seed-noise SD (over both spaces' replicated configs) is
 "within seed noise": re-training one model with another seed moves its error that much.
 Reruns never enter the EDF samples (:func:`edftools.analysis.runs.select_runs`).
 """
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from edftools.analysis.runs import DEFAULT_ERROR_COLUMN, select_runs
-from edftools.stats.seednoise import SeedNoise, pooled_sd, seed_noise
+from edftools.stats.seednoise import SeedNoise, robust_sd, seed_noise
 
 WITHIN_NOISE = "within seed noise"
 
@@ -41,16 +41,17 @@ class SeedNoiseTable:
     level: float = 0.95
 
     def threshold(self, *spaces: str) -> float | None:
-        """The seed-noise SD pooled over the replicated configs of ``spaces`` (None: none of
-        them has reruns)."""
+        """The robust seed-noise SD (:func:`~edftools.stats.seednoise.robust_sd`) over the
+        replicated configs of ``spaces`` (None: none of them has reruns): a few diverged
+        seeds do not make every difference "within seed noise"."""
         groups = [g for s in spaces for g in self.groups.get(s, ())]
         if not groups:
             return None
-        sd, _ = pooled_sd(groups)
+        sd = robust_sd(groups)
         return sd if math.isfinite(sd) else None
 
     def within_noise(self, a: str, b: str, median_difference: float) -> bool | None:
-        """Whether ``|median_difference|`` between spaces ``a`` and ``b`` is below their pooled
+        """Whether ``|median_difference|`` between spaces ``a`` and ``b`` is below their robust
         seed-noise SD (None: neither space has reruns, or the difference is undefined)."""
         t = self.threshold(a, b)
         if t is None or not math.isfinite(median_difference):
@@ -84,7 +85,7 @@ class SeedNoiseTable:
 @dataclass(frozen=True)
 class NoiseFlag:
     """A step or pair ``a`` → ``b`` whose ``|median_difference|`` is compared with the seed-noise
-    SD pooled over both spaces (``seed_sd``); ``within``: the difference is smaller."""
+    SD over both spaces (``seed_sd``, robust); ``within``: the difference is smaller."""
 
     a: str
     b: str

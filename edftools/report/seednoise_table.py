@@ -19,11 +19,12 @@ HEADERS = (
     "configs re-trained",
     "runs",
     "seed-noise SD [95% CI]",
+    "robust seed SD",
     "EDF SD",
     "EDF IQR",
     "seed / EDF SD",
 )
-FLAG_HEADERS = ("step", "|Δ median error|", "seed-noise SD", "")
+FLAG_HEADERS = ("step", "|Δ median error|", "robust seed SD", "")
 
 
 def cells(table: SeedNoiseTable) -> list[list[str]]:
@@ -34,6 +35,7 @@ def cells(table: SeedNoiseTable) -> list[list[str]]:
             str(r.n_configs),
             str(r.n_runs),
             f"{num(r.sd)} {ci(r.low, r.high)}",
+            num(r.robust),
             num(r.edf_sd),
             num(r.iqr),
             num(r.ratio),
@@ -62,9 +64,11 @@ def notes(table: SeedNoiseTable) -> list[str]:
         "Seed noise: some configs were re-trained with other seeds (reruns; they never enter "
         "the EDFs). Seed-noise SD = pooled within-config SD, sqrt(Σ_c Σ_r (e_cr − ē_c)² / "
         f"Σ_c (m_c − 1)) over the configs with m_c ≥ 2 runs (the original counts), with its "
-        f"{level} chi-square CI; EDF SD and IQR: of the space's original errors "
+        f"{level} chi-square CI; robust seed SD = median over configs of each config's SD, "
+        "scaled to estimate σ under normal errors (a few diverged seeds inflate the pooled SD, "
+        f"not this one); EDF SD and IQR: of the space's original errors "
         f"(`{table.error_column}`, unweighted).",
-        f"A step whose |Δ median error| is below the seed-noise SD (pooled over both spaces) "
+        f"A step whose |Δ median error| is below the robust seed SD (over both spaces' configs) "
         f"is flagged {WITHIN_NOISE}: retraining one model with another seed moves its error "
         "that much.",
     ]

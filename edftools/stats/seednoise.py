@@ -11,10 +11,18 @@ Under normal within-config errors with a common σ, ``df·s_p²/σ² ~ χ²(df)`
 
     [ s_p·sqrt(df / χ²_{(1+level)/2, df}),  s_p·sqrt(df / χ²_{(1−level)/2, df}) ]
 
-(``scipy.stats.chi2``). Next to it, the EDF spread: the SD (ddof 1) and the interquartile range
-of the original errors across configs — what one space's EDF shows. Their ratio says how much
-of the EDF's width one seed could account for; a difference between two spaces' median errors
-smaller than ``s_p`` is within the noise of re-training one model.
+(``scipy.stats.chi2``). A few failed trainings (a seed that diverges to 90% error) dominate
+``s_p``; the robust estimate
+
+    s_r = median_c( s_c / sqrt(χ²_{0.5, m_c−1} / (m_c − 1)) ),   s_c the SD of config c,
+
+is consistent for σ under the same normal model (the median of s_c/σ is
+sqrt(χ²_{0.5, m−1}/(m−1))) and moves little when under half of the configs have such a seed.
+It is the one a difference between spaces is compared with. Next to them, the EDF spread: the SD
+(ddof 1) and the interquartile range of the original errors across configs — what one space's
+EDF shows. Their ratio says how much of the EDF's width one seed could account for; a difference
+between two spaces' median errors smaller than ``s_r`` is within the noise of re-training one
+model.
 """
 
 from __future__ import annotations
@@ -48,6 +56,21 @@ def pooled_sd(groups: Sequence[Any]) -> tuple[float, int]:
     return math.sqrt(ss / df), df
 
 
+def robust_sd(groups: Sequence[Any]) -> float:
+    """``s_r``: the median of the configs' SDs, each scaled by the median of the SD's law
+    under normal errors (module docstring); nan when no group has two values."""
+    from scipy.stats import chi2
+
+    scaled = []
+    for i, g in enumerate(groups):
+        values = as_sample(g, f"groups[{i}]")
+        if values.size < 2:
+            continue
+        dof = values.size - 1
+        scaled.append(float(np.std(values, ddof=1)) / math.sqrt(chi2.median(dof) / dof))
+    return float(np.median(scaled)) if scaled else math.nan
+
+
 def sd_interval(sd: float, df: int, level: float = 0.95) -> tuple[float, float]:
     """The chi-square ``level`` CI for σ from an SD estimate with ``df`` degrees of freedom."""
     from scipy.stats import chi2
@@ -65,7 +88,8 @@ class SeedNoise:
 
     ``sd``, ``low``, ``high``: pooled within-config SD and its chi-square CI at ``level``;
     ``df`` its degrees of freedom; ``n_configs`` configs with >= 2 replicates, ``n_runs`` the
-    runs in them; ``edf_sd``, ``iqr``: the SD and IQR of the ``n_edf`` original errors.
+    runs in them; ``edf_sd``, ``iqr``: the SD and IQR of the ``n_edf`` original errors;
+    ``robust``: the robust seed-noise SD :func:`robust_sd` (what differences are compared with).
     """
 
     sd: float
@@ -78,6 +102,7 @@ class SeedNoise:
     iqr: float
     n_edf: int
     level: float = 0.95
+    robust: float = math.nan
 
     @property
     def ratio(self) -> float:
@@ -89,6 +114,7 @@ class SeedNoise:
     def __repr__(self) -> str:
         return (
             f"SeedNoise(sd={self.sd:.3g} [{self.low:.3g}, {self.high:.3g}] at {self.level:g}, "
+            f"robust {self.robust:.3g}, "
             f"df={self.df}, {self.n_configs} configs; EDF sd={self.edf_sd:.3g}, "
             f"IQR={self.iqr:.3g}, n={self.n_edf}; ratio={self.ratio:.2f})"
         )
@@ -99,6 +125,7 @@ class SeedNoise:
             "seed_sd": self.sd,
             "seed_sd_low": self.low,
             "seed_sd_high": self.high,
+            "robust_seed_sd": self.robust,
             "df": self.df,
             "n_configs": self.n_configs,
             "n_runs": self.n_runs,
@@ -146,4 +173,5 @@ def seed_noise(replicates: Sequence[Any], originals: Any, level: float = 0.95) -
         iqr=float(q3 - q1),
         n_edf=int(e.size),
         level=level,
+        robust=robust_sd(used),
     )

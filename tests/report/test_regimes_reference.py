@@ -52,3 +52,22 @@ def test_shipped_regime_looks_replay_from_the_shipped_runs() -> None:
             for r in chain.history
         ]
         assert replayed == [tuple(row) for row in shipped[columns].itertuples(index=False)]
+
+
+def test_shipped_reruns_are_the_recipes_reruns_of_the_looks_models() -> None:
+    """Every shipped rerun is one the recipe plans for the models its looks used, with the
+    config of its original (seed noise measured on the study's own models)."""
+    from edftools.recipe import load_recipe
+    from edftools.train.plan import plan_sweep
+
+    recipe = load_recipe(REPO / "recipes" / "digits_regimes.toml")
+    runs = read_reference_runs(REGIMES)
+    for regime in recipe.regimes:
+        mine = runs[runs["sweep"] == regime.name]
+        counts = mine[mine["rerun_of"].isna()].groupby("space").size().to_dict()
+        planned = plan_sweep(regime, n={k: int(v) for k, v in counts.items()}).reruns
+        shipped = mine[mine["rerun_of"].notna()]
+        assert sorted(shipped["run_id"]) == sorted(r.run_id for r in planned)
+        config = mine.set_index("run_id")["config"]
+        for rid, of in zip(shipped["run_id"], shipped["rerun_of"], strict=True):
+            assert config[rid] == config[of]

@@ -73,3 +73,19 @@ def test_bad_input_is_one_typed_error() -> None:
         seed_noise([[1.0, math.nan]], [1.0, 2.0])
     with pytest.raises(StatsInputError, match="level"):
         seed_noise([[1.0, 2.0]], [1.0, 2.0], level=1.5)
+
+
+def test_robust_sd_estimates_sigma_and_ignores_a_few_diverged_seeds() -> None:
+    from edftools.stats.seednoise import pooled_sd, robust_sd
+
+    rng = np.random.default_rng(11)
+    estimates = []
+    for _ in range(200):
+        groups = [rng.normal(5.0, 0.6, 2) for _ in range(40)]
+        estimates.append(robust_sd(groups))
+    assert abs(np.mean(estimates) - 0.6) < 0.03  # consistent for sigma (normal errors)
+    groups = [rng.normal(5.0, 0.6, 2) for _ in range(40)]
+    for g in groups[:4]:
+        g[1] = 90.0  # 10% of the configs have a seed that diverged
+    assert pooled_sd(groups)[0] > 10 and robust_sd(groups) < 1.0
+    assert np.isnan(robust_sd([np.array([1.0])]))
