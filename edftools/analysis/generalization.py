@@ -22,13 +22,15 @@ so by Bonferroni over the two parts P(any false claim in the matrix) ≤ α_fixe
 
 The ordering statement reads each regime's verdicts as relations between neighbouring spaces
 (improves ">", no loss "≥", worse "<", mixed "×", inconclusive "?") and compares them with the
-*reference* regime (the first): a regime **holds** the ordering when every step has the
+*reference* regime (the first): a regime **holds** the ordering when every step that the
+reference decided (not inconclusive: an inconclusive reference step claims nothing) has the
 reference's verdict, **breaks** it when a step contradicts it (the reference says improves or
 no loss and the regime worse or mixed; the reference worse and the regime improves or no
 loss; the reference mixed and the regime improves), and is **undecided** otherwise (an
 inconclusive step, or improves where the reference had no loss, or the other way round).
 A break is quantified by the step's largest loss (pp at the margin's quantile levels) and its
-normalized medians.
+normalized medians. Whatever the reference says, a step whose decided verdicts contradict each
+other across regimes is named with the regimes on each side ("regimes disagree").
 """
 
 from __future__ import annotations

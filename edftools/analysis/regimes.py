@@ -170,7 +170,7 @@ class GeneralizeResult:
             for step in self.steps:
                 ref = self.cell(self.reference, step).verdict
                 own = self.cell(regime, step).verdict
-                if own == ref:
+                if own == ref or ref == INCONCLUSIVE:  # the reference claims nothing there
                     continue
                 if (ref, own) in CONTRADICTS:
                     breaks.append(f"{step[0]} → {step[1]}")
@@ -203,7 +203,28 @@ class GeneralizeResult:
             for step in o.undecided:
                 c = self._cell_named(o.regime, step)
                 parts.append(f"{o.regime}: {step} {c.verdict}")
+        parts += self.disagreements()
         return "; ".join(parts) + "."
+
+    def disagreements(self) -> list[str]:
+        """Steps whose decided verdicts contradict each other across regimes, whatever the
+        reference says (``AnyNetX_E → RegNetX: regimes disagree: no loss in r2, r3; worse in
+        r1 (largest loss 4.2 pp)``)."""
+        out = []
+        for step in self.steps:
+            cells = [self.cell(r, step) for r in self.regimes]
+            words = {c.verdict for c in cells}
+            if not any((a, b) in CONTRADICTS for a in words for b in words):
+                continue
+            groups = []
+            for word in dict.fromkeys(c.verdict for c in cells if c.verdict != INCONCLUSIVE):
+                mine = [c for c in cells if c.verdict == word]
+                text = f"{word} in {', '.join(c.regime for c in mine)}"
+                if word in (WORSE, MIXED):
+                    text += " (largest loss " + ", ".join(f"{c.loss:.2f}" for c in mine) + " pp)"
+                groups.append(text)
+            out.append(f"{step[0]} → {step[1]}: regimes disagree: {'; '.join(groups)}")
+        return out
 
     def _cell_named(self, regime: str, step: str) -> RegimeCell:
         parent, restricted = step.split(" → ")

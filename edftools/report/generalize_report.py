@@ -125,8 +125,10 @@ def footnotes(result: GeneralizeResult) -> list[str]:
     notes.append(
         "Ordering: improves '>', no loss '≥', worse '<', mixed '×', inconclusive '?' (the "
         f"restricted space against its parent); a regime holds the reference ordering "
-        f"({result.reference}) when every step has its verdict, breaks it when a step "
-        "contradicts it (a claim of the opposite direction), and is undecided otherwise."
+        f"({result.reference}) when every step it decided has its verdict, breaks it when a "
+        "step contradicts it (a claim of the opposite direction), and is undecided otherwise; "
+        "steps whose verdicts contradict each other across regimes are named (regimes "
+        "disagree)."
     )
     if any(c.n_needed is not None for c in result.cells):
         notes.append(

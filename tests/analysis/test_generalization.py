@@ -243,3 +243,16 @@ def test_seed_noise_per_regime_flags_cells_within_it() -> None:
     md = to_markdown(res)
     assert "## Seed noise" in md and "within seed noise" in md
     assert plain.seed_noise == {"r1": None, "r2": None} and "Seed noise" not in to_markdown(plain)
+
+
+def test_an_inconclusive_reference_claims_nothing_and_disagreements_are_named() -> None:
+    runs = _runs({"r1": (0, -2, -2), "r2": (0, -2, -2), "r3": (0, -2, 1.5)}, n=120, seed=9)
+    ref_only = runs[runs["sweep"] == "r1"].copy()
+    ref_only = ref_only.groupby("space").head(12)  # too few models: inconclusive reference
+    small = pd.concat([ref_only, runs[runs["sweep"] != "r1"]], ignore_index=True)
+    plain = Settings(n_boot=50, normalize="none")
+    res = generalize_runs(small, ["A", "B", "C"], settings=plain)
+    bc = res.matrix().loc["B → C"].tolist()
+    assert bc[0] == "inconclusive" and bc[1] == "no loss" and bc[2] == "worse"
+    text = res.statement()
+    assert "B → C: regimes disagree: no loss in r2; worse in r3 (largest loss" in text
