@@ -16,8 +16,11 @@ study the step's actual tests are run — one-sided KS D+ and D− against the e
 value of the continuous-law test at n per space (what a plain step uses, ties or not; for
 normalized samples at the effective n = n / Σ_k π_k²/s_k, s_k the pilot's share of bin k,
 which is the permutation null's scale) and the intersection–union no-loss test with its
-corner p-values (:mod:`edftools.stats.noloss`) — at the level each hypothesis gets first in a
-family of ``steps`` steps, α / (2·steps) (:mod:`edftools.stats.multiplicity`). The planned n
+corner p-values (:mod:`edftools.stats.noloss`) — at the levels the step-down of a family of
+``steps`` steps gives them (:mod:`edftools.stats.multiplicity`, L = α / steps): "no loss" needs
+p ≤ ω·L and both KS tests below their L/2 critical values; "improves" needs the no-loss
+p-value ≤ ω·L (or ≤ L once D+ passes its (1 − ω)·L critical value), D+ past its L/2 one and
+D− below it (ω = :data:`edftools.stats.multiplicity.NO_LOSS_SHARE`). The planned n
 is the smallest with
 
     P(verdict = "no loss" | equal) ≥ power   and   P(verdict = "improves" | improvement) ≥ power,
@@ -36,6 +39,7 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import as_sample, check_count, check_level
+from edftools.stats.multiplicity import NO_LOSS_SHARE
 from edftools.stats.noloss import Margin
 from edftools.stats.pairtest import cell_bounds
 from edftools.stats.step import as_margin
@@ -260,13 +264,17 @@ def ks_threshold(n: int, level: float) -> float:
 
 
 def _powers(pilot: _Pilot, n: int, level: float, n_sim: int, seed: Any) -> tuple[float, float]:
-    """P(no loss | equal) and P(improves | improvement) at n per space."""
+    """P(no loss | equal) and P(improves | improvement) at n per space, ``level`` = α / steps
+    (the module docstring's rules)."""
     rng = np.random.default_rng(np.random.SeedSequence([*_entropy(seed), n]))
-    thr = ks_threshold(max(2, round(n * pilot.effective_share)), level)
+    size = max(2, round(n * pilot.effective_share))
+    thr = ks_threshold(size, level / 2)
+    first = ks_threshold(size, (1.0 - NO_LOSS_SHARE) * level)
     b, w, p = _statistics(pilot, n, n_sim, rng, 0.0)
-    equal = float(np.mean((p <= level) & (b < thr) & (w < thr)))
+    equal = float(np.mean((p <= NO_LOSS_SHARE * level) & (b < thr) & (w < thr)))
     b, w, p = _statistics(pilot, n, n_sim, rng, pilot.effect_shift)
-    better = float(np.mean((p <= level) & (b >= thr) & (w < thr)))
+    shown = (p <= NO_LOSS_SHARE * level) | ((b >= first) & (p <= level))
+    better = float(np.mean(shown & (b >= thr) & (w < thr)))
     return equal, better
 
 
@@ -358,7 +366,7 @@ def plan(
     if not (np.isfinite(effect) and effect > 0):
         raise StatsInputError(f"effect must be a positive number of error points, got {effect!r}")
     pilot = _Pilot(sample, float(effect), m)
-    level = alpha / (2 * steps)
+    level = alpha / steps
     cache: dict[int, tuple[float, float]] = {}
 
     def at(n: int) -> tuple[float, float]:
