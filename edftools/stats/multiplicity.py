@@ -52,7 +52,7 @@ from edftools.errors import StatsInputError
 from edftools.stats._checks import check_level
 
 
-def _pvalues(pvalues: Sequence[float]) -> np.ndarray:
+def _pvalues(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
     p = np.asarray(pvalues, dtype=float)
     if p.ndim != 1 or p.size == 0:
         raise StatsInputError("pvalues must be a non-empty 1-D sequence")
