@@ -74,7 +74,7 @@ class PairRow:
 
     ``ks_d``/``p_two_sided``: the two-sided KS test; ``d_better``/``d_worse``: one-sided
     D+ = sup(F_b − F_a), D− = sup(F_a − F_b); ``loss``: b's largest loss in the margin's unit;
-    ``p_*_adj``: p-values after Shaffer–Holm over all pairs; ``median_diff`` = median(a) −
+    ``p_*_adj``: p-values after the weighted step-down over all pairs; ``median_diff`` = median(a) −
     median(b) with its CI; ``n_needed``: models per space that would decide an inconclusive pair.
     """
 

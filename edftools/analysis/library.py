@@ -205,7 +205,7 @@ def refine(
     ``beside``: spaces tested against the last step's parent too (RegNetY beside RegNetX).
     Per step, one-sided KS tests both ways and the no-loss test against the margin, on
     complexity-normalized EDFs when ``complexity`` is given (NDS weights, permutations within
-    bins), all 3·m hypotheses under one Shaffer–Holm step-down (family-wise error ≤ α);
+    bins), all 3·m hypotheses under one weighted step-down (family-wise error ≤ α);
     verdicts: improves, no loss, worse, mixed, inconclusive (with the models per space that
     would decide it). ``data`` a store path: the runs of ``sweep`` (and its sequential looks
     unless ``fixed``), as ``edftools refine`` reads them.

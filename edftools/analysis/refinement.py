@@ -4,7 +4,7 @@ Each step of the chain (parent → restricted space) gets a verdict from
 :func:`edftools.stats.family_test`: one-sided KS tests both ways (is the restricted space better
 somewhere? worse somewhere?) and the no-loss equivalence test against the margin, on
 complexity-normalized EDFs (permutations within complexity bins), all 3·m hypotheses of the
-m steps under one Shaffer–Holm step-down so the family-wise error is ≤ α. An inconclusive step
+m steps under one weighted step-down so the family-wise error is ≤ α. An inconclusive step
 says how many models per space would decide it, from :func:`edftools.stats.plan` run on the
 parent space as a pilot (never from the observed difference).
 """
@@ -58,7 +58,7 @@ class RefineRow:
 
     ``d_better``/``d_worse``: one-sided KS D+ = sup(F_R − F_P), D− = sup(F_P − F_R);
     ``loss``: the largest loss in the margin's unit; ``p_*``: raw p-values; ``p_*_adj``: after
-    Shaffer–Holm over the chain; ``n_needed``: models per space that would decide an
+    the weighted step-down over the chain; ``n_needed``: models per space that would decide an
     inconclusive step (``stats.plan``). From a sequential sweep: ``levels`` are the rejection
     levels of the step's last look, ``decided_at`` the models per space of the deciding look
     (None while undecided), and the adjusted p-values are None.

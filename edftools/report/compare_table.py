@@ -89,7 +89,7 @@ def notes(result: ComparisonResult) -> list[str]:
         "Verdicts as in `edftools refine` (b against the reference a): one-sided KS tests both "
         "ways (labels permuted within complexity bins when normalized, scipy's ks_2samp "
         f"otherwise) and the no-loss test with margin {o.margin.describe()}; the 3 hypotheses "
-        f"of each of the {len(result.pairs)} pairs under one Shaffer–Holm step-down "
+        f"of each of the {len(result.pairs)} pairs under one weighted Holm step-down "
         f"(family-wise error ≤ {cfg.alpha:g}). KS D (p) is the two-sided test; AD = "
         "Anderson–Darling k-sample (plain EDFs only).",
         f"CIs: percentile bootstrap, {cfg.n_boot} resamples (normalization weights recomputed in "

@@ -52,8 +52,9 @@ def render(result: RefineResult) -> str:
             htmldoc.figure(
                 plot.to_png(plot.history(result)),
                 "Each step's p-values at every look (dots) against the boundary that rejects "
-                "them there (dashed, same color: the spending function's increment over the "
-                "Shaffer–Holm divisor); the title names the rule that decided the step "
+                "them there (dashed, same color: the spending function's increment times the "
+                "hypothesis' share of α in the step-down); the title names the rule that "
+                "decided the step "
                 "(hypotheses shown, the futility rule: no loss with a gain of the margin "
                 "excluded, or max_n), the dotted line the models per space where it did.",
             ),

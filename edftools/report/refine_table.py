@@ -167,7 +167,8 @@ def footnotes(result: RefineResult) -> list[str]:
         f"F_restricted)); no loss = an intersection–union z-test that the restricted space "
         f"loses less than the margin, {unit}.",
         f"Error control: the 3 hypotheses of each of the {m} steps ({3 * m} in all) go through "
-        "one Holm step-down with Shaffer's logical limit (at most 2 per step can be true), so "
+        "one weighted Holm step-down (α/m per step; within a step ½/½ for better/worse and "
+        "0.1/0.9 for better/no loss, which cannot be true together with worse), so "
         f"the probability of any false better, worse or no-loss claim in the table is ≤ "
         f"α = {cfg.alpha:g}. Adjusted p-values are shown.",
         "Verdicts: improves = better somewhere, worse nowhere, and no loss beyond the margin; "
@@ -195,7 +196,7 @@ def footnotes(result: RefineResult) -> list[str]:
             f"on all its models; each of the {3 * family} hypotheses of its {family} steps "
             f"spends its share of α = "
             f"{cfg.alpha:g} over the looks with a Lan–DeMets {d['spending']} spending function "
-            "(Shaffer–Holm recycling as in the fixed design, Bonferroni over looks), so the "
+            "(the weighted step-down of the fixed design, Bonferroni over looks), so the "
             "probability of any false claim over all steps and all looks is ≤ α. A step is "
             "decided at the first look where it is improves, worse or mixed, or no loss with a "
             "gain of the margin excluded; its space stops receiving models once all its steps "

@@ -4,7 +4,8 @@
 space and bundles, in one scipy-style result:
 
     test          the step verdict of b against a (:func:`edftools.stats.step.step_test`'s
-                  tests: one-sided KS both ways, the no-loss test, Shaffer–Holm over the three),
+                  tests: one-sided KS both ways, the no-loss test, a weighted step-down over
+                  the three),
                   with the two-sided KS statistic and p-value as ``statistic`` / ``pvalue``;
     anderson      Anderson–Darling k-sample (``scipy.stats.anderson_ksamp``; plain EDFs only);
     a, b          min, mean, quantiles and E[best of k] of each sample with bootstrap CIs;

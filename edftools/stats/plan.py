@@ -16,8 +16,11 @@ study the step's actual tests are run — one-sided KS D+ and D− against the e
 value of the continuous-law test at n per space (what a plain step uses, ties or not; for
 normalized samples at the effective n = n / Σ_k π_k²/s_k, s_k the pilot's share of bin k,
 which is the permutation null's scale) and the intersection–union no-loss test with its
-corner p-values (:mod:`edftools.stats.noloss`) — at the level each hypothesis gets first in a
-family of ``steps`` steps, α / (2·steps) (:mod:`edftools.stats.multiplicity`). The planned n
+corner p-values (:mod:`edftools.stats.noloss`) — at the levels the step-down of a family of
+``steps`` steps gives them (:mod:`edftools.stats.multiplicity`, L = α / steps): "no loss" needs
+p ≤ ω·L and both KS tests below their L/2 critical values; "improves" needs the no-loss
+p-value ≤ ω·L (or ≤ L once D+ passes its (1 − ω)·L critical value), D+ past its L/2 one and
+D− below it (ω = :data:`edftools.stats.multiplicity.NO_LOSS_SHARE`). The planned n
 is the smallest with
 
     P(verdict = "no loss" | equal) ≥ power   and   P(verdict = "improves" | improvement) ≥ power,
@@ -36,6 +39,7 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import as_sample, check_count, check_level
+from edftools.stats.multiplicity import NO_LOSS_SHARE
 from edftools.stats.noloss import Margin
 from edftools.stats.pairtest import cell_bounds
 from edftools.stats.step import as_margin
@@ -184,8 +188,9 @@ class _Pilot:
         order, starts, target = self.targets[shift]
         per = np.zeros((reps, self.k * self.grid.size), dtype=np.int32)
         per[:, target] = np.add.reduceat(counts[:, order], starts, axis=1)
-        cum = np.cumsum(per.reshape(reps, self.k, self.grid.size), axis=2, dtype=np.int32)
-        return cum.astype(np.float32), cum[:, :, -1].astype(np.float32)
+        # float32 counts are exact up to 2²⁴ models
+        cum = np.cumsum(per.reshape(reps, self.k, self.grid.size), axis=2, dtype=np.float32)
+        return cum, cum[:, :, -1]
 
 
 def _edf(cum: np.ndarray, totals: np.ndarray, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -205,15 +210,33 @@ def _edf(cum: np.ndarray, totals: np.ndarray, pi: np.ndarray) -> tuple[np.ndarra
     return f, var
 
 
-def _statistics(pilot: _Pilot, n: int, reps: int, rng: np.random.Generator, shift: float):
-    """(D+, D−, p-value of the no-loss test) for ``reps`` simulated studies at n per space."""
+def _parents(pilot: _Pilot, n: int, reps: int, rng: np.random.Generator) -> tuple:
+    """``reps`` simulated parent spaces of n models: (EDF, its variance, bin totals)."""
+    cum_p, tot_p = pilot.draw(n, reps, rng, 0.0)
+    return (*_edf(cum_p, tot_p, pilot.pi), tot_p)
+
+
+def _statistics(
+    pilot: _Pilot,
+    parents: tuple,
+    n: int,
+    rng: np.random.Generator,
+    shift: float,
+    cuts: tuple[float, ...] = (),
+):
+    """(D+, D−, p-value of the no-loss test) for simulated studies at n per space: the
+    ``parents`` (:func:`_parents`) against as many restricted spaces drawn with ``shift``.
+
+    Only the p-value's place against each level in ``cuts`` is exact (where bounds on it
+    decide that place, the upper bound is returned): the Berger–Boos p-values, the costly
+    part, are computed for the studies whose bounds straddle a level."""
     from scipy.special import ndtr
 
     from edftools.stats.noloss import NUISANCE_LEVEL, pointwise_pvalues
 
-    cum_p, tot_p = pilot.draw(n, reps, rng, 0.0)
+    f_p, v_p, tot_p = parents
+    reps = f_p.shape[0]
     cum_r, tot_r = pilot.draw(n, reps, rng, shift)
-    f_p, v_p = _edf(cum_p, tot_p, pilot.pi)
     f_r, v_r = _edf(cum_r, tot_r, pilot.pi)
     diff = f_r - f_p
     better = np.maximum(diff.max(axis=1), 0.0)
@@ -233,12 +256,20 @@ def _statistics(pilot: _Pilot, n: int, reps: int, rng: np.random.Generator, shif
         reach = 4.5 * sd_p
         inside = has_p & (np.maximum(a, f_p - reach) <= np.minimum(top, f_p + reach))
         s_in = np.where(inside, s, np.inf)
-        near = inside & (s_in <= s_in.min(axis=1, keepdims=True) + 0.7)
+        s_min = s_in.min(axis=1)
+        # the row's p-value lies in [low, high] (widened by 10⁻⁴ for the float32 EDFs); it
+        # is computed only where that leaves its place against a level in ``cuts`` open
+        low = (NUISANCE_LEVEL + ndtr(-s_min)) * (1.0 - 1e-4)
+        high = np.minimum(1.0, (NUISANCE_LEVEL + 2.5 * ndtr(-s_min)) * (1.0 + 1e-4))
+        open_ = np.zeros(reps, dtype=bool)
+        for cut in cuts:
+            open_ |= (low <= cut) & (high > cut)
+        near = inside & (s_in <= s_min[:, None] + 0.7) & open_[:, None]
         p_all = np.full(s.shape, NUISANCE_LEVEL)
         p_all[near] = pointwise_pvalues(
             *(v[near].astype(float) for v in (f_p, left, r, v_p, v_r)), m.q_range
         )
-        p_noloss = np.where(has_p, p_all, 0.0).max(axis=1)
+        p_noloss = np.where(open_, np.where(has_p, p_all, 0.0).max(axis=1), high)
     else:
         p_noloss = ndtr(-((diff + m.value) / np.sqrt(v_r + v_p)).min(axis=1))
     # a study that leaves a complexity bin empty cannot be normalized: it decides nothing
@@ -260,13 +291,20 @@ def ks_threshold(n: int, level: float) -> float:
 
 
 def _powers(pilot: _Pilot, n: int, level: float, n_sim: int, seed: Any) -> tuple[float, float]:
-    """P(no loss | equal) and P(improves | improvement) at n per space."""
+    """P(no loss | equal) and P(improves | improvement) at n per space, ``level`` = α / steps
+    (the module docstring's rules)."""
     rng = np.random.default_rng(np.random.SeedSequence([*_entropy(seed), n]))
-    thr = ks_threshold(max(2, round(n * pilot.effective_share)), level)
-    b, w, p = _statistics(pilot, n, n_sim, rng, 0.0)
-    equal = float(np.mean((p <= level) & (b < thr) & (w < thr)))
-    b, w, p = _statistics(pilot, n, n_sim, rng, pilot.effect_shift)
-    better = float(np.mean((p <= level) & (b >= thr) & (w < thr)))
+    size = max(2, round(n * pilot.effective_share))
+    thr = ks_threshold(size, level / 2)
+    first = ks_threshold(size, (1.0 - NO_LOSS_SHARE) * level)
+    # both futures share their simulated parent spaces (one draw less per n)
+    parents = _parents(pilot, n, n_sim, rng)
+    cuts = (NO_LOSS_SHARE * level, level)
+    b, w, p = _statistics(pilot, parents, n, rng, 0.0, cuts)
+    equal = float(np.mean((p <= NO_LOSS_SHARE * level) & (b < thr) & (w < thr)))
+    b, w, p = _statistics(pilot, parents, n, rng, pilot.effect_shift, cuts)
+    shown = (p <= NO_LOSS_SHARE * level) | ((b >= first) & (p <= level))
+    better = float(np.mean(shown & (b >= thr) & (w < thr)))
     return equal, better
 
 
@@ -358,7 +396,7 @@ def plan(
     if not (np.isfinite(effect) and effect > 0):
         raise StatsInputError(f"effect must be a positive number of error points, got {effect!r}")
     pilot = _Pilot(sample, float(effect), m)
-    level = alpha / (2 * steps)
+    level = alpha / steps
     cache: dict[int, tuple[float, float]] = {}
 
     def at(n: int) -> tuple[float, float]:

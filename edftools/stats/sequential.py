@@ -21,17 +21,18 @@ Lan–DeMets spending function of the step's information fraction t = n / max_n
 and at a look where its step has moved from fraction t' to t, hypothesis h of step i is
 rejected when
 
-    p_{i,h} ≤ α · (g(t) − g(t')) / min(2m, 3m − r),
+    p_{i,h} ≤ α · (g(t) − g(t')) · w_{i,h}(R),
 
-r = the hypotheses of the family rejected so far (earlier looks included): Shaffer–Holm
-recycling, as in the fixed design (:func:`edftools.stats.family_test`), with each hypothesis'
-level split over its looks by the spending increments. Rejections are final. Validity: until
-the first false rejection only false hypotheses are rejected, so r ≤ 3m − |T| and every true
-hypothesis is tested at ≤ α·Δg/|T| (|T| = the true ones, ≤ 2m); summing over its looks
-(Σ Δg ≤ 1) and over T gives P(any false rejection) ≤ α — for the superiority (better, worse)
-and the equivalence (no loss) hypotheses alike, whatever the correlation between looks
-(Bonferroni over looks: conservative, and needs no model of it). With a single look at
-t = 1 this is exactly the fixed design.
+R = the hypotheses of the family rejected so far (earlier looks included) and w the closed
+test's shares (:func:`edftools.stats.multiplicity.step_shares`, as in the fixed design), so
+each hypothesis' level is split over its looks by the spending increments. Rejections are
+final. Validity: until the first false rejection only false hypotheses are rejected, so
+R ∩ T = ∅ (T = the true ones) and every true hypothesis is tested at ≤ α·Δg·w_i(T), with
+Σ_{i∈T} w_i(T) ≤ 1; summing over its looks (Σ Δg ≤ 1) and over T gives P(any false
+rejection) ≤ α — for the superiority (better, worse) and the equivalence (no loss)
+hypotheses alike, whatever the correlation between looks (Bonferroni over looks:
+conservative, and needs no model of it). With a single look at t = 1 this is exactly the
+fixed design.
 
 **"No loss" at an interim look** is a rejection like any other, so the bound above covers it
 *if* each look's no-loss test holds its level for every loss shape: the whole-range test of
@@ -57,7 +58,7 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import check_count, check_level
-from edftools.stats.multiplicity import shaffer_divisor
+from edftools.stats.multiplicity import step_shares
 from edftools.stats.noloss import Margin, no_loss_test
 from edftools.stats.step import (
     DEFAULT_MAX_PERM,
@@ -208,10 +209,10 @@ class SequentialChain:
                 trained[i] = sizes[i] if sizes is not None else min(pair[0].n, pair[1].n)
                 now[i] = self.design.spent(int(trained[i]))
         increment = np.maximum(now - self.spent, 0.0)
-        alpha, m = self.design.alpha, len(self.steps)
+        alpha = self.design.alpha
 
-        def level(i: int, h: int, r: int) -> float:
-            return alpha * increment[i] / shaffer_divisor(m, r)
+        def level(done: np.ndarray) -> np.ndarray:
+            return alpha * increment[:, None] * step_shares(done)
 
         rejected, borderline, levels = decide(
             state, level, self.rejected, self.n_perm, self.max_perm

@@ -5,9 +5,10 @@ Three hypotheses per step (:mod:`edftools.stats.verdicts`): "R nowhere better" (
 D+, :mod:`edftools.stats.pairtest`), "R nowhere worse" (D−) and "R loses at least the margin
 somewhere" (the intersection–union no-loss test, :mod:`edftools.stats.noloss`). Over a family
 of m steps (a refinement chain, or the pairs of a comparison) the 3m p-values go through one
-step-down procedure with Shaffer's divisors t_j = min(2m, 3m − j + 1)
-(:mod:`edftools.stats.multiplicity`): the probability of any false "better", "worse" or
-"no loss" anywhere in the family is ≤ α.
+weighted step-down (:mod:`edftools.stats.multiplicity`: α split equally over the steps; within a
+step ½/½ between "better" and "worse", and 0.1/0.9 between "better" and the no-loss
+hypothesis, which cannot be true together with "worse"): the probability of any false
+"better", "worse" or "no loss" anywhere in the family is ≤ α.
 
 Monte-Carlo control: permutation p-values start from ``n_perm`` permutations; while one lies
 within 3 Monte-Carlo standard errors of its own critical value, its step gets 4× more
@@ -26,7 +27,7 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import check_count, check_level
-from edftools.stats.multiplicity import shaffer_divisor, step_divisors, step_down
+from edftools.stats.multiplicity import step_shares, steps_adjusted
 from edftools.stats.noloss import Margin, NoLossTest, no_loss_test
 from edftools.stats.pairtest import PairTest, WithinBinPermutation, scipy_pair_test
 from edftools.stats.strata import Stratified, stratify_pair
@@ -144,22 +145,22 @@ class _Pair:
 
 def decide(
     state: Sequence[_Pair | None],
-    level: Callable[[int, int, int], float],
+    level: Callable[[np.ndarray], np.ndarray],
     rejected: np.ndarray | None = None,
     drawn: int = DEFAULT_N_PERM,
     max_perm: int = DEFAULT_MAX_PERM,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sequentially rejective decisions over steps × (better, worse, no loss).
 
-    ``level(i, h, r)`` is the critical value of hypothesis h of step i once r hypotheses of
-    the family are rejected (non-decreasing in r); ``rejected`` holds hypotheses rejected
-    before (earlier looks); ``None`` steps are not tested. A hypothesis is rejected when its
-    p-value is ≤ its level at the current count, repeated until nothing changes (for
-    level = α / (number of hypotheses left) this is Holm's step-down). Permutation counts grow
-    (4×, to ``max_perm`` and :data:`WORK_BUDGET`) for a p-value within 3 Monte-Carlo SE of the
-    level that decides it (unless that level is below 1/(1 + ``max_perm``), which no
-    permutation p-value can reach). Returns (rejected, borderline per step, level per
-    hypothesis).
+    ``level(R)`` gives the (m, 3) critical values once the hypotheses R (booleans) are
+    rejected (never smaller where R grows: :func:`edftools.stats.multiplicity.step_shares`);
+    ``rejected`` holds hypotheses rejected before (earlier looks); ``None`` steps are not
+    tested. A hypothesis is rejected when its p-value is ≤ its level, repeated until nothing
+    changes (a weighted Holm step-down). Permutation counts grow (4×, to ``max_perm`` and
+    :data:`WORK_BUDGET`) for a p-value within 3 Monte-Carlo SE of the level that decides it
+    (unless that level is below 1/(1 + ``max_perm``), which no permutation p-value can
+    reach). Returns (rejected, borderline per step, level per hypothesis: the one it was
+    rejected at, or the one it failed).
     """
     m = len(state)
     before = np.zeros((m, 3), dtype=bool) if rejected is None else rejected.copy()
@@ -172,20 +173,16 @@ def decide(
             if pair is not None:
                 p[i], se[i] = pair.pvalues(), pair.mc_se()
         now = before.copy()
-        changed = True
-        while changed:
-            count = int(now.sum())
-            hits = [
-                (i, h)
-                for i in np.flatnonzero(active)
-                for h in range(3)
-                if not now[i, h] and p[i, h] <= level(i, h, count)
-            ]
-            changed = bool(hits)
-            for i, h in hits:
-                now[i, h] = True
-        total = int(now.sum())
-        own = np.array([[level(i, h, total - int(now[i, h])) for h in range(3)] for i in range(m)])
+        while True:
+            hits = active[:, None] & ~now & (p <= level(now))
+            if not hits.any():
+                break
+            now |= hits
+        own = level(now)
+        for i, h in zip(*np.nonzero(now & ~before), strict=True):
+            without = now.copy()
+            without[i, h] = False
+            own[i, h] = level(without)[i, h]
         # a level below 1/(1 + max_perm) cannot be reached by a permutation p-value at all:
         # no more permutations are drawn for it, and its hypothesis is simply not rejected
         reachable = own >= 1.0 / (1 + max_perm)
@@ -208,8 +205,8 @@ def family_test(
 ) -> list[StepResult]:
     """Verdicts of several (parent, restricted) pairs with the family-wise error ≤ α.
 
-    See the module docstring: 3 hypotheses per pair, one step-down over all of them with
-    Shaffer's divisors (level α / t(r), t(r) = min(2m, 3m − r) after r rejections),
+    See the module docstring: 3 hypotheses per pair, one weighted step-down over all of them (level
+    α·w_i(R) after the rejections R, :func:`edftools.stats.multiplicity.step_shares`),
     permutation counts grown where a p-value is within Monte-Carlo error of its level.
     """
     if not pairs:
@@ -219,14 +216,12 @@ def family_test(
     n_perm = check_count(n_perm, "n_perm")
     max_perm = max(n_perm, check_count(max_perm, "max_perm"))
     state = start_pairs(pairs, margin, seed, n_perm)
-    m = len(state)
     rejected, borderline, _ = decide(
-        state, lambda i, h, r: alpha / shaffer_divisor(m, r), None, n_perm, max_perm
+        state, lambda done: alpha * step_shares(done), None, n_perm, max_perm
     )
-    p = np.array([pair.pvalues() for pair in state]).ravel()
-    _, adjusted = step_down(p, step_divisors(m), alpha)
+    adjusted = steps_adjusted(np.array([pair.pvalues() for pair in state]))
     return [
-        step_result(pair, margin, alpha, rejected[i], borderline[i], adjusted[3 * i : 3 * i + 3])
+        step_result(pair, margin, alpha, rejected[i], borderline[i], adjusted[i])
         for i, pair in enumerate(state)
     ]
 
@@ -320,7 +315,8 @@ def step_test(
     them the EDFs are plain and the KS tests are ``scipy.stats.ks_2samp``. ``margin`` is the
     equivalence margin: a number in ``margin_unit`` ("pp": error points at every quantile level
     in ``q_range``, default 1 pp; "edf": EDF mass, default 0.05) or a :class:`Margin`.
-    The three hypotheses of the step are tested at family-wise level α (Shaffer–Holm).
+    The three hypotheses of the step are tested at family-wise level α (the weighted step-down of
+    :mod:`edftools.stats.multiplicity`).
 
     Returns a :class:`StepResult` with ``verdict``, ``margin``, ``p_better``, ``p_worse``,
     ``p_no_loss`` and the statistics behind them.

@@ -65,16 +65,15 @@ def test_tiny_n_is_inconclusive_with_a_planned_n() -> None:
 
 
 def test_the_family_is_every_hypothesis_of_the_chain() -> None:
-    from edftools.stats import step_down
-    from edftools.stats.multiplicity import step_divisors
+    from edftools.stats.multiplicity import steps_adjusted
 
     # every step decided (no planning of an inconclusive one: this test is about the family);
     # n = 200: at 80 per space (10 per bin) the no-loss test cannot yet show the parent's
     # lowest errors to lie below its 0.1-quantile, where a loss would still count
     res = _refine({"AnyNetX_A": 0.0, "AnyNetX_B": -4.0, "AnyNetX_C": -8.0, "RegNetX": -12.0}, n=200)
     assert all(r.verdict != "inconclusive" for r in res.rows[1:]), [r.verdict for r in res.rows]
-    raw = [p for r in res.rows[1:] for p in (r.p_better, r.p_worse, r.p_no_loss)]
-    expected = step_down(raw, step_divisors(3))[1]
+    raw = [(r.p_better, r.p_worse, r.p_no_loss) for r in res.rows[1:]]
+    expected = steps_adjusted(np.array(raw)).ravel()
     got = [p for r in res.rows[1:] for p in (r.p_better_adj, r.p_worse_adj, r.p_no_loss_adj)]
     np.testing.assert_allclose(got, expected)
     assert "the 3 hypotheses of each of the 3 steps (9 in all)" in T.to_markdown(res)

@@ -8,7 +8,6 @@ from statsmodels.stats.multitest import multipletests
 import edftools
 from edftools.errors import StatsInputError
 from edftools.stats import Margin, chain_test, holm, no_loss_test, step_down, unstratified
-from edftools.stats.multiplicity import step_divisors
 from edftools.stats.verdicts import step_verdict
 
 
@@ -74,13 +73,6 @@ def test_step_down_with_holm_divisors_is_statsmodels_holm():
     np.testing.assert_allclose(holm(p)[1], ref[1])
     with pytest.raises(StatsInputError):
         holm([0.5, 1.5])
-
-
-def test_shaffer_divisors_never_exceed_holms():
-    for m in (1, 2, 5):
-        t = step_divisors(m)
-        assert t[0] == 2 * m and np.all(t <= 3 * m - np.arange(3 * m))
-        assert np.all(np.diff(t) <= 0) and t[-1] == 1
 
 
 def test_family_wise_error_over_a_chain_of_identical_spaces():
