@@ -16,7 +16,8 @@ from edftools.plot.style import VERDICT_COLORS, new_axes, set_title, style
 from edftools.stats.verdicts import VERDICTS
 
 #: How "decided from epoch k on" is drawn: a black bar on the cell's left edge and a triangle.
-DECIDED_MARK = {"color": "black", "linewidth": 2.5}
+DECIDED_COLOR = "black"
+DECIDED_WIDTH = 2.5
 
 
 def verdict_strip(result: EpochVerdicts | Any, ax: Axes | None = None) -> Axes:
@@ -55,7 +56,7 @@ def verdict_strip(result: EpochVerdicts | Any, ax: Axes | None = None) -> Axes:
             since = strip.decided_from[i]
             if since is not None:
                 x = strip.epochs.index(since) - 0.5
-                ax.plot([x, x], [y - 0.45, y + 0.45], **DECIDED_MARK)
+                ax.plot([x, x], [y - 0.45, y + 0.45], color=DECIDED_COLOR, linewidth=DECIDED_WIDTH)
                 ax.plot([x], [y], marker=">", color="black", markersize=6, linestyle="none")
         ax.set_xlim(-0.5, n_epochs - 0.5)
         ax.set_ylim(-0.5, n_steps - 0.5)
@@ -76,7 +77,16 @@ def verdict_strip(result: EpochVerdicts | Any, ax: Axes | None = None) -> Axes:
             for word in (*VERDICTS, UNTESTED)
             if word in shown
         ]
-        handles.append(Line2D([], [], marker=">", label="decided from here on", **DECIDED_MARK))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker=">",
+                label="decided from here on",
+                color=DECIDED_COLOR,
+                linewidth=DECIDED_WIDTH,
+            )
+        )
         if any(c.borderline for c in strip.cells):
             handles.append(
                 Line2D([], [], marker="*", linestyle="none", color="black", label="borderline")
