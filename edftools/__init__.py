@@ -24,6 +24,7 @@ __version__ = "0.1.0"
 #: here; it must be a public name of that module).
 _API: dict[str, str] = {
     "refine": "edftools.analysis",
+    "verdicts_by_epoch": "edftools.analysis",
     "compare": "edftools.analysis",
     "generalize": "edftools.analysis",
     "summarize": "edftools.analysis",

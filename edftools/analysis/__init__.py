@@ -11,6 +11,8 @@ the CLI commands). It is the public library other studies import.
   (:mod:`~edftools.analysis.curves` computes the figures' numbers).
 - :mod:`~edftools.analysis.generalization` and :mod:`~edftools.analysis.regimes`: the same
   steps in several regimes (``edftools.generalize``), the verdict matrix under one FWER.
+- :mod:`~edftools.analysis.epoch_verdicts`: ``edftools.verdicts_by_epoch(df, chain, ...)``,
+  the verdict of every step at every epoch of the stored training logs.
 - :mod:`~edftools.analysis.library`: ``edftools.refine(df, chain, ...)``,
   ``edftools.compare(data=df, ...)`` and the array functions with one argument style.
 
@@ -38,6 +40,8 @@ _NAMES: dict[str, str] = {
     "RefineOptions": "refinement",
     "RefineResult": "refinement",
     "RefineRow": "refinement",
+    "EpochVerdicts": "epoch_verdicts",
+    "verdicts_by_epoch": "epoch_verdicts",
     "ERROR_COLUMNS": "settings",
     "NORMALIZE_CHOICES": "settings",
     "Settings": "settings",

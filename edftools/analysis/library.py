@@ -137,6 +137,17 @@ def _store_looks(path: Path, sweep: str | None) -> pd.DataFrame:
         store.close()
 
 
+def _store_epochs(path: Path, sweep: str | None) -> pd.DataFrame:
+    from edftools.analysis.epoch_verdicts import store_epochs
+    from edftools.store import open_store
+
+    store = open_store(path, read_only=True)
+    try:
+        return store_epochs(store, sweep)
+    finally:
+        store.close()
+
+
 def long_form(
     data: Any, error: Any = "error", complexity: Any = None, space: str = "space"
 ) -> tuple[pd.DataFrame, str, str]:
@@ -208,7 +219,9 @@ def refine(
     bins), all 3·m hypotheses under one weighted step-down (family-wise error ≤ α);
     verdicts: improves, no loss, worse, mixed, inconclusive (with the models per space that
     would decide it). ``data`` a store path: the runs of ``sweep`` (and its sequential looks
-    unless ``fixed``), as ``edftools refine`` reads them.
+    unless ``fixed``) with their epoch logs, as ``edftools refine`` reads them; runs with
+    epoch logs (a store, or an ``epoch_log`` column) give ``result.through_training``, the
+    verdicts at every epoch (:func:`edftools.verdicts_by_epoch`).
 
     Returns a :class:`RefineResult` (``to_frame()``: the table with a ``verdict`` column).
     """
@@ -231,10 +244,11 @@ def refine(
         sweep=sweep,
         dataset=dataset,
     )
-    looks = None
-    if is_path(data) and not fixed and Path(data).suffix.lower() not in TABLE_READERS:
-        looks = _store_looks(Path(data), sweep)
-    return refine_runs(frame, options, looks)
+    looks = epochs = None
+    if is_path(data) and Path(data).suffix.lower() not in TABLE_READERS:
+        looks = None if fixed else _store_looks(Path(data), sweep)
+        epochs = _store_epochs(Path(data), sweep)
+    return refine_runs(frame, options, looks, epochs=epochs)
 
 
 def compare(

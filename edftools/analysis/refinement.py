@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from edftools.analysis import curves
+from edftools.analysis import curves, epoch_verdicts
 from edftools.analysis import samples as measure
 from edftools.analysis.history import StepHistory, design_of, step_histories
 from edftools.analysis.runs import DEFAULT_CHAIN, resolve_space, select_runs
@@ -123,6 +123,8 @@ class RefineResult:
     histories: tuple[StepHistory, ...] = ()
     design: dict[str, Any] = field(default_factory=dict)
     seed_noise: SeedNoiseTable | None = None
+    #: The selected runs' per-epoch errors (``epoch_verdicts.epoch_errors``), None without logs.
+    epoch_errors: pd.DataFrame | None = None
 
     @property
     def noise_flags(self) -> tuple[NoiseFlag, ...]:
@@ -182,6 +184,23 @@ class RefineResult:
         )
 
     @cached_property
+    def through_training(self) -> epoch_verdicts.EpochVerdicts | None:
+        """The verdict of every step at every epoch (fixed-n tests on the runs that logged
+        each epoch, every epoch's family at α on its own; also for a sequential sweep, whose
+        own verdicts come from its looks), or None when the runs have no epoch logs."""
+        if self.epoch_errors is None:
+            return None
+        rule = self.samples[0].rule
+        return epoch_verdicts.strip(
+            self.frame,
+            self.epoch_errors,
+            self.step_pairs,
+            self.settings,
+            rule,
+            final=None if self.sequential else self.steps,
+        )
+
+    @cached_property
     def good_ranges(self) -> tuple[curves.GoodRange, ...]:
         """The good range of each step's tied parameter (store runs with per-stage columns)."""
         return tuple(curves.tied_ranges(self.frame, self.step_pairs))
@@ -229,6 +248,8 @@ class RefineResult:
             ],
             "history": [h.to_dict() for h in self.histories],
         }
+        if self.through_training is not None:  # runs with epoch logs only
+            out["through_training"] = self.through_training.to_dict()
         if self.seed_noise is not None:
             out["seed_noise"] = {
                 **self.seed_noise.to_dict(),
@@ -283,6 +304,7 @@ def refine(
     options: RefineOptions | None = None,
     looks: pd.DataFrame | None = None,
     spaces: Mapping[str, Any] | None = None,
+    epochs: pd.DataFrame | None = None,
 ) -> RefineResult:
     """Run the chain of restriction tests on a runs frame (from ``Store.runs_frame``).
 
@@ -292,7 +314,9 @@ def refine(
     final looks (with their design's margin); for an inconclusive step the models per space
     that would decide it (:func:`measure.models_needed`). ``spaces``: the definitions of
     spaces not in the catalog, by label (``edftools refine`` reads them from the stored
-    recipes), for their restriction, dim and size columns.
+    recipes), for their restriction, dim and size columns. ``epochs``: the store's epoch rows
+    (``run_id``, ``epoch``, ``test_error``; else the runs' ``epoch_log`` column is read), for
+    the verdicts through training (:attr:`RefineResult.through_training`).
     """
     opts = options or RefineOptions()
     if len(opts.chain) < 2:
@@ -375,6 +399,7 @@ def refine(
         tuple(histories),
         design,
         noise,
+        epoch_verdicts.epoch_errors(frame, epochs, cfg.error_column),
     )
 
 

@@ -84,6 +84,18 @@ def _looks(store_path: str | None, sweep: str | None):
         store.close()
 
 
+def _epochs(store_path: str | None, sweep: str | None):
+    """The stored epochs (run id, epoch, test error) of the store's runs (of ``sweep``)."""
+    from edftools.analysis.epoch_verdicts import store_epochs
+    from edftools.store import open_store
+
+    store = open_store(store_path, read_only=True)
+    try:
+        return store_epochs(store, sweep)
+    finally:
+        store.close()
+
+
 @click.command("refine")
 @click.option(
     "--fixed",
@@ -128,7 +140,8 @@ def refine_cmd(
     worse, mixed, inconclusive) with the family-wise error of all of them ≤ --alpha.
 
     Prints the refinement table (Markdown, or JSON with --json) and writes
-    OUT/refinement.md and OUT/refinement.html.
+    OUT/refinement.md and OUT/refinement.html. When the runs have epoch logs, the reports
+    also show each step's fixed-n verdict at every epoch ("verdicts through training").
     """
     from edftools.analysis.refinement import RefineOptions, refine, to_json
     from edftools.analysis.runs import parse_names
@@ -143,7 +156,7 @@ def refine_cmd(
     )
     looks = None if fixed else _looks(store_path, sweep)
     spaces = recipe_spaces(_recipes(store_path, sweep))
-    result = refine(_runs(store_path, sweep), options, looks, spaces)
+    result = refine(_runs(store_path, sweep), options, looks, spaces, _epochs(store_path, sweep))
     files = write_refinement(result, out_dir)
     if as_json:
         click.echo(json.dumps(to_json(result), indent=2, allow_nan=False))

@@ -14,7 +14,8 @@
 - :func:`trend`: a parameter against complexity among the good models;
 - :func:`history`: a sequential study's p-values against their boundaries (Figure);
 - :func:`regimes`: a generalization's EDFs, one panel per regime (Figure);
-- :func:`verdict_matrix`: a generalization's verdicts, step × regime.
+- :func:`verdict_matrix`: a generalization's verdicts, step × regime;
+- :func:`verdict_strip`: each step's verdict at every epoch (``edftools.verdicts_by_epoch``).
 
 Each takes a result of ``edftools.refine``/``edftools.compare`` (or one of its items) or
 long-form ``data`` with seaborn's rule (column names for ``error``, ``complexity``, ``x``,
@@ -26,6 +27,7 @@ percentile, the models beyond counted in a note); complexity reads 250K, 1.5M, 4
 from __future__ import annotations
 
 from edftools.plot.edfs import best_of_k, edf, history, refinement
+from edftools.plot.epochs import verdict_strip
 from edftools.plot.params import good_range, trend
 from edftools.plot.regimes import regimes, verdict_matrix
 from edftools.plot.style import to_png
@@ -40,4 +42,5 @@ __all__ = [
     "to_png",
     "trend",
     "verdict_matrix",
+    "verdict_strip",
 ]

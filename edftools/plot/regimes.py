@@ -12,18 +12,17 @@ from matplotlib.patches import Patch, Rectangle
 
 from edftools.analysis.regimes import GeneralizeResult
 from edftools.plot.edfs import draw_edfs
-from edftools.plot.style import grid, legend_outside, new_axes, palette, set_title, set_titles
+from edftools.plot.style import (
+    VERDICT_COLORS,
+    grid,
+    legend_outside,
+    new_axes,
+    palette,
+    set_title,
+    set_titles,
+)
 from edftools.plot.style import style as plot_style
-from edftools.stats.verdicts import IMPROVES, INCONCLUSIVE, MIXED, NO_LOSS, VERDICTS, WORSE
-
-#: One color per verdict (colour-blind safe: Okabe–Ito), inconclusive in grey.
-VERDICT_COLORS: dict[str, str] = {
-    IMPROVES: "#009E73",
-    NO_LOSS: "#56B4E9",
-    WORSE: "#D55E00",
-    MIXED: "#CC79A7",
-    INCONCLUSIVE: "#D9D9D9",
-}
+from edftools.stats.verdicts import VERDICTS
 
 
 def _result(result: Any, **options: Any) -> GeneralizeResult:

@@ -35,6 +35,19 @@ from edftools.spaces.restrictions import format_number
 DPI = 90
 PALETTE = "tab10"
 
+#: The one colour of each step verdict in every figure — the verdict-by-epoch strip and the
+#: regimes' verdict matrix (Okabe–Ito, safe for the common colour
+#: vision deficiencies; the hue pairs that deuteranopes confuse are kept apart in lightness).
+#: "not tested" (a space without a usable sample) is white, drawn hatched.
+VERDICT_COLORS: dict[str, str] = {
+    "improves": "#009E73",  # bluish green
+    "no loss": "#56B4E9",  # sky blue
+    "worse": "#D55E00",  # vermillion
+    "mixed": "#CC79A7",  # reddish purple
+    "inconclusive": "#D9D9D9",  # light grey
+    "not tested": "#FFFFFF",
+}
+
 
 #: Fonts with wide Unicode coverage (CJK, Hangul, ...), tried in order after the default font
 #: for characters it lacks; only those installed on the machine are used.

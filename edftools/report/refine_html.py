@@ -5,12 +5,24 @@ AnyNetX_C/D/E models. Formatting only: every number comes from the
 
 from __future__ import annotations
 
+from matplotlib.figure import Figure
+
 from edftools import plot
 from edftools.analysis.curves import DECISION_QUANTILE, EFIT_MAX_PER_SPACE
 from edftools.analysis.refinement import RefineResult
 from edftools.plot import params as plot_params
-from edftools.report import htmldoc, seednoise_table
+from edftools.plot.epochs import verdict_strip
+from edftools.plot.style import LEGEND_WIDTH
+from edftools.report import epoch_table, htmldoc, seednoise_table
 from edftools.report.refine_table import footnotes, headers, table_cells
+
+
+def _strip_figure(steps: int, epochs: int) -> Figure:
+    """A report's strip figure (a plain Figure: nothing leaks into pyplot)."""
+    fig = Figure(
+        figsize=(2.6 + 0.6 * epochs + LEGEND_WIDTH, 1.0 + 0.42 * steps), layout="constrained"
+    )
+    return fig
 
 
 def render(result: RefineResult) -> str:
@@ -58,6 +70,25 @@ def render(result: RefineResult) -> str:
                 "(hypotheses shown, the futility rule: no loss with a gain of the margin "
                 "excluded, or max_n), the dotted line the models per space where it did.",
             ),
+        ]
+    strip = result.through_training
+    if strip is not None:
+        fig = _strip_figure(len(strip.steps), len(strip.epochs))
+        verdict_strip(strip, ax=fig.subplots())
+        blocks += [
+            htmldoc.heading(epoch_table.TITLE),
+            htmldoc.figure(
+                plot.to_png(fig),
+                "Each step's fixed-n verdict at every epoch, from the test errors at that "
+                "epoch (each epoch's verdicts at α on their own); the black bar marks the "
+                "epoch from which the verdict equals the final epoch's.",
+            ),
+            htmldoc.table(
+                epoch_table.headers(strip, result.sequential),
+                epoch_table.cells(result),
+                table_id="epoch-verdicts",
+            ),
+            htmldoc.bullet_list(epoch_table.footnotes(result)),
         ]
     if result.good_ranges:
         blocks += [

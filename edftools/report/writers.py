@@ -38,8 +38,13 @@ GENERALIZATION_HTML = "generalization.html"
 
 
 def refinement_markdown_file(result: RefineResult) -> str:
-    """The content of ``refinement.md``: a title line and the table with its footnotes."""
-    return "# Design-space refinement (edftools refine)\n\n" + refine_markdown(result)
+    """The content of ``refinement.md``: a title line and the table with its footnotes (and,
+    when the runs have epoch logs, the verdicts through training)."""
+    from edftools.report.epoch_table import to_markdown as epoch_markdown
+
+    text = "# Design-space refinement (edftools refine)\n\n" + refine_markdown(result)
+    through = epoch_markdown(result)
+    return text + ("\n" + through if through else "")
 
 
 def write_refinement(result: RefineResult, out_dir: str | os.PathLike[str]) -> list[Path]:
@@ -127,6 +132,16 @@ def load_reference_with_looks(
     store_path: str | os.PathLike[str], reference_dir=REFERENCE_DIR
 ) -> tuple[Any, Any]:
     """:func:`load_reference`, and the store's ``looks`` rows (empty without any)."""
+    runs, looks, _epochs = load_reference_store(store_path, reference_dir)
+    return runs, looks
+
+
+def load_reference_store(
+    store_path: str | os.PathLike[str], reference_dir=REFERENCE_DIR
+) -> tuple[Any, Any, Any]:
+    """:func:`load_reference_with_looks`, and the store's ``epochs`` rows (run id, epoch,
+    test error)."""
+    from edftools.analysis.epoch_verdicts import store_epochs
     from edftools.store import import_file, open_store
     from edftools.store.looks import import_looks, looks_frame
 
@@ -141,7 +156,7 @@ def load_reference_with_looks(
             import_file(store, f, "parquet")
         for f in looks:
             import_looks(store, f)
-        return store.runs_frame(), looks_frame(store)
+        return store.runs_frame(), looks_frame(store), store_epochs(store)
     finally:
         store.close()
 
@@ -205,7 +220,7 @@ def demo(
     study (:func:`regimes_reference`), load it into ``regimes_store`` (default: a temporary
     one) and write the generalization report too."""
     with tempfile.TemporaryDirectory(prefix="edftools-demo-") as tmp:
-        runs, looks = load_reference_with_looks(
+        runs, looks, epochs = load_reference_store(
             store_path or Path(tmp) / "demo.duckdb", reference_dir
         )
         folder = regimes_reference(reference_dir)
@@ -218,7 +233,7 @@ def demo(
             generalization = generalize(str(target), settings=Settings(seed=seed))
             n_regime_runs = len(regime_runs)
     settings = Settings(seed=seed)
-    refinement = refine(runs, RefineOptions(settings=settings), looks)
+    refinement = refine(runs, RefineOptions(settings=settings), looks, epochs=epochs)
     comparison = compare_spaces(runs, CompareOptions(spaces=DEMO_COMPARE, settings=settings))
     files = write_refinement(refinement, out_dir)
     files.append(write_comparison(comparison, Path(out_dir) / compare_filename(DEMO_COMPARE)))
