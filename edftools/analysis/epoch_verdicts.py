@@ -11,7 +11,7 @@ them with a fixed n (:func:`edftools.analysis.samples.verdicts`, i.e.
 :func:`edftools.stats.family_test`): the NDS normalization (the refinement's complexity range
 and K bins, bin k mass 1/K, w_i = (1/K)/n_k), one-sided KS tests both ways with labels permuted
 within complexity strata, the no-loss test against the margin, and the 3·m hypotheses of the
-m steps under one Shaffer–Holm step-down at α — with the same settings and the same
+m steps under one weighted Holm step-down at α — with the same settings and the same
 permutation seed at every epoch (so the final epoch, on the same runs, reproduces
 ``refine --fixed``).
 
@@ -69,7 +69,7 @@ EPOCH_ERRORS: dict[str, str] = {
 class EpochStep:
     """One step (parent → restricted) at one epoch: its verdict and the numbers behind it.
 
-    ``p_*``: raw p-values; ``p_*_adj``: Shaffer–Holm adjusted over that epoch's family;
+    ``p_*``: raw p-values; ``p_*_adj``: step-down adjusted over that epoch's family;
     ``n_parent``/``n_restricted``: models used; ``verdict`` :data:`UNTESTED` with a ``note``
     when a space has no usable sample at that epoch (the p-values are then None).
     """

@@ -15,7 +15,7 @@ The family (what "family-wise" covers):
   table; such a regime's study spent its own α_r over its steps and looks (a regimes recipe
   gives each regime α / R: :mod:`edftools.recipe.regimes`);
 * every other regime's steps are tested together, 3 hypotheses per step and regime, under one
-  Shaffer–Holm step-down at the α left, α_fixed = α − Σ α_r;
+  weighted Holm step-down (the refinement's) at the α left, α_fixed = α − Σ α_r;
 
 so by Bonferroni over the two parts P(any false claim in the matrix) ≤ α_fixed + Σ α_r = α
 (and ≤ Σ α_r, stated as such, when sequential regimes spent more than α).

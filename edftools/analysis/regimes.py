@@ -49,7 +49,7 @@ class RegimeCell:
     """One step in one regime: its verdict, statistics and the normalized medians.
 
     ``d_better``/``d_worse``: one-sided KS D+ = sup(F_R − F_P), D− = sup(F_P − F_R); ``loss``:
-    the largest loss (margin unit); ``p_*``: raw p-values; ``p_*_adj``: Shaffer–Holm adjusted
+    the largest loss (margin unit); ``p_*``: raw p-values; ``p_*_adj``: step-down adjusted
     over the fixed-n part of the family (None for a sequential regime, whose ``levels`` are the
     rejection levels of its last look and ``decided_at`` the models per space that decided it);
     ``median_*``: normalized median errors with 95% bootstrap CIs; ``n_needed``: for an

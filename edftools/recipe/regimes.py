@@ -27,7 +27,7 @@ Its identity records the regime (``regime = {study, name, index, changes}``), so
 With a ``[sequential]`` table every regime runs its own sequential study at
 ``alpha / R`` (R regimes): the probability of any false claim over all regimes, steps and
 looks is then ≤ alpha (Bonferroni over the regimes; within a regime the study's own
-Shaffer–Holm / alpha-spending family).
+weighted Holm step-down and alpha spending).
 """
 
 from __future__ import annotations
