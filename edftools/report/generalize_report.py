@@ -108,8 +108,9 @@ def footnotes(result: GeneralizeResult) -> list[str]:
     if fam["fixed_regimes"]:
         parts.append(
             f"the fixed-n regimes ({', '.join(fam['fixed_regimes'])}) are tested in one "
-            f"weighted Holm step-down (the refinement's) over {3 * len(result.steps) * len(fam['fixed_regimes'])} "
-            f"hypotheses at α = {fam['fixed_alpha']:.4g}"
+            "weighted Holm step-down (the refinement's) over "
+            f"{3 * len(result.steps) * len(fam['fixed_regimes'])} hypotheses at α = "
+            f"{fam['fixed_alpha']:.4g}"
         )
     notes.append(
         "Family-wise error: "
