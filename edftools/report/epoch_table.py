@@ -61,7 +61,7 @@ def footnotes(result: RefineResult) -> list[str]:
         f"Error control holds per epoch: each epoch's {3 * len(strip.steps)} hypotheses go "
         f"through their own weighted Holm step-down (the refinement's) at α = {cfg.alpha:g}, "
         "so each column has family-wise error ≤ α; nothing controls the error across epochs — "
-        "the strip describes how the verdicts evolve with training, it is not a test over the epochs.",
+        "the strip describes how the verdicts evolve with training, not a test over the epochs.",
         "Decided from epoch k on: the first epoch from which the step's verdict equals the "
         "final epoch's at every later epoch (— when the final verdict is inconclusive); "
         f"{BORDERLINE_MARK} = borderline (a p-value within Monte-Carlo error of its threshold).",
