@@ -10,7 +10,7 @@ from edftools.report.writers import (
     REFINEMENT_MD,
     demo,
     load_reference,
-    load_reference_with_looks,
+    load_reference_store,
     read_reference_runs,
     refinement_markdown_file,
 )
@@ -49,8 +49,10 @@ def test_committed_refinement_table_regenerates_from_reference(tmp_path: Path) -
     assert committed.exists(), "reports/refinement.md must be committed: run `make demo`"
     from edftools.analysis.refinement import RefineOptions, refine
 
-    runs, looks = load_reference_with_looks(tmp_path / "ref.duckdb", reference)
-    assert refinement_markdown_file(refine(runs, RefineOptions(), looks)) == committed.read_text()
+    runs, looks, epochs = load_reference_store(tmp_path / "ref.duckdb", reference)
+    result = refine(runs, RefineOptions(), looks, epochs=epochs)
+    assert refinement_markdown_file(result) == committed.read_text()
+    assert "## Verdicts through training" in committed.read_text()
 
 
 def test_shipped_verdicts_do_not_depend_on_the_permutation_seed() -> None:
