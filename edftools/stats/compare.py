@@ -22,6 +22,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -176,9 +177,11 @@ def compare_stratified(
     check_count(n_boot, "n_boot")
     seeds = np.random.SeedSequence(seed).spawn(3)
     test = family_test([(a, b)], as_margin(margin), alpha, seeds[0], n_perm)[0]
-    opts = {"quantiles": quantiles, "best_of": best_of, "level": level, "n_boot": n_boot}
-    sa = summarize_stratified(a, seed=seeds[1], **opts)
-    sb = summarize_stratified(b, seed=seeds[2], **opts)
+    summary = partial(
+        summarize_stratified, quantiles=quantiles, best_of=best_of, level=level, n_boot=n_boot
+    )
+    sa = summary(a, seed=seeds[1])
+    sb = summary(b, seed=seeds[2])
     normalized = a.normalized or b.normalized
     return CompareResult(
         test=test,

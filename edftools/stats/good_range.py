@@ -103,7 +103,9 @@ def good_range(
         group_mass = np.add.reduceat(min_rank_probs(n, m), starts)
         per_model = (group_mass / sizes)[group_of_rank]
         support, inverse = np.unique(v_sorted, return_inverse=True)
-        probs = np.bincount(inverse, weights=per_model, minlength=support.size)
+        probs = np.asarray(
+            np.bincount(inverse, weights=per_model, minlength=support.size), dtype=float
+        )
         probs /= probs.sum()
     else:
         n_boot = check_count(n_boot, "n_boot")

@@ -158,7 +158,9 @@ class _Pilot:
         codes, first, inverse = np.unique(
             self.cell[0.0] * self.k + strata, return_index=True, return_inverse=True
         )
-        self.probs = np.bincount(inverse, weights=probs, minlength=codes.size)
+        self.probs = np.asarray(
+            np.bincount(inverse, weights=probs, minlength=codes.size), dtype=float
+        )
         self.probs /= self.probs.sum()
         self.cumprobs = np.cumsum(self.probs)
         group = codes % self.k
@@ -266,9 +268,10 @@ def _statistics(
             open_ |= (low <= cut) & (high > cut)
         near = inside & (s_in <= s_min[:, None] + 0.7) & open_[:, None]
         p_all = np.full(s.shape, NUISANCE_LEVEL)
-        p_all[near] = pointwise_pvalues(
-            *(v[near].astype(float) for v in (f_p, left, r, v_p, v_r)), m.q_range
+        at_p, at_left, at_r, at_vp, at_vr = (
+            v[near].astype(float) for v in (f_p, left, r, v_p, v_r)
         )
+        p_all[near] = pointwise_pvalues(at_p, at_left, at_r, at_vp, at_vr, m.q_range)
         p_noloss = np.where(open_, np.where(has_p, p_all, 0.0).max(axis=1), high)
     else:
         p_noloss = ndtr(-((diff + m.value) / np.sqrt(v_r + v_p)).min(axis=1))

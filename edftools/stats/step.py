@@ -132,7 +132,10 @@ class _Pair:
 
     @property
     def test(self) -> PairTest:
-        return self.null.result() if self.null is not None else self.ks  # type: ignore[return-value]
+        if self.null is not None:
+            return self.null.result()
+        assert self.ks is not None  # __init__ sets ks whenever there is no permutation null
+        return self.ks
 
     def pvalues(self) -> tuple[float, float, float]:
         t = self.test
@@ -190,8 +193,10 @@ def decide(
         if not close.any() or drawn >= max_perm or work >= WORK_BUDGET:
             return now, close.any(axis=1), own
         more = min(max_perm, 4 * (drawn + 1) - 1) - drawn
-        for i in np.flatnonzero(close.any(axis=1)):
-            work += state[i].extend(more)  # type: ignore[union-attr]
+        for i in np.flatnonzero(close.any(axis=1)).tolist():
+            pair = state[i]
+            if pair is not None:  # always: only active steps are close
+                work += pair.extend(more)
         drawn += more
 
 
@@ -215,7 +220,8 @@ def family_test(
     alpha = check_level(alpha, "alpha")
     n_perm = check_count(n_perm, "n_perm")
     max_perm = max(n_perm, check_count(max_perm, "max_perm"))
-    state = start_pairs(pairs, margin, seed, n_perm)
+    # no pair is None here, so every state is one
+    state = [pair for pair in start_pairs(pairs, margin, seed, n_perm) if pair is not None]
     rejected, borderline, _ = decide(
         state, lambda done: alpha * step_shares(done), None, n_perm, max_perm
     )
@@ -252,12 +258,14 @@ def step_result(
     alpha: float,
     rejected: np.ndarray,
     borderline: bool,
-    adjusted: Sequence[float] | None = None,
+    adjusted: Sequence[float] | np.ndarray | None = None,
 ) -> StepResult:
     """The :class:`StepResult` of one pair from its decisions (better, worse, no loss)."""
     better, worse, no_loss = (bool(x) for x in rejected)
     t = pair.test
-    adj = tuple(float(a) for a in adjusted) if adjusted is not None else (np.nan,) * 3
+    adj_better, adj_worse, adj_no_loss = (
+        (float(a) for a in adjusted) if adjusted is not None else (np.nan,) * 3
+    )
     return StepResult(
         verdict=step_verdict(better, worse, no_loss),
         margin=margin,
@@ -268,7 +276,7 @@ def step_result(
         p_worse=t.p_worse,
         p_no_loss=pair.noloss.pvalue,
         p_two_sided=t.p_two_sided,
-        adjusted=adj,  # type: ignore[arg-type]
+        adjusted=(adj_better, adj_worse, adj_no_loss),
         alpha=alpha,
         n_parent=pair.parent.n,
         n_restricted=pair.restricted.n,
