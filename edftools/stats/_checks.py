@@ -7,11 +7,12 @@ names the argument and what is wrong with it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, get_args
 
 import numpy as np
 
 from edftools.errors import StatsInputError
+from edftools.stats.defaults import MarginUnit
 
 Seed: TypeAlias = (
     int | np.integer | Sequence[int] | np.random.SeedSequence | np.random.Generator | None
@@ -98,6 +99,15 @@ def check_count(value: Any, name: str, minimum: int = 1) -> int:
     if value < minimum:
         raise StatsInputError(f"{name} must be at least {minimum}, got {value}")
     return int(value)
+
+
+def check_margin_unit(unit: object) -> MarginUnit:
+    """``unit`` as a margin unit ("pp" or "edf"), or a StatsInputError."""
+    allowed = get_args(MarginUnit)
+    for value in allowed:
+        if unit == value:
+            return value
+    raise StatsInputError(f"margin unit must be {' or '.join(map(repr, allowed))}, got {unit!r}")
 
 
 def make_rng(seed: Seed) -> np.random.Generator:

@@ -43,6 +43,7 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import Seed, make_rng, sample_and_weights
+from edftools.stats.defaults import DEFAULT_N_PERM, DEFAULT_SEED
 from edftools.stats.strata import Stratified, permutation_strata
 
 #: Unequal-n exact one-sided KS p-values up to this many lattice cells (n_P·n_R), else asymptotic.
@@ -106,7 +107,10 @@ def cell_bounds(
 
 
 def pair_test(
-    parent: Stratified, restricted: Stratified, n_perm: int = 999, seed: Seed = 0
+    parent: Stratified,
+    restricted: Stratified,
+    n_perm: int = DEFAULT_N_PERM,
+    seed: Seed = DEFAULT_SEED,
 ) -> PairTest:
     """D+ and D− with p-values (scipy for plain samples, within-bin permutations otherwise)."""
     if not (parent.normalized or restricted.normalized):

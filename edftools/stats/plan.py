@@ -39,6 +39,13 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import as_sample, check_count, check_level
+from edftools.stats.defaults import (
+    DEFAULT_ALPHA,
+    DEFAULT_BINS,
+    DEFAULT_MARGIN_UNIT,
+    DEFAULT_Q_RANGE,
+    DEFAULT_SEED,
+)
 from edftools.stats.multiplicity import NO_LOSS_SHARE
 from edftools.stats.noloss import Margin
 from edftools.stats.pairtest import cell_bounds
@@ -367,17 +374,17 @@ def plan(
     pilot_errors: Any,
     *,
     pilot_complexity: Any = None,
-    bins: int = 8,
+    bins: int = DEFAULT_BINS,
     margin: float | Margin | None = None,
-    margin_unit: str = "pp",
-    q_range: tuple[float, float] = (0.1, 0.5),
+    margin_unit: str = DEFAULT_MARGIN_UNIT,
+    q_range: tuple[float, float] = DEFAULT_Q_RANGE,
     effect: float | None = None,
     power: float = 0.8,
-    alpha: float = 0.05,
+    alpha: float = DEFAULT_ALPHA,
     steps: int = 1,
     n_sim: int = 400,
     n_max: int = 20_000,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
 ) -> PlanResult:
     """Models per space for a step to end "no loss" if the spaces are equal and "improves" if
     the restricted one is better by ``effect`` error points, each with probability ``power``.

@@ -58,11 +58,10 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import check_count, check_level
+from edftools.stats.defaults import DEFAULT_ALPHA, DEFAULT_MAX_PERM, DEFAULT_N_PERM, DEFAULT_SEED
 from edftools.stats.multiplicity import step_shares
 from edftools.stats.noloss import Margin, no_loss_test
 from edftools.stats.step import (
-    DEFAULT_MAX_PERM,
-    DEFAULT_N_PERM,
     StepResult,
     decide,
     start_pairs,
@@ -95,7 +94,7 @@ class SequentialDesign:
 
     look_every: int = 50
     max_n: int = 500
-    alpha: float = 0.05
+    alpha: float = DEFAULT_ALPHA
     spending: Spending = "obrien-fleming"
 
     def __post_init__(self) -> None:
@@ -153,7 +152,7 @@ class SequentialChain:
     steps: tuple[tuple[int, int], ...]
     design: SequentialDesign
     margin: Margin = field(default_factory=Margin)
-    seed: int | Sequence[int] = 0
+    seed: int | Sequence[int] = DEFAULT_SEED
     n_perm: int = DEFAULT_N_PERM
     max_perm: int = DEFAULT_MAX_PERM
     rejected: np.ndarray = field(init=False)
@@ -266,7 +265,7 @@ def pilot_study(
     shifts: Sequence[float],
     design: SequentialDesign,
     margin: Margin | None = None,
-    seed: int | Sequence[int] = 0,
+    seed: int | Sequence[int] = DEFAULT_SEED,
     n_perm: int = 199,
 ) -> tuple[SequentialChain, list[int]]:
     """A simulated sequential study whose spaces are the pilot's law (:func:`pilot_atoms`)
@@ -301,7 +300,7 @@ def simulate_study(
     steps: Sequence[tuple[int, int]],
     design: SequentialDesign,
     margin: Margin | None = None,
-    seed: int | Sequence[int] = 0,
+    seed: int | Sequence[int] = DEFAULT_SEED,
     n_perm: int = DEFAULT_N_PERM,
     max_perm: int = DEFAULT_MAX_PERM,
 ) -> tuple[SequentialChain, list[int]]:

@@ -26,8 +26,22 @@ from typing import Any
 import numpy as np
 
 from edftools.errors import StatsInputError
-from edftools.stats._checks import check_count, check_level
-from edftools.stats.multiplicity import step_shares, steps_adjusted
+from edftools.stats._checks import check_count, check_level, check_margin_unit
+from edftools.stats.defaults import (
+    DEFAULT_ALPHA,
+    DEFAULT_BINS,
+    DEFAULT_MARGIN_EDF,
+    DEFAULT_MARGIN_PP,
+    DEFAULT_MARGIN_UNIT,
+    DEFAULT_MAX_PERM,
+    DEFAULT_N_PERM,
+    DEFAULT_Q_RANGE,
+    DEFAULT_SEED,
+)
+from edftools.stats.multiplicity import (
+    step_shares,
+    steps_adjusted,
+)
 from edftools.stats.noloss import Margin, NoLossTest, no_loss_test
 from edftools.stats.pairtest import PairTest, WithinBinPermutation, scipy_pair_test
 from edftools.stats.strata import Stratified, stratify_pair
@@ -40,8 +54,6 @@ from edftools.stats.verdicts import (
     verdict_note,
 )
 
-DEFAULT_N_PERM = 999
-DEFAULT_MAX_PERM = 19_999
 MC_Z = 3.0
 #: Extra permutations for Monte-Carlo control stop after this many hypergeometric cell draws
 #: (about 2 s here): small studies get up to ``max_perm``, NDS-size ones are flagged sooner.
@@ -203,8 +215,8 @@ def decide(
 def family_test(
     pairs: Sequence[tuple[Stratified, Stratified]],
     margin: Margin | None = None,
-    alpha: float = 0.05,
-    seed: Any = 0,
+    alpha: float = DEFAULT_ALPHA,
+    seed: Any = DEFAULT_SEED,
     n_perm: int = DEFAULT_N_PERM,
     max_perm: int = DEFAULT_MAX_PERM,
 ) -> list[StepResult]:
@@ -290,8 +302,8 @@ def step_result(
 def chain_test(
     samples: Sequence[Stratified],
     margin: Margin | None = None,
-    alpha: float = 0.05,
-    seed: Any = 0,
+    alpha: float = DEFAULT_ALPHA,
+    seed: Any = DEFAULT_SEED,
     n_perm: int = DEFAULT_N_PERM,
     max_perm: int = DEFAULT_MAX_PERM,
 ) -> list[StepResult]:
@@ -308,12 +320,12 @@ def step_test(
     *,
     parent_complexity: Any = None,
     restricted_complexity: Any = None,
-    bins: int = 8,
+    bins: int = DEFAULT_BINS,
     margin: float | Margin | None = None,
-    margin_unit: str = "pp",
-    q_range: tuple[float, float] = (0.1, 0.5),
-    alpha: float = 0.05,
-    seed: Any = 0,
+    margin_unit: str = DEFAULT_MARGIN_UNIT,
+    q_range: tuple[float, float] = DEFAULT_Q_RANGE,
+    alpha: float = DEFAULT_ALPHA,
+    seed: Any = DEFAULT_SEED,
     n_perm: int = DEFAULT_N_PERM,
 ) -> StepResult:
     """The verdict of one restriction step: does restricting the parent space cost anything?
@@ -338,13 +350,14 @@ def step_test(
 
 
 def as_margin(
-    margin: float | Margin | None, unit: str = "pp", q_range: tuple[float, float] = (0.1, 0.5)
+    margin: float | Margin | None,
+    unit: str = DEFAULT_MARGIN_UNIT,
+    q_range: tuple[float, float] = DEFAULT_Q_RANGE,
 ) -> Margin:
     """A :class:`Margin` from a number and its unit (None: the unit's default)."""
-    from edftools.stats.noloss import DEFAULT_MARGIN_EDF, DEFAULT_MARGIN_PP
-
     if isinstance(margin, Margin):
         return margin
+    checked = check_margin_unit(unit)
     if margin is None:
-        margin = DEFAULT_MARGIN_PP if unit == "pp" else DEFAULT_MARGIN_EDF
-    return Margin(margin, unit, q_range)  # type: ignore[arg-type]
+        margin = DEFAULT_MARGIN_PP if checked == "pp" else DEFAULT_MARGIN_EDF
+    return Margin(margin, checked, q_range)
