@@ -27,9 +27,9 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats import Margin, family_test, stratify_together
+from edftools.stats.defaults import DEFAULT_MAX_PERM
 from edftools.stats.scenarios import _base
 from edftools.stats.sequential import SequentialDesign, chain_steps, simulate_study
-from edftools.stats.step import DEFAULT_MAX_PERM
 
 MAX_N = 600
 TRUTH = ("no loss", "improves", "worse")

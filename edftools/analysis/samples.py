@@ -121,7 +121,7 @@ def build_samples(
 
 
 def summarize(
-    sample: SpaceSample, seed: int | np.random.SeedSequence, n_boot: int = 1000
+    sample: SpaceSample, seed: int | np.random.SeedSequence, n_boot: int = default("n_boot")
 ) -> SampleSummary:
     """min, mean, median and E[best of k] (k in :data:`BEST_OF_KS`) with bootstrap CIs, the
     normalization weights recomputed in every resample."""

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from edftools.analysis.runs import DEFAULT_ERROR_COLUMN, select_runs
+from edftools.stats.defaults import DEFAULT_LEVEL
 from edftools.stats.seednoise import SeedNoise, robust_sd, seed_noise
 
 WITHIN_NOISE = "within seed noise"
@@ -38,7 +39,7 @@ class SeedNoiseTable:
     per_space: Mapping[str, SeedNoise]
     groups: Mapping[str, tuple[np.ndarray, ...]]
     error_column: str = DEFAULT_ERROR_COLUMN
-    level: float = 0.95
+    level: float = DEFAULT_LEVEL
 
     def threshold(self, *spaces: str) -> float | None:
         """The robust seed-noise SD (:func:`~edftools.stats.seednoise.robust_sd`) over the
@@ -126,7 +127,7 @@ def seed_noise_table(
     error_column: str = DEFAULT_ERROR_COLUMN,
     sweep: str | None = None,
     dataset: str | None = None,
-    level: float = 0.95,
+    level: float = DEFAULT_LEVEL,
 ) -> SeedNoiseTable | None:
     """Seed noise of each space (default: every space of the runs) that has reruns.
 
@@ -143,7 +144,7 @@ def from_selected(
     frame: pd.DataFrame,
     spaces: Sequence[str],
     error_column: str = DEFAULT_ERROR_COLUMN,
-    level: float = 0.95,
+    level: float = DEFAULT_LEVEL,
 ) -> SeedNoiseTable | None:
     """:func:`seed_noise_table` given the originals an analysis selected (``frame``, with its
     ``err`` column, from :func:`select_runs`) and the raw ``runs`` holding their reruns."""

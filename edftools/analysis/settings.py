@@ -1,12 +1,14 @@
 """The analysis settings: one frozen object, each default and each set of allowed values
-defined once, here.
+defined once — the statistical defaults (bins, margin, margin range, alpha, seed, n_boot) in
+:mod:`edftools.stats.defaults`, which the statistics' own signatures use too, the rest here.
 
 Every front end builds a :class:`Settings`: the CLI options of ``refine``, ``compare`` and
 ``plan`` (their help, defaults and choices are derived from :data:`SETTINGS_HELP` and the
 field defaults, :mod:`edftools.commands.options`), the recipe's ``[sequential]`` table
 (:mod:`edftools.recipe.sequential`), a stored study's design (:meth:`Settings.from_design`)
 and the library (``edftools.refine(df, ..., bins=...)``; a keyword left out takes the field's
-default). The module imports nothing heavy (the CLI reads it to print ``--help``).
+default). The module imports nothing heavier than numpy (``edftools.stats``, for its
+defaults; the CLI reads it to print ``--help``).
 
 The settings:
 
@@ -27,9 +29,20 @@ The settings:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
+from typing import Any, get_args
 
 from edftools.errors import StatsInputError
+from edftools.stats.defaults import (
+    DEFAULT_ALPHA,
+    DEFAULT_BINS,
+    DEFAULT_MARGIN_EDF,
+    DEFAULT_MARGIN_PP,
+    DEFAULT_MARGIN_UNIT,
+    DEFAULT_N_BOOT,
+    DEFAULT_Q_RANGE,
+    DEFAULT_SEED,
+    MarginUnit,
+)
 
 #: Error columns of a store's runs. ``error`` is the top-1 test error (%) of the final epoch
 #: (the default: it is not selected on the test set); ``best_error`` the lowest test error over
@@ -39,9 +52,9 @@ ERROR_COLUMNS: tuple[str, ...] = ("error", "best_error", "ema_error", "ema_best_
 #: Complexity columns of a store that can normalize EDFs (``none`` = plain EDFs).
 NORMALIZE_CHOICES: tuple[str, ...] = ("flops", "params", "acts", "none")
 #: Units of the no-loss margin.
-MARGIN_UNITS: tuple[str, ...] = ("pp", "edf")
+MARGIN_UNITS: tuple[str, ...] = get_args(MarginUnit)
 #: The margin when none is given, per unit (error points; EDF mass).
-DEFAULT_MARGIN: dict[str, float] = {"pp": 1.0, "edf": 0.05}
+DEFAULT_MARGIN: dict[str, float] = {"pp": DEFAULT_MARGIN_PP, "edf": DEFAULT_MARGIN_EDF}
 
 #: One line per setting: what it means (the CLI's help and the docs use it).
 SETTINGS_HELP: dict[str, str] = {
@@ -67,14 +80,14 @@ class Settings:
     """How an analysis computes its numbers (see the module docstring for each field)."""
 
     normalize: str = "flops"
-    bins: int = 8
+    bins: int = DEFAULT_BINS
     margin: float | None = None
-    margin_unit: str = "pp"
-    margin_range: tuple[float, float] = (0.1, 0.5)
-    alpha: float = 0.05
+    margin_unit: str = DEFAULT_MARGIN_UNIT
+    margin_range: tuple[float, float] = DEFAULT_Q_RANGE
+    alpha: float = DEFAULT_ALPHA
     error_column: str = "error"
-    seed: int = 0
-    n_boot: int = 1000
+    seed: int = DEFAULT_SEED
+    n_boot: int = DEFAULT_N_BOOT
 
     def __post_init__(self) -> None:
         if not isinstance(self.normalize, str) or not self.normalize:

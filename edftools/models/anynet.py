@@ -9,6 +9,7 @@ FC normal(std 0.01) with bias 0; optionally the last BN gamma of every residual 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -69,7 +70,11 @@ class Head(nn.Module):
         return linear_cx(gap_cx(cx), self.w_in, self.num_classes)
 
 
-def _make_block(cfg: NetConfig, stage: StageConfig, w_in: int, stride: int) -> nn.Module:
+Block = VanillaBlock | BasicResBlock | BottleneckBlock
+"""A block of a stage: each has ``forward`` and ``complexity(cx)``."""
+
+
+def _make_block(cfg: NetConfig, stage: StageConfig, w_in: int, stride: int) -> Block:
     w_out = stage.width
     if cfg.block_type == "V":
         return VanillaBlock(w_in, w_out, stride)
@@ -113,13 +118,19 @@ class AnyNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.stages(self.stem(x)))
 
+    def blocks(self) -> Iterator[Block]:
+        """The blocks in forward order, stage by stage."""
+        for stage in self.stages.children():
+            for block in stage.children():
+                assert isinstance(block, Block)
+                yield block
+
     def complexity(self, resolution: int | None = None) -> ModelComplexity:
         """Sum of the modules' analytic complexities at ``resolution`` (default the config's)."""
         r = self.cfg.resolution if resolution is None else resolution
         cx = self.stem.complexity(Cx(r, r))
-        for stage in self.stages:
-            for block in stage:
-                cx = block.complexity(cx)
+        for block in self.blocks():
+            cx = block.complexity(cx)
         cx = self.head.complexity(cx)
         return ModelComplexity(cx.flops, cx.params, cx.acts, cx.bias_flops)
 

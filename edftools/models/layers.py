@@ -88,9 +88,19 @@ def conv2d(
     return nn.Conv2d(w_in, w_out, k, stride=stride, padding=k // 2, groups=groups, bias=bias)
 
 
-def bn2d(channels: int, final: bool = False) -> nn.BatchNorm2d:
+class BatchNorm2d(nn.BatchNorm2d):
+    """``torch.nn.BatchNorm2d`` with pycls's ``final_bn`` mark: True on the last BN of a
+    residual branch, whose gamma :func:`edftools.models.init_weights` may zero. Parameters,
+    buffers and state-dict keys are those of ``nn.BatchNorm2d``."""
+
+    final_bn: bool
+
+    def __init__(self, channels: int, *, final: bool, eps: float, momentum: float) -> None:
+        super().__init__(channels, eps=eps, momentum=momentum)
+        self.final_bn = final
+
+
+def bn2d(channels: int, final: bool = False) -> BatchNorm2d:
     """BatchNorm (eps 1e-5, momentum 0.1). ``final`` marks the last BN of a residual branch,
     whose gamma :func:`edftools.models.init_weights` may zero."""
-    bn = nn.BatchNorm2d(channels, eps=1e-5, momentum=0.1)
-    bn.final_bn = final
-    return bn
+    return BatchNorm2d(channels, final=final, eps=1e-5, momentum=0.1)

@@ -19,7 +19,7 @@ from typing import Any
 
 from edftools.analysis.comparison import CompareOptions, ComparisonResult, compare_spaces
 from edftools.analysis.refinement import RefineOptions, RefineResult, refine
-from edftools.analysis.settings import Settings
+from edftools.analysis.settings import Settings, default
 from edftools.errors import StoreError
 from edftools.files import write_text
 from edftools.report.refine_table import to_markdown as refine_markdown
@@ -212,7 +212,7 @@ def demo(
     out_dir: str | os.PathLike[str] = "reports",
     store_path: str | os.PathLike[str] | None = None,
     reference_dir: str | os.PathLike[str] = REFERENCE_DIR,
-    seed: int = 0,
+    seed: int = default("seed"),
     regimes_store: str | os.PathLike[str] | None = None,
 ) -> DemoResult:
     """Load the reference data into a fresh store, refine the chain A→…→RegNetX, compare

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -46,9 +46,19 @@ class SampleBatch:
     draws: int
 
 
-def draw_batch(
-    space: SpaceDefinition, rng: np.random.Generator, n: int, dist: str | None
-) -> dict[str, np.ndarray]:
+class Draws(TypedDict):
+    """One batch of :func:`draw_batch`: raw draws, stage arrays, complexity, keep mask."""
+
+    raw: dict[str, np.ndarray]
+    d: np.ndarray
+    w: np.ndarray
+    b: np.ndarray
+    g: np.ndarray
+    cx: ComplexityBatch
+    keep: np.ndarray
+
+
+def draw_batch(space: SpaceDefinition, rng: np.random.Generator, n: int, dist: str | None) -> Draws:
     """One batch of ``n`` raw draws plus final stage arrays, complexity and a keep mask.
 
     Returns ``{"raw", "d", "w", "b", "g", "cx", "keep"}``: the raw parameter draws, the
@@ -287,7 +297,7 @@ def assemble(space: SpaceDefinition, parts: list[dict[str, Any]], drawn: int) ->
     return SampleBatch(configs, cat["flops"], cat["params"], cat["acts"], raw, drawn)
 
 
-def _take(out: dict[str, Any], idx: np.ndarray) -> dict[str, Any]:
+def _take(out: Draws, idx: np.ndarray) -> dict[str, Any]:
     part = {k: out[k][idx] for k in ("d", "w", "b", "g")}
     part["raw"] = {k: v[idx] for k, v in out["raw"].items()}
     for m in METRICS:

@@ -221,7 +221,7 @@ def apply_overrides(space: Space, overrides: Mapping[str, Any]) -> Space:
         elif key in _SETTINGS:
             if isinstance(value, bool) or not isinstance(value, _SETTINGS[key]):
                 raise SpaceError(f"{key} has wrong type {type(value).__name__}")
-            settings[key] = tuple(value) if key == "strides" else value
+            settings[key] = tuple(value) if isinstance(value, list | tuple) else value  # strides
         else:
             allowed = sorted({*_SETTINGS, *FAMILY_PARAMS[space.family], "preset", "restrictions"})
             raise UnknownOverrideError(key, allowed)

@@ -307,7 +307,7 @@ def _complexity_chunk(
     # stage-major contiguous copies: each stage's row is one contiguous int64 array
     dT = np.ascontiguousarray(d.T)
     wT = np.ascontiguousarray(w.T)
-    wbT = gT = None
+    bottleneck = None  # bottleneck blocks: (w_b, channels per group), stage-major
     if block_type not in ("V", "VR"):
         wbT = np.round(wT / np.ascontiguousarray(b.T)).astype(np.int64)
         if (wbT < 1).any():
@@ -318,13 +318,14 @@ def _complexity_chunk(
             gT = np.ascontiguousarray(g.T)
             if (wbT % gT).any():
                 raise ConfigError("a bottleneck width is not a multiple of its group width")
+        bottleneck = (wbT, gT)
     w_prev: Any = stem_width
     for i in range(n_stages):
         wi = wT[i]
         si = s[i] if per_stage else s[:, i]
         w_b = g_eff = w_se0 = w_se1 = None
-        if wbT is not None:
-            w_b, g_eff = wbT[i], gT[i]
+        if bottleneck is not None:
+            w_b, g_eff = bottleneck[0][i], bottleneck[1][i]
             if block_type == "Y":
                 w_se0 = np.round(np.asarray(w_prev) * se_ratio).astype(np.int64)
                 w_se1 = np.round(wi * se_ratio).astype(np.int64)

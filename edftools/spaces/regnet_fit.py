@@ -23,6 +23,9 @@ import numpy as np
 from edftools.errors import ConfigError
 from edftools.spaces.regnet import QUANTUM, block_widths_batch
 
+Grid = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Candidate generator parameters as three equal-length arrays (w0, wa, wm)."""
+
 _CHUNK_ELEMENTS = 250_000
 
 
@@ -46,18 +49,19 @@ def fit_errors(log_obs: np.ndarray, w0: Any, wa: Any, wm: Any) -> np.ndarray:
     return np.abs(np.log(ws) - log_obs).mean(axis=1)
 
 
-def _local_grids(centers: np.ndarray, a_step: float, m_step: float, n: int, lo_m, hi_m):
+def _local_grids(
+    centers: np.ndarray, a_step: float, m_step: float, n: int, lo_m: float, hi_m: float
+) -> Grid:
     """Candidate (w0, wa, wm) around each centre: w0 +-8, wa * exp(+-a_step), wm +- m_step."""
     t = np.linspace(-1.0, 1.0, n)
-    dw, ta, tm = np.meshgrid([-8.0, 0.0, 8.0], t, t, indexing="ij")
-    dw, ta, tm = dw.ravel(), ta.ravel(), tm.ravel()
+    dw, ta, tm = (x.ravel() for x in np.meshgrid([-8.0, 0.0, 8.0], t, t, indexing="ij"))
     w0 = np.maximum(8.0, centers[:, 0:1] + dw[None, :])
     wa = np.round(centers[:, 1:2] * np.exp(a_step * ta[None, :]), 2)
     wm = np.round(np.clip(centers[:, 2:3] + m_step * tm[None, :], lo_m, hi_m), 3)
     return w0.ravel(), wa.ravel(), wm.ravel()
 
 
-def _top(err: np.ndarray, cands: tuple, k: int) -> np.ndarray:
+def _top(err: np.ndarray, cands: Grid, k: int) -> np.ndarray:
     """The ``k`` best distinct candidates as rows (w0, wa, wm, err), best first (by err, then
     the smallest (w0, wa, wm)); independent of the candidates' order."""
     table = np.stack([*cands, err], axis=1)
@@ -76,7 +80,7 @@ def _observed(block_widths: Any) -> np.ndarray:
     return obs
 
 
-def _coarse(obs: np.ndarray, wm_range, wa_range) -> tuple[np.ndarray, ...]:
+def _coarse(obs: np.ndarray, wm_range: tuple[float, float], wa_range: tuple[float, float]) -> Grid:
     """The coarse grid of :func:`fit_regnet` for one model, as (w0, wa, wm) arrays."""
     (lo_m, hi_m), (lo_a, hi_a) = wm_range, wa_range
     first = obs[0]
@@ -122,7 +126,7 @@ def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return uniq, inv.ravel()
 
 
-def _evaluate_coarse(log_obs: list[np.ndarray], cands: list[tuple]) -> list[np.ndarray]:
+def _evaluate_coarse(log_obs: list[np.ndarray], cands: list[Grid]) -> list[np.ndarray]:
     """Errors of each model's coarse candidates (models of one depth; shared log widths)."""
     d = log_obs[0].size
     rows = np.concatenate([np.stack(c, axis=1) for c in cands])
@@ -141,7 +145,7 @@ def _evaluate_coarse(log_obs: list[np.ndarray], cands: list[tuple]) -> list[np.n
     return out
 
 
-def _evaluate(log_obs: list[np.ndarray], cands: list[tuple]) -> list[np.ndarray]:
+def _evaluate(log_obs: list[np.ndarray], cands: list[Grid]) -> list[np.ndarray]:
     """Errors of each model's candidates (models of one depth, one shared evaluation)."""
     d = log_obs[0].size
     sizes = [c[0].size for c in cands]

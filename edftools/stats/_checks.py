@@ -6,11 +6,19 @@ names the argument and what is wrong with it.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeAlias, get_args
 
 import numpy as np
 
 from edftools.errors import StatsInputError
+from edftools.stats.defaults import MarginUnit
+
+Seed: TypeAlias = (
+    int | np.integer | Sequence[int] | np.random.SeedSequence | np.random.Generator | None
+)
+"""What a random step takes as its seed: anything ``numpy.random.default_rng`` accepts (a
+Generator is used as is)."""
 
 
 def as_sample(values: Any, name: str = "errors") -> np.ndarray:
@@ -93,7 +101,16 @@ def check_count(value: Any, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
-def make_rng(seed: Any) -> np.random.Generator:
+def check_margin_unit(unit: object) -> MarginUnit:
+    """``unit`` as a margin unit ("pp" or "edf"), or a StatsInputError."""
+    allowed = get_args(MarginUnit)
+    for value in allowed:
+        if unit == value:
+            return value
+    raise StatsInputError(f"margin unit must be {' or '.join(map(repr, allowed))}, got {unit!r}")
+
+
+def make_rng(seed: Seed) -> np.random.Generator:
     """A numpy Generator from an int seed, a SeedSequence or an existing Generator."""
     if isinstance(seed, np.random.Generator):
         return seed

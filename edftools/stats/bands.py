@@ -20,6 +20,7 @@ from edftools.stats._checks import (
     make_rng,
     sample_and_weights,
 )
+from edftools.stats.defaults import DEFAULT_LEVEL, DEFAULT_N_BOOT, DEFAULT_SEED
 from edftools.stats.interval import percentile_interval
 from edftools.stats.normalize import Normalization, bin_models
 from edftools.stats.resample import Categories, categorize, original_edf, resample_edfs
@@ -77,7 +78,7 @@ class BootstrapEDF:
     replicates: np.ndarray
     n: int
 
-    def band(self, kind: BandKind = "pointwise", level: float = 0.95) -> EDFBand:
+    def band(self, kind: BandKind = "pointwise", level: float = DEFAULT_LEVEL) -> EDFBand:
         """Percentile band from the replicates.
 
         pointwise:    [q_{α/2}(F*(g)), q_{1−α/2}(F*(g))] at every grid point g;
@@ -148,8 +149,8 @@ def bootstrap_edf(
     weights: Any = None,
     *,
     grid: Any = None,
-    n_boot: int = 1000,
-    seed: Any = 0,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: Any = DEFAULT_SEED,
     complexity: Any = None,
     normalization: Normalization | None = None,
 ) -> BootstrapEDF:
@@ -169,10 +170,10 @@ def edf_band(
     errors: Any,
     weights: Any = None,
     grid: Any = None,
-    level: float = 0.95,
+    level: float = DEFAULT_LEVEL,
     kind: BandKind = "pointwise",
-    n_boot: int = 1000,
-    seed: Any = 0,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: Any = DEFAULT_SEED,
     *,
     complexity: Any = None,
     normalization: Normalization | None = None,

@@ -22,20 +22,28 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from edftools.stats._checks import check_count, check_level
-from edftools.stats.interval import percentile_interval
-from edftools.stats.step import DEFAULT_N_PERM, StepResult, as_margin, family_test
-from edftools.stats.strata import Stratified, stratify_pair
-from edftools.stats.summaries import (
+from edftools.stats.defaults import (
+    DEFAULT_ALPHA,
     DEFAULT_BEST_OF,
-    Estimate,
-    SampleSummary,
-    summarize_stratified,
+    DEFAULT_BINS,
+    DEFAULT_LEVEL,
+    DEFAULT_MARGIN_UNIT,
+    DEFAULT_N_BOOT,
+    DEFAULT_N_PERM,
+    DEFAULT_Q_RANGE,
+    DEFAULT_QUANTILES,
+    DEFAULT_SEED,
 )
+from edftools.stats.interval import percentile_interval
+from edftools.stats.step import StepResult, as_margin, family_test
+from edftools.stats.strata import Stratified, stratify_pair
+from edftools.stats.summaries import Estimate, SampleSummary, summarize_stratified
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,9 @@ def anderson(a: np.ndarray, b: np.ndarray) -> ADResult:
     return ADResult(float(res.statistic), float(res.pvalue))
 
 
-def differences(sa: SampleSummary, sb: SampleSummary, level: float = 0.95) -> dict[str, Estimate]:
+def differences(
+    sa: SampleSummary, sb: SampleSummary, level: float = DEFAULT_LEVEL
+) -> dict[str, Estimate]:
     """stat(a) − stat(b) for min, mean and each quantile, with percentile-bootstrap CIs from
     the two summaries' replicates (independent resamples of a and of b)."""
     values = {"min": sa.min.value - sb.min.value, "mean": sa.mean.value - sb.mean.value}
@@ -123,17 +133,17 @@ def compare(
     *,
     complexity_a: Any = None,
     complexity_b: Any = None,
-    bins: int = 8,
+    bins: int = DEFAULT_BINS,
     margin: Any = None,
-    margin_unit: str = "pp",
-    q_range: tuple[float, float] = (0.1, 0.5),
-    alpha: float = 0.05,
+    margin_unit: str = DEFAULT_MARGIN_UNIT,
+    q_range: tuple[float, float] = DEFAULT_Q_RANGE,
+    alpha: float = DEFAULT_ALPHA,
     n_perm: int = DEFAULT_N_PERM,
-    n_boot: int = 1000,
-    level: float = 0.95,
-    quantiles: Sequence[float] = (0.1, 0.25, 0.5),
+    n_boot: int = DEFAULT_N_BOOT,
+    level: float = DEFAULT_LEVEL,
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
     best_of: Sequence[int] = DEFAULT_BEST_OF,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
 ) -> CompareResult:
     """Compare the error EDFs of a (reference) and b: verdict, KS, AD, summaries, differences.
 
@@ -163,22 +173,24 @@ def compare_stratified(
     b: Stratified,
     *,
     margin: Any = None,
-    alpha: float = 0.05,
+    alpha: float = DEFAULT_ALPHA,
     n_perm: int = DEFAULT_N_PERM,
-    n_boot: int = 1000,
-    level: float = 0.95,
-    quantiles: Sequence[float] = (0.1, 0.25, 0.5),
+    n_boot: int = DEFAULT_N_BOOT,
+    level: float = DEFAULT_LEVEL,
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
     best_of: Sequence[int] = DEFAULT_BEST_OF,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
 ) -> CompareResult:
     """:func:`compare` of two stratified samples."""
     level = check_level(level)
     check_count(n_boot, "n_boot")
     seeds = np.random.SeedSequence(seed).spawn(3)
     test = family_test([(a, b)], as_margin(margin), alpha, seeds[0], n_perm)[0]
-    opts = {"quantiles": quantiles, "best_of": best_of, "level": level, "n_boot": n_boot}
-    sa = summarize_stratified(a, seed=seeds[1], **opts)
-    sb = summarize_stratified(b, seed=seeds[2], **opts)
+    summary = partial(
+        summarize_stratified, quantiles=quantiles, best_of=best_of, level=level, n_boot=n_boot
+    )
+    sa = summary(a, seed=seeds[1])
+    sb = summary(b, seed=seeds[2])
     normalized = a.normalized or b.normalized
     return CompareResult(
         test=test,

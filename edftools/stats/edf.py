@@ -118,6 +118,6 @@ def edf(errors: Any, weights: Any = None) -> EDF:
         masses = np.bincount(inverse, minlength=points.size) / e.size
         n_eff = float(e.size)
     else:
-        masses = np.bincount(inverse, weights=w, minlength=points.size)
+        masses = np.asarray(np.bincount(inverse, weights=w, minlength=points.size), dtype=float)
         n_eff = float(1.0 / np.dot(w, w))
     return EDF(points=points, masses=masses, n=int(e.size), weighted=w is not None, n_eff=n_eff)

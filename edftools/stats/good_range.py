@@ -26,6 +26,7 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import as_sample, check_count, check_level, make_rng
+from edftools.stats.defaults import DEFAULT_GOOD_RANGE_N_BOOT, DEFAULT_LEVEL, DEFAULT_SEED
 from edftools.stats.interval import inverted_cdf
 
 
@@ -71,9 +72,9 @@ def good_range(
     values: Any,
     errors: Any,
     sample: float = 0.25,
-    n_boot: int = 10_000,
-    level: float = 0.95,
-    seed: Any = 0,
+    n_boot: int = DEFAULT_GOOD_RANGE_N_BOOT,
+    level: float = DEFAULT_LEVEL,
+    seed: Any = DEFAULT_SEED,
     method: str = "bootstrap",
 ) -> GoodRangeResult:
     """Empirical bootstrap of the best model's value (DDS): interval and median.
@@ -103,7 +104,9 @@ def good_range(
         group_mass = np.add.reduceat(min_rank_probs(n, m), starts)
         per_model = (group_mass / sizes)[group_of_rank]
         support, inverse = np.unique(v_sorted, return_inverse=True)
-        probs = np.bincount(inverse, weights=per_model, minlength=support.size)
+        probs = np.asarray(
+            np.bincount(inverse, weights=per_model, minlength=support.size), dtype=float
+        )
         probs /= probs.sum()
     else:
         n_boot = check_count(n_boot, "n_boot")

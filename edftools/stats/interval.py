@@ -13,9 +13,10 @@ level L: [Q*(α/2), Q*(1 − α/2)], α = 1 − L (numpy's default linear interp
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
+from numpy.typing import NDArray
 
 QUANTILE_SLACK = 1e-12
 
@@ -33,8 +34,17 @@ def inverted_cdf_index(cumulative: np.ndarray, q: Any, axis: int = -1) -> np.nda
     return np.minimum(idx, cum.shape[-1] - 1)
 
 
+@overload
+def inverted_cdf(support: np.ndarray, probs: np.ndarray, q: float) -> float: ...
+@overload
+def inverted_cdf(support: np.ndarray, probs: np.ndarray, q: NDArray[Any]) -> np.ndarray: ...
+
+
 def inverted_cdf(support: np.ndarray, probs: np.ndarray, q: Any) -> np.ndarray | float:
-    """Q(q) of the distribution putting mass ``probs`` on sorted ``support``."""
+    """Q(q) of the distribution putting mass ``probs`` on sorted ``support``.
+
+    A scalar ``q`` gives a float, an array of levels an array of quantiles.
+    """
     idx = inverted_cdf_index(np.cumsum(probs), np.atleast_1d(np.asarray(q, dtype=float))[:, None])
     out = np.asarray(support)[idx[..., 0] if idx.ndim > 1 else idx]
     return float(out[0]) if np.ndim(q) == 0 else out

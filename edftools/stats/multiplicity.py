@@ -50,6 +50,7 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import check_level
+from edftools.stats.defaults import DEFAULT_ALPHA
 
 
 def _pvalues(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -61,7 +62,7 @@ def _pvalues(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
     return p
 
 
-def holm(pvalues: Sequence[float], alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+def holm(pvalues: Sequence[float], alpha: float = DEFAULT_ALPHA) -> tuple[np.ndarray, np.ndarray]:
     """Holm's step-down (statsmodels ``multipletests(method="holm")``): ``(reject, adjusted)``."""
     from statsmodels.stats.multitest import multipletests
 
@@ -71,7 +72,7 @@ def holm(pvalues: Sequence[float], alpha: float = 0.05) -> tuple[np.ndarray, np.
 
 
 def step_down(
-    pvalues: Sequence[float], divisors: Sequence[int], alpha: float = 0.05
+    pvalues: Sequence[float], divisors: Sequence[int], alpha: float = DEFAULT_ALPHA
 ) -> tuple[np.ndarray, np.ndarray]:
     """Step-down with divisors t_j (Holm: t_j = m − j + 1): ``(reject, adjusted)``.
 

@@ -51,18 +51,19 @@ approximations make the level asymptotic; its calibration at the edges and in th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
 from edftools.errors import StatsInputError
+from edftools.stats.defaults import (
+    DEFAULT_MARGIN_PP,
+    DEFAULT_MARGIN_UNIT,
+    DEFAULT_Q_RANGE,
+    MarginUnit,
+)
 from edftools.stats.interval import inverted_cdf_index
 from edftools.stats.strata import Stratified
 
-MarginUnit = Literal["pp", "edf"]
-DEFAULT_MARGIN_PP = 1.0
-DEFAULT_MARGIN_EDF = 0.05
-DEFAULT_Q_RANGE = (0.1, 0.5)
 #: β of the Berger–Boos p-value: the confidence set for F_P(x) has level 1 − β, and every
 #: no-loss p-value is at least β (module docstring).
 NUISANCE_LEVEL = 1e-5
@@ -78,7 +79,7 @@ class Margin:
     """
 
     value: float = DEFAULT_MARGIN_PP
-    unit: MarginUnit = "pp"
+    unit: MarginUnit = DEFAULT_MARGIN_UNIT
     q_range: tuple[float, float] = DEFAULT_Q_RANGE
 
     def __post_init__(self) -> None:

@@ -42,7 +42,8 @@ from typing import Any
 import numpy as np
 
 from edftools.errors import StatsInputError
-from edftools.stats._checks import sample_and_weights
+from edftools.stats._checks import Seed, make_rng, sample_and_weights
+from edftools.stats.defaults import DEFAULT_N_PERM, DEFAULT_SEED
 from edftools.stats.strata import Stratified, permutation_strata
 
 #: Unequal-n exact one-sided KS p-values up to this many lattice cells (n_P·n_R), else asymptotic.
@@ -106,13 +107,16 @@ def cell_bounds(
 
 
 def pair_test(
-    parent: Stratified, restricted: Stratified, n_perm: int = 999, seed: object = 0
+    parent: Stratified,
+    restricted: Stratified,
+    n_perm: int = DEFAULT_N_PERM,
+    seed: Seed = DEFAULT_SEED,
 ) -> PairTest:
     """D+ and D− with p-values (scipy for plain samples, within-bin permutations otherwise)."""
     if not (parent.normalized or restricted.normalized):
         return scipy_pair_test(parent.errors, restricted.errors)
     null = WithinBinPermutation(parent, restricted)
-    null.extend(n_perm, np.random.default_rng(seed))
+    null.extend(n_perm, make_rng(seed))
     return null.result()
 
 

@@ -39,6 +39,13 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import as_sample, check_count, check_level
+from edftools.stats.defaults import (
+    DEFAULT_ALPHA,
+    DEFAULT_BINS,
+    DEFAULT_MARGIN_UNIT,
+    DEFAULT_Q_RANGE,
+    DEFAULT_SEED,
+)
 from edftools.stats.multiplicity import NO_LOSS_SHARE
 from edftools.stats.noloss import Margin
 from edftools.stats.pairtest import cell_bounds
@@ -158,7 +165,9 @@ class _Pilot:
         codes, first, inverse = np.unique(
             self.cell[0.0] * self.k + strata, return_index=True, return_inverse=True
         )
-        self.probs = np.bincount(inverse, weights=probs, minlength=codes.size)
+        self.probs = np.asarray(
+            np.bincount(inverse, weights=probs, minlength=codes.size), dtype=float
+        )
         self.probs /= self.probs.sum()
         self.cumprobs = np.cumsum(self.probs)
         group = codes % self.k
@@ -266,9 +275,10 @@ def _statistics(
             open_ |= (low <= cut) & (high > cut)
         near = inside & (s_in <= s_min[:, None] + 0.7) & open_[:, None]
         p_all = np.full(s.shape, NUISANCE_LEVEL)
-        p_all[near] = pointwise_pvalues(
-            *(v[near].astype(float) for v in (f_p, left, r, v_p, v_r)), m.q_range
+        at_p, at_left, at_r, at_vp, at_vr = (
+            v[near].astype(float) for v in (f_p, left, r, v_p, v_r)
         )
+        p_all[near] = pointwise_pvalues(at_p, at_left, at_r, at_vp, at_vr, m.q_range)
         p_noloss = np.where(open_, np.where(has_p, p_all, 0.0).max(axis=1), high)
     else:
         p_noloss = ndtr(-((diff + m.value) / np.sqrt(v_r + v_p)).min(axis=1))
@@ -364,17 +374,17 @@ def plan(
     pilot_errors: Any,
     *,
     pilot_complexity: Any = None,
-    bins: int = 8,
+    bins: int = DEFAULT_BINS,
     margin: float | Margin | None = None,
-    margin_unit: str = "pp",
-    q_range: tuple[float, float] = (0.1, 0.5),
+    margin_unit: str = DEFAULT_MARGIN_UNIT,
+    q_range: tuple[float, float] = DEFAULT_Q_RANGE,
     effect: float | None = None,
     power: float = 0.8,
-    alpha: float = 0.05,
+    alpha: float = DEFAULT_ALPHA,
     steps: int = 1,
     n_sim: int = 400,
     n_max: int = 20_000,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
 ) -> PlanResult:
     """Models per space for a step to end "no loss" if the spaces are equal and "improves" if
     the restricted one is better by ``effect`` error points, each with probability ``power``.

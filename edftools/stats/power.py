@@ -27,6 +27,7 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import check_count, check_level, make_rng
+from edftools.stats.defaults import DEFAULT_ALPHA, DEFAULT_SEED
 
 ALTERNATIVES = ("two-sided", "less", "greater")
 
@@ -110,14 +111,14 @@ def _simulated_power(
 def power(
     n: int | None = None,
     delta: float | None = None,
-    alpha: float = 0.05,
+    alpha: float = DEFAULT_ALPHA,
     power: float = 0.8,
     *,
     ratio: float = 1.0,
     alternative: str = "two-sided",
     method: str = "asymptotic",
     n_sim: int = 2000,
-    seed: Any = 0,
+    seed: Any = DEFAULT_SEED,
 ) -> PowerResult:
     """Power of the two-sample KS test, or the models per space needed for it.
 

@@ -55,6 +55,7 @@ from typing import Literal
 import numpy as np
 
 from edftools.errors import StatsInputError
+from edftools.stats.defaults import DEFAULT_ALPHA, DEFAULT_N_PERM, DEFAULT_SEED
 from edftools.stats.noloss import Margin
 from edftools.stats.step import family_test
 from edftools.stats.strata import stratify_together
@@ -164,9 +165,9 @@ def verdict_rates(
     n: int,
     reps: int,
     margin: Margin | None = None,
-    alpha: float = 0.05,
-    seed: int = 0,
-    n_perm: int = 999,
+    alpha: float = DEFAULT_ALPHA,
+    seed: int = DEFAULT_SEED,
+    n_perm: int = DEFAULT_N_PERM,
     max_perm: int | None = None,
 ) -> dict[str, float]:
     """Share of each verdict over ``reps`` seeded draws of the scenario at n per space."""

@@ -36,6 +36,7 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import as_sample, check_level
+from edftools.stats.defaults import DEFAULT_LEVEL
 
 
 def pooled_sd(groups: Sequence[Any]) -> tuple[float, int]:
@@ -71,7 +72,7 @@ def robust_sd(groups: Sequence[Any]) -> float:
     return float(np.median(scaled)) if scaled else math.nan
 
 
-def sd_interval(sd: float, df: int, level: float = 0.95) -> tuple[float, float]:
+def sd_interval(sd: float, df: int, level: float = DEFAULT_LEVEL) -> tuple[float, float]:
     """The chi-square ``level`` CI for σ from an SD estimate with ``df`` degrees of freedom."""
     from scipy.stats import chi2
 
@@ -101,7 +102,7 @@ class SeedNoise:
     edf_sd: float
     iqr: float
     n_edf: int
-    level: float = 0.95
+    level: float = DEFAULT_LEVEL
     robust: float = math.nan
 
     @property
@@ -143,7 +144,9 @@ class SeedNoise:
         return pd.DataFrame([self.to_dict()])
 
 
-def seed_noise(replicates: Sequence[Any], originals: Any, level: float = 0.95) -> SeedNoise:
+def seed_noise(
+    replicates: Sequence[Any], originals: Any, level: float = DEFAULT_LEVEL
+) -> SeedNoise:
     """Seed-noise SD of a space from its replicated configs, next to its EDF spread.
 
     Args:

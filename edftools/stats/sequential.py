@@ -58,11 +58,10 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import check_count, check_level
+from edftools.stats.defaults import DEFAULT_ALPHA, DEFAULT_MAX_PERM, DEFAULT_N_PERM, DEFAULT_SEED
 from edftools.stats.multiplicity import step_shares
 from edftools.stats.noloss import Margin, no_loss_test
 from edftools.stats.step import (
-    DEFAULT_MAX_PERM,
-    DEFAULT_N_PERM,
     StepResult,
     decide,
     start_pairs,
@@ -95,7 +94,7 @@ class SequentialDesign:
 
     look_every: int = 50
     max_n: int = 500
-    alpha: float = 0.05
+    alpha: float = DEFAULT_ALPHA
     spending: Spending = "obrien-fleming"
 
     def __post_init__(self) -> None:
@@ -153,7 +152,7 @@ class SequentialChain:
     steps: tuple[tuple[int, int], ...]
     design: SequentialDesign
     margin: Margin = field(default_factory=Margin)
-    seed: int = 0
+    seed: int | Sequence[int] = DEFAULT_SEED
     n_perm: int = DEFAULT_N_PERM
     max_perm: int = DEFAULT_MAX_PERM
     rejected: np.ndarray = field(init=False)
@@ -219,25 +218,27 @@ class SequentialChain:
         )
         self.rejected = rejected
         records = []
-        for i, pair in enumerate(state):
-            if pair is None:
+        for i, tested in enumerate(state):
+            if tested is None:
                 continue
             self.spent[i] = now[i]
-            result = step_result(pair, self.margin, alpha, rejected[i], borderline[i])
+            result = step_result(tested, self.margin, alpha, rejected[i], borderline[i])
             self.verdicts[i] = result.verdict
             futility = alpha * increment[i]
             last = trained[i] >= self.design.max_n
-            self.decided[i] = self._final(result, futility, last, pair)
+            self.decided[i] = self._final(result, futility, last, tested)
+            level_better, level_worse, level_no_loss = (float(x) for x in levels[i])
+            rej_better, rej_worse, rej_no_loss = (bool(x) for x in rejected[i])
             records.append(
                 LookRecord(
                     look=self.looks_done,
                     step=i,
-                    n_parent=pair.parent.n,
-                    n_restricted=pair.restricted.n,
+                    n_parent=tested.parent.n,
+                    n_restricted=tested.restricted.n,
                     fraction=float(trained[i]) / self.design.max_n,
                     result=result,
-                    levels=tuple(float(x) for x in levels[i]),  # type: ignore[arg-type]
-                    rejected=tuple(bool(x) for x in rejected[i]),  # type: ignore[arg-type]
+                    levels=(level_better, level_worse, level_no_loss),
+                    rejected=(rej_better, rej_worse, rej_no_loss),
                     decided=self.decided[i],
                 )
             )
@@ -264,7 +265,7 @@ def pilot_study(
     shifts: Sequence[float],
     design: SequentialDesign,
     margin: Margin | None = None,
-    seed: int = 0,
+    seed: int | Sequence[int] = DEFAULT_SEED,
     n_perm: int = 199,
 ) -> tuple[SequentialChain, list[int]]:
     """A simulated sequential study whose spaces are the pilot's law (:func:`pilot_atoms`)
@@ -299,7 +300,7 @@ def simulate_study(
     steps: Sequence[tuple[int, int]],
     design: SequentialDesign,
     margin: Margin | None = None,
-    seed: int = 0,
+    seed: int | Sequence[int] = DEFAULT_SEED,
     n_perm: int = DEFAULT_N_PERM,
     max_perm: int = DEFAULT_MAX_PERM,
 ) -> tuple[SequentialChain, list[int]]:

@@ -26,8 +26,22 @@ from typing import Any
 import numpy as np
 
 from edftools.errors import StatsInputError
-from edftools.stats._checks import check_count, check_level
-from edftools.stats.multiplicity import step_shares, steps_adjusted
+from edftools.stats._checks import check_count, check_level, check_margin_unit
+from edftools.stats.defaults import (
+    DEFAULT_ALPHA,
+    DEFAULT_BINS,
+    DEFAULT_MARGIN_EDF,
+    DEFAULT_MARGIN_PP,
+    DEFAULT_MARGIN_UNIT,
+    DEFAULT_MAX_PERM,
+    DEFAULT_N_PERM,
+    DEFAULT_Q_RANGE,
+    DEFAULT_SEED,
+)
+from edftools.stats.multiplicity import (
+    step_shares,
+    steps_adjusted,
+)
 from edftools.stats.noloss import Margin, NoLossTest, no_loss_test
 from edftools.stats.pairtest import PairTest, WithinBinPermutation, scipy_pair_test
 from edftools.stats.strata import Stratified, stratify_pair
@@ -40,8 +54,6 @@ from edftools.stats.verdicts import (
     verdict_note,
 )
 
-DEFAULT_N_PERM = 999
-DEFAULT_MAX_PERM = 19_999
 MC_Z = 3.0
 #: Extra permutations for Monte-Carlo control stop after this many hypergeometric cell draws
 #: (about 2 s here): small studies get up to ``max_perm``, NDS-size ones are flagged sooner.
@@ -132,7 +144,10 @@ class _Pair:
 
     @property
     def test(self) -> PairTest:
-        return self.null.result() if self.null is not None else self.ks  # type: ignore[return-value]
+        if self.null is not None:
+            return self.null.result()
+        assert self.ks is not None  # __init__ sets ks whenever there is no permutation null
+        return self.ks
 
     def pvalues(self) -> tuple[float, float, float]:
         t = self.test
@@ -190,16 +205,18 @@ def decide(
         if not close.any() or drawn >= max_perm or work >= WORK_BUDGET:
             return now, close.any(axis=1), own
         more = min(max_perm, 4 * (drawn + 1) - 1) - drawn
-        for i in np.flatnonzero(close.any(axis=1)):
-            work += state[i].extend(more)  # type: ignore[union-attr]
+        for i in np.flatnonzero(close.any(axis=1)).tolist():
+            pair = state[i]
+            if pair is not None:  # always: only active steps are close
+                work += pair.extend(more)
         drawn += more
 
 
 def family_test(
     pairs: Sequence[tuple[Stratified, Stratified]],
     margin: Margin | None = None,
-    alpha: float = 0.05,
-    seed: Any = 0,
+    alpha: float = DEFAULT_ALPHA,
+    seed: Any = DEFAULT_SEED,
     n_perm: int = DEFAULT_N_PERM,
     max_perm: int = DEFAULT_MAX_PERM,
 ) -> list[StepResult]:
@@ -215,7 +232,8 @@ def family_test(
     alpha = check_level(alpha, "alpha")
     n_perm = check_count(n_perm, "n_perm")
     max_perm = max(n_perm, check_count(max_perm, "max_perm"))
-    state = start_pairs(pairs, margin, seed, n_perm)
+    # no pair is None here, so every state is one
+    state = [pair for pair in start_pairs(pairs, margin, seed, n_perm) if pair is not None]
     rejected, borderline, _ = decide(
         state, lambda done: alpha * step_shares(done), None, n_perm, max_perm
     )
@@ -252,12 +270,14 @@ def step_result(
     alpha: float,
     rejected: np.ndarray,
     borderline: bool,
-    adjusted: Sequence[float] | None = None,
+    adjusted: Sequence[float] | np.ndarray | None = None,
 ) -> StepResult:
     """The :class:`StepResult` of one pair from its decisions (better, worse, no loss)."""
     better, worse, no_loss = (bool(x) for x in rejected)
     t = pair.test
-    adj = tuple(float(a) for a in adjusted) if adjusted is not None else (np.nan,) * 3
+    adj_better, adj_worse, adj_no_loss = (
+        (float(a) for a in adjusted) if adjusted is not None else (np.nan,) * 3
+    )
     return StepResult(
         verdict=step_verdict(better, worse, no_loss),
         margin=margin,
@@ -268,7 +288,7 @@ def step_result(
         p_worse=t.p_worse,
         p_no_loss=pair.noloss.pvalue,
         p_two_sided=t.p_two_sided,
-        adjusted=adj,  # type: ignore[arg-type]
+        adjusted=(adj_better, adj_worse, adj_no_loss),
         alpha=alpha,
         n_parent=pair.parent.n,
         n_restricted=pair.restricted.n,
@@ -282,8 +302,8 @@ def step_result(
 def chain_test(
     samples: Sequence[Stratified],
     margin: Margin | None = None,
-    alpha: float = 0.05,
-    seed: Any = 0,
+    alpha: float = DEFAULT_ALPHA,
+    seed: Any = DEFAULT_SEED,
     n_perm: int = DEFAULT_N_PERM,
     max_perm: int = DEFAULT_MAX_PERM,
 ) -> list[StepResult]:
@@ -300,12 +320,12 @@ def step_test(
     *,
     parent_complexity: Any = None,
     restricted_complexity: Any = None,
-    bins: int = 8,
+    bins: int = DEFAULT_BINS,
     margin: float | Margin | None = None,
-    margin_unit: str = "pp",
-    q_range: tuple[float, float] = (0.1, 0.5),
-    alpha: float = 0.05,
-    seed: Any = 0,
+    margin_unit: str = DEFAULT_MARGIN_UNIT,
+    q_range: tuple[float, float] = DEFAULT_Q_RANGE,
+    alpha: float = DEFAULT_ALPHA,
+    seed: Any = DEFAULT_SEED,
     n_perm: int = DEFAULT_N_PERM,
 ) -> StepResult:
     """The verdict of one restriction step: does restricting the parent space cost anything?
@@ -330,13 +350,14 @@ def step_test(
 
 
 def as_margin(
-    margin: float | Margin | None, unit: str = "pp", q_range: tuple[float, float] = (0.1, 0.5)
+    margin: float | Margin | None,
+    unit: str = DEFAULT_MARGIN_UNIT,
+    q_range: tuple[float, float] = DEFAULT_Q_RANGE,
 ) -> Margin:
     """A :class:`Margin` from a number and its unit (None: the unit's default)."""
-    from edftools.stats.noloss import DEFAULT_MARGIN_EDF, DEFAULT_MARGIN_PP
-
     if isinstance(margin, Margin):
         return margin
+    checked = check_margin_unit(unit)
     if margin is None:
-        margin = DEFAULT_MARGIN_PP if unit == "pp" else DEFAULT_MARGIN_EDF
-    return Margin(margin, unit, q_range)  # type: ignore[arg-type]
+        margin = DEFAULT_MARGIN_PP if checked == "pp" else DEFAULT_MARGIN_EDF
+    return Margin(margin, checked, q_range)

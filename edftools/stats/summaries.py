@@ -21,13 +21,19 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import check_count, check_level, make_rng, sample_and_weights
+from edftools.stats.defaults import (
+    DEFAULT_BEST_OF,
+    DEFAULT_LEVEL,
+    DEFAULT_N_BOOT,
+    DEFAULT_QUANTILES,
+    DEFAULT_SEED,
+)
 from edftools.stats.interval import inverted_cdf_index, percentile_interval
 from edftools.stats.normalize import Normalization
 from edftools.stats.pairtest import cell_bounds
 from edftools.stats.resample import Categories, categorize, original_edf, resample_edfs
 from edftools.stats.strata import Stratified, stratify, unstratified
 
-DEFAULT_BEST_OF: tuple[int, ...] = tuple(range(1, 65))
 _SUMMARY_CELLS = 256
 _TINY = 1e-20
 _CHUNK_ENTRIES = 2_000_000
@@ -181,11 +187,11 @@ def summarize(
     *,
     complexity: Any = None,
     normalization: Normalization | None = None,
-    quantiles: Sequence[float] = (0.1, 0.25, 0.5),
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
     best_of: Sequence[int] = DEFAULT_BEST_OF,
-    level: float = 0.95,
-    n_boot: int = 1000,
-    seed: Any = 0,
+    level: float = DEFAULT_LEVEL,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: Any = DEFAULT_SEED,
 ) -> SampleSummary:
     """min, mean, quantiles Q(q) and E[min of k] of a (weighted) sample with bootstrap CIs.
 
@@ -222,11 +228,11 @@ def summarize(
 def summarize_stratified(
     sample: Stratified,
     *,
-    quantiles: Sequence[float] = (0.1, 0.25, 0.5),
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
     best_of: Sequence[int] = DEFAULT_BEST_OF,
-    level: float = 0.95,
-    n_boot: int = 1000,
-    seed: Any = 0,
+    level: float = DEFAULT_LEVEL,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: Any = DEFAULT_SEED,
 ) -> SampleSummary:
     """:func:`summarize` of a stratified sample, weights recomputed in every resample.
 
@@ -296,9 +302,9 @@ def expected_best(
     errors: Any,
     weights: Any = None,
     best_of: Sequence[int] = DEFAULT_BEST_OF,
-    level: float = 0.95,
-    n_boot: int = 1000,
-    seed: Any = 0,
+    level: float = DEFAULT_LEVEL,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: Any = DEFAULT_SEED,
 ) -> BestOfK:
     """Random-search efficiency: E[min error of k models drawn ∝ weights], k in ``ks``.
 

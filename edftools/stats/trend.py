@@ -17,6 +17,7 @@ import numpy as np
 
 from edftools.errors import StatsInputError
 from edftools.stats._checks import as_sample, check_level
+from edftools.stats.defaults import DEFAULT_LEVEL
 from edftools.stats.summaries import Estimate
 
 
@@ -62,7 +63,7 @@ def trend(
     top: float | None = None,
     log_x: bool = True,
     quantiles: Sequence[float] = (0.5,),
-    level: float = 0.95,
+    level: float = DEFAULT_LEVEL,
 ) -> TrendResult:
     """Regress a parameter y on complexity x: y = β0 + β1·log x (OLS and quantile regression).
 

@@ -156,7 +156,8 @@ def _read_json(path: Path) -> Any:
 def _read_nds(
     path: Path, data: Any, space: str | None, sweep: str | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
-    runs, epochs, wheres, untranslated, mismatches = [], [], [], {}, []
+    runs, epochs, wheres, mismatches = [], [], [], []
+    untranslated: dict[str, int] = {}
     space = space or path.stem
     for where, job in nds_records(data, path.name):
         row, epoch_rows, reason, mismatch = nds_job_row(job, where, space)
@@ -184,7 +185,8 @@ def _read_pycls(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
     if not isinstance(jobs, list) or not jobs:
         raise StoreError(f"{path.name}: expected a non-empty JSON list of job records")
-    runs, epochs, wheres, untranslated = [], [], [], {}
+    runs, epochs, wheres = [], [], []
+    untranslated: dict[str, int] = {}
     unfinished = {"failed": 0, "incomplete": 0}
     for index, job in enumerate(jobs):
         where = f"{path.name}: record {index}"

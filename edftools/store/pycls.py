@@ -109,7 +109,9 @@ def _test_errors(test: Any, path: str, where: str) -> tuple[float, float, list[f
 
 def _epoch_rows(job: Mapping[str, Any], where: str) -> list[dict[str, Any]]:
     train, test = job.get("train_epoch"), job.get("test_epoch")
-    if not isinstance(train, Mapping) or not isinstance(test.get("top1_err"), list):
+    if not isinstance(train, Mapping) or not isinstance(test, Mapping):
+        return []
+    if not isinstance(test.get("top1_err"), list):
         return []
     test_err = _series(test["top1_err"], "test_epoch.top1_err", where)
     test_by_epoch = dict(

@@ -144,11 +144,9 @@ def coerce_value(kind: str, value: Any, where: str, field: str) -> Any:
     if kind in ("int", "bigint"):
         if isinstance(value, bool) or not isinstance(value, Real):
             raise _fail(where, field, f"expected an integer, got {value!r}")
-        if not isinstance(value, Integral) and (
-            not math.isfinite(float(value)) or float(value) != int(value)
-        ):
+        if not isinstance(value, Integral) and not float(value).is_integer():
             raise _fail(where, field, f"expected an integer, got {value!r}")
-        number = int(value)
+        number = int(value) if isinstance(value, Integral) else int(float(value))
         limit = 2**31 if kind == "int" else 2**63
         if not -limit <= number < limit:
             raise _fail(where, field, f"integer {number} out of range")
@@ -314,7 +312,7 @@ def validate_epoch_rows(
         unknown = sorted(set(epoch) - set(EPOCH_KINDS) - {"run_id"})
         if unknown:
             raise _fail(here, unknown[0], "unknown epoch field")
-        row = {"run_id": run_id}
+        row: dict[str, Any] = {"run_id": run_id}
         for name, kind in EPOCH_COLUMNS[1:]:
             raw = epoch.get(name)
             finite = not isinstance(raw, Real) or isinstance(raw, bool) or math.isfinite(raw)

@@ -346,7 +346,8 @@ class Store:
         """
         space_list = [spaces] if isinstance(spaces, str) else list(spaces or [])
         status_list = [status] if isinstance(status, str) else list(status or [])
-        where, params = ["(? IS NULL OR sweep = ?)"], [sweep, sweep]
+        where = ["(? IS NULL OR sweep = ?)"]
+        params: list[str | list[str] | None] = [sweep, sweep]
         if space_list:
             where.append("list_contains(?, space)")
             params.append(space_list)

@@ -121,7 +121,8 @@ def _children_allowed() -> Iterator[None]:
     themselves and exit when this process dies (PyTorch's worker watchdog), so the rule's
     purpose (no orphans) holds. The flag is restored at once.
     """
-    config = multiprocessing.current_process()._config
+    # the flag lives in a private dict; multiprocessing has no public way to set it
+    config = multiprocessing.current_process()._config  # type: ignore[attr-defined]
     daemon = config.get("daemon", False)
     config["daemon"] = False
     try:

@@ -131,7 +131,8 @@ class _Trainer:
             torch.channels_last if cuda and schedule.channels_last else torch.contiguous_format
         )
         self.model = build_network(cfg, zero_init_last_bn=schedule.zero_init_last_bn)
-        self.model.to(dev, memory_format=self.memory_format)
+        # Module.to takes memory_format (its docstring); torch's overload stubs omit it
+        self.model.to(dev, memory_format=self.memory_format)  # type: ignore[call-overload]
         self.amp_dtype: torch.dtype | None = None
         if cuda and schedule.amp:
             bf16 = torch.cuda.is_bf16_supported()

@@ -22,9 +22,12 @@ antialiases when it shrinks, so pixel values differ slightly from pycls's, the g
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:  # Pillow is in the `train` extra, imported where an image is resized
+    from PIL.Image import Image
 
 # pycls's ImageNet statistics, given there in BGR order; here in RGB order, on [0, 1] pixels.
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
@@ -83,12 +86,12 @@ def resize_shorter_size(width: int, height: int, shorter: int) -> tuple[int, int
     return math.floor(width / height * shorter), shorter
 
 
-def imagenet_train(im: Any, size: int, rng: np.random.Generator) -> np.ndarray:
+def imagenet_train(im: Image, size: int, rng: np.random.Generator) -> np.ndarray:
     """A Pillow RGB image → the pycls train crop as float32 ``(3, size, size)`` (normalized)."""
-    from PIL import Image
+    from PIL.Image import Resampling
 
     box = random_resized_crop_box(rng, *im.size)
-    resized = im.resize((size, size), Image.BILINEAR, box=box) if box else None
+    resized = im.resize((size, size), Resampling.BILINEAR, box=box) if box else None
     out = _test_crop(im, size) if resized is None else resized
     x = np.asarray(out, dtype=np.float32)
     if rng.uniform() < 0.5:
@@ -98,19 +101,19 @@ def imagenet_train(im: Any, size: int, rng: np.random.Generator) -> np.ndarray:
     return normalize_chw(x, IMAGENET_MEAN, IMAGENET_STD)
 
 
-def imagenet_test(im: Any, size: int) -> np.ndarray:
+def imagenet_test(im: Image, size: int) -> np.ndarray:
     """A Pillow RGB image → the pycls test view: shorter side to ``size·256/224``, center crop."""
     x = np.asarray(_test_crop(im, size), dtype=np.float32).transpose(2, 0, 1) / np.float32(255)
     return normalize_chw(x, IMAGENET_MEAN, IMAGENET_STD)
 
 
-def _test_crop(im: Any, size: int) -> Any:
-    from PIL import Image
+def _test_crop(im: Image, size: int) -> Image:
+    from PIL.Image import Resampling
 
     shorter = max(size, eval_resize(size))
     w, h = resize_shorter_size(*im.size, shorter)
     if (w, h) != im.size:
-        im = im.resize((w, h), Image.BILINEAR)
+        im = im.resize((w, h), Resampling.BILINEAR)
     return im.crop(center_box(w, h, size))
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -16,12 +18,33 @@ from edftools.errors import StatsInputError
 
 ROOT = Path(edftools.__file__).resolve().parent.parent
 
+#: A distinct valid value for every default of edftools/stats/defaults.py (the test writes them
+#: into a copy of the package and reads each one back from every place that should follow it).
+CHANGED: dict[str, object] = {
+    "DEFAULT_BINS": 5,
+    "DEFAULT_MARGIN_PP": 2.0,
+    "DEFAULT_MARGIN_EDF": 0.07,
+    "DEFAULT_Q_RANGE": (0.2, 0.6),
+    "DEFAULT_ALPHA": 0.07,
+    "DEFAULT_SEED": 11,
+    "DEFAULT_N_BOOT": 333,
+    "DEFAULT_LEVEL": 0.9,
+    "DEFAULT_GOOD_RANGE_N_BOOT": 4444,
+    "DEFAULT_N_PERM": 555,
+    "DEFAULT_MAX_PERM": 5555,
+    "DEFAULT_QUANTILES": (0.2, 0.3),
+    "DEFAULT_BEST_OF": (1, 2, 3),
+}
+
 PROBE = """
+import importlib, inspect, json, pkgutil
 import numpy as np, pandas as pd
 from click.testing import CliRunner
-import edftools
+import edftools, edftools.stats
+from edftools.analysis.settings import DEFAULT_MARGIN, Settings
 from edftools.cli import cli
 from edftools.recipe import parse_recipe
+from edftools.stats import defaults as d
 
 helps = {c: CliRunner().invoke(cli, [c, "--help"], terminal_width=200).output
          for c in ("refine", "compare", "plan")}
@@ -33,39 +56,109 @@ df = pd.DataFrame({"space": np.repeat(["A", "B"], 40), "error": rng.normal(30, 3
                    "flops": rng.uniform(1, 2, 80)})
 res = edftools.refine(df, ["A", "B"], complexity="flops", n_boot=20)
 for c, text in helps.items():
-    line = next(l for l in text.splitlines() if "--bins" in l)
-    shown = line.split("[default: ")[1].split("]")[0] if "[default:" in line else "?"
-    print(c, "help", shown.split(";")[0])
-print("recipe", recipe.sequential.bins)
-print("library", res.settings.bins, res.samples[0].rule.bins)
+    shown = []
+    for flag in ("--bins", "--alpha", "--margin-range"):
+        line = next(l for l in text.splitlines() if l.strip().startswith(flag))
+        shown.append(line.split("[default: ")[1].split("]")[0] if "[default:" in line else "?")
+    print(c, "help", " ".join(s.split(";")[0] for s in shown))
+seq = recipe.sequential
+print("recipe", seq.bins, seq.design.alpha, seq.margin.q_range)
+print("library", res.settings.bins, res.samples[0].rule.bins, res.settings.alpha)
+
+# every parameter of a stats function, class or method with one of these names takes its
+# default (unless None: derived) from edftools.stats.defaults; SPECIAL: (module, callable,
+# parameter) -> another constant, or None: a default of its own
+PARAMETERS = {"bins": "DEFAULT_BINS", "q_range": "DEFAULT_Q_RANGE", "alpha": "DEFAULT_ALPHA",
+              "seed": "DEFAULT_SEED", "n_boot": "DEFAULT_N_BOOT", "level": "DEFAULT_LEVEL",
+              "margin_unit": "DEFAULT_MARGIN_UNIT", "unit": "DEFAULT_MARGIN_UNIT",
+              "n_perm": "DEFAULT_N_PERM", "max_perm": "DEFAULT_MAX_PERM",
+              "quantiles": "DEFAULT_QUANTILES", "best_of": "DEFAULT_BEST_OF"}
+SPECIAL = {("good_range", "good_range", "n_boot"): "DEFAULT_GOOD_RANGE_N_BOOT",
+           ("noloss", "Margin", "value"): "DEFAULT_MARGIN_PP",
+           ("pairtest", "PairTest", "n_perm"): None,  # a result field: 0 = scipy, no permutations
+           ("sequential", "pilot_study", "n_perm"): None,  # simulated studies: fewer, for speed
+           ("trend", "trend", "quantiles"): None}  # regression quantiles, not a summary's
+checked, wrong = 0, []
+for info in pkgutil.iter_modules(edftools.stats.__path__):
+    module = importlib.import_module("edftools.stats." + info.name)
+    for owner_name, owner in vars(module).items():
+        if getattr(owner, "__module__", None) != module.__name__ or not callable(owner):
+            continue
+        members = [(owner_name, owner)]
+        if inspect.isclass(owner):
+            members += [(owner_name + "." + k, v) for k, v in vars(owner).items()
+                        if inspect.isfunction(v) and not k.startswith("__")]
+        for name, member in members:
+            try:
+                params = inspect.signature(member).parameters.values()
+            except (TypeError, ValueError):
+                continue
+            for p in params:
+                key = (info.name, name, p.name)
+                const = SPECIAL[key] if key in SPECIAL else PARAMETERS.get(p.name)
+                if const is None or p.default in (inspect.Parameter.empty, None):
+                    continue
+                checked += 1
+                if p.default != getattr(d, const):
+                    wrong.append(".".join(key) + " = " + repr(p.default))
+fields = {f: getattr(Settings(), f) for f in ("bins", "margin_range", "alpha", "seed", "n_boot")}
+print("stats", checked, json.dumps(wrong))
+print("settings", json.dumps(fields), json.dumps(DEFAULT_MARGIN))
 """
 
 
-def test_one_default_changed_in_one_place_shows_everywhere(tmp_path: Path) -> None:
-    """Copy the package, change the bins default once in settings.py, and read it back from
-    the CLI's help of refine, compare and plan, a recipe's [sequential] table and the
-    library."""
+def _copy_with_defaults(tmp_path: Path, changed: dict[str, object]) -> Path:
+    """A copy of the package whose edftools/stats/defaults.py assigns ``changed``."""
     copy = tmp_path / "edftools"
     shutil.copytree(ROOT / "edftools", copy, ignore=shutil.ignore_patterns("__pycache__"))
-    settings = copy / "analysis" / "settings.py"
-    text = settings.read_text(encoding="utf-8")
-    assert text.count("    bins: int = 8\n") == 1
-    settings.write_text(text.replace("    bins: int = 8\n", "    bins: int = 5\n"), "utf-8")
-    out = subprocess.run(
+    path = copy / "stats" / "defaults.py"
+    text = path.read_text(encoding="utf-8")
+    for name, value in changed.items():
+        line = re.compile(rf"^({name}: .+ = ).+$", re.M)
+        assert len(line.findall(text)) == 1, name
+        text = line.sub(lambda m, v=value: f"{m.group(1)}{v!r}", text)
+    path.write_text(text, "utf-8")
+    return tmp_path
+
+
+def _probe(root: Path) -> list[str]:
+    proc = subprocess.run(
         [sys.executable, "-c", PROBE],
-        check=True,
         capture_output=True,
         text=True,
-        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        cwd=tmp_path,
-    ).stdout.split("\n")
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+        cwd=root,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout.split("\n")
+
+
+def test_one_default_changed_in_one_place_shows_everywhere(tmp_path: Path) -> None:
+    """Copy the package, change every default once in stats/defaults.py, and read it back from
+    the CLI's help of refine, compare and plan, a recipe's [sequential] table, the library,
+    Settings and every signature of edftools.stats that takes such a parameter."""
+    out = _probe(_copy_with_defaults(tmp_path, CHANGED))
     assert out[:5] == [
-        "refine help 5",
-        "compare help 5",
-        "plan help 5",
-        "recipe 5",
-        "library 5 5",
+        "refine help 5 0.07 0.2:0.6",
+        "compare help 5 0.07 0.2:0.6",
+        "plan help 5 0.07 0.2:0.6",
+        "recipe 5 0.07 (0.2, 0.6)",
+        "library 5 5 0.07",
     ], out
+    _, checked, wrong = out[5].split(" ", 2)
+    assert int(checked) >= 40 and json.loads(wrong) == [], out[5]
+    assert out[6] == (
+        'settings {"bins": 5, "margin_range": [0.2, 0.6], "alpha": 0.07, "seed": 11, '
+        '"n_boot": 333} {"pp": 2.0, "edf": 0.07}'
+    ), out[6]
+
+
+def test_the_unchanged_package_passes_the_same_probe(tmp_path: Path) -> None:
+    """The probe itself: on the package as it is, it reads today's defaults (so the test above
+    fails if the probe stops seeing a change, not only if a copy drifts)."""
+    out = _probe(ROOT)
+    assert out[0] == "refine help 8 0.05 0.1:0.5", out
+    assert out[5].startswith("stats ") and out[5].endswith(" []"), out[5]
 
 
 def test_no_setting_default_is_written_elsewhere() -> None:
