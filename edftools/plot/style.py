@@ -5,8 +5,9 @@ No global style is changed: figures are drawn inside :func:`style` (an ``rc_cont
 with seaborn's "whitegrid" values, :data:`WHITEGRID`, without importing seaborn: it imports
 ``scipy.stats``, a second of start-up), and report figures are plain ``Figure`` objects (no
 pyplot figure manager), so nothing leaks between reports or into a notebook. Minor ticks are
-neither drawn nor gridded in this style, so :func:`to_png` does not compute them (a log axis
-over eight decades has some 70 per panel).
+neither drawn nor gridded in this style, so a log axis without minor labels has no minor
+locator (:func:`log_axis`): the same pixels, without laying out some 70 invisible minor tick
+labels per panel of a log axis over eight decades.
 
 Any string a user supplies (space and sweep names, parameters) is drawn as plain text: the
 style turns matplotlib's mathtext off (``text.parse_math``), so a ``$`` in a name is a dollar
@@ -141,12 +142,7 @@ def to_png(fig: Figure) -> bytes:
     """PNG bytes of ``fig`` (fixed DPI, no software/date metadata, so output is reproducible).
 
     Drawn in the reports' style, so text created while drawing (tick labels) follows it too.
-    The style draws no minor ticks, so their locators are removed first (the same pixels,
-    without laying out dozens of invisible tick labels per log axis).
     """
-    for ax in fig.axes:
-        ax.xaxis.set_minor_locator(NullLocator())
-        ax.yaxis.set_minor_locator(NullLocator())
     buf = io.BytesIO()
     with style():
         fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight")
@@ -182,7 +178,15 @@ def log_axis(ax: Axes, base: int, axis: str = "x") -> None:
         lo, hi = ax.get_ylim()
     target.set_major_locator(_log_locator(lo, hi, base))
     target.set_major_formatter(FuncFormatter(lambda x, _pos: format_number(x)))
-    target.set_minor_formatter(NullFormatter())
+    no_minor_ticks(target)
+
+
+def no_minor_ticks(axis: Any) -> None:
+    """No minor ticks nor labels on ``axis`` (an ``XAxis``/``YAxis``): the style draws neither
+    tick marks nor a minor grid, so they are invisible, and not computing them saves the
+    layout of their labels at every draw (a log axis has 8 per decade)."""
+    axis.set_minor_locator(NullLocator())
+    axis.set_minor_formatter(NullFormatter())
 
 
 #: Number format of every complexity axis and label: 250K, 1.5M, 4G (``format_number``).
