@@ -8,6 +8,11 @@ system of the child) beside it, since on a shared machine the wall time also cou
 Also prints the tiny sweep (``recipes/digits_tiny.toml --n 4``) and when its first model
 finished, read from the store's ``created_at`` (the issue's "first model <= 3 s").
 
+Then where ``refine`` and ``compare --out`` spend their CPU time, measured in one fresh process
+each (:data:`PHASES_CODE`): imports, reading the store, the statistics, e_fit, and each figure
+(built and drawn to PNG) — the numbers to compare before and after a change, since on a shared
+machine CPU seconds vary less than wall seconds.
+
 Targets (issue 19, on a quiet 2-core machine): ``--help`` and one-line commands <= 0.5 s;
 ``refine`` and ``compare --out`` <= 3 s; the 4-model tiny sweep <= 5 s. Prints the numbers and
 the targets; exits 1 only if a command fails (timings on a shared machine are reported, not
@@ -51,6 +56,58 @@ def median_timed(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float
     return statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)
 
 
+#: Run in a fresh interpreter with the store path as argv[1]: prints "phase seconds" lines
+#: (CPU time of this process) for the refine and compare reports of the README's tour.
+PHASES_CODE = """
+import sys, time
+t0 = last = time.process_time()
+def lap(name):
+    global last
+    now = time.process_time()
+    print(f"{name}\t{now - last:.3f}")
+    last = now
+from edftools.commands import report as rep
+from edftools.analysis.refinement import RefineOptions, refine
+from edftools.analysis.comparison import CompareOptions, compare_spaces
+from edftools.analysis.settings import Settings
+from edftools.report import refine_html, compare_html
+lap("imports (analysis, matplotlib, report)")
+store = sys.argv[1]
+runs = rep._runs(store, None)
+looks, spaces = rep._looks(store, None), rep.recipe_spaces(rep._recipes(store, None))
+lap("read the store")
+chain = ("A", "B", "C", "D", "E", "RegNetX")
+result = refine(runs, RefineOptions(chain=chain, beside=("RegNetY",), settings=Settings()),
+                looks, spaces)
+result.bands, result.good_ranges
+lap("refine: statistics, bands, good ranges")
+result.efit
+lap("refine: e_fit")
+refine_html.render(result)
+lap("refine: figures and HTML")
+comparison = compare_spaces(runs, CompareOptions(spaces=("AnyNetX_A", "RegNetX"),
+                                                 settings=Settings(), params=("d", "w0", "wm")))
+comparison.bands, comparison.ranges_and_trends
+lap("compare: statistics, trends (statsmodels)")
+compare_html.render(comparison)
+lap("compare: figures and HTML")
+print(f"total\t{time.process_time() - t0:.3f}")
+"""
+
+
+def phases(store: Path, env: dict[str, str], cwd: Path) -> list[tuple[str, float]]:
+    """CPU seconds of each phase of the two reports (:data:`PHASES_CODE`), the median of
+    :data:`REPEATS` fresh processes."""
+    runs = []
+    for _ in range(REPEATS):
+        out = subprocess.run(
+            [sys.executable, "-c", PHASES_CODE, str(store)],
+            env=env, cwd=cwd, capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        runs.append([(n, float(v)) for n, v in (line.split("\t") for line in out.splitlines())])
+    return [(name, statistics.median(r[i][1] for r in runs)) for i, (name, _) in enumerate(runs[0])]
+
+
 def main() -> int:
     from edftools.report.writers import load_reference
 
@@ -81,6 +138,10 @@ def main() -> int:
             wall, cpu = median_timed(edf + args, env, folder)
             flag = "" if wall <= target else "  (over)"
             print(f"{name:<16} {wall:7.2f} {cpu:7.2f} {wall / base_wall:7.1f} {target:8.1f}{flag}")
+        print(f"\n{'where refine and compare spend CPU (one process)':<48} {'CPU s':>7}")
+        for name, seconds in phases(store, env, folder):
+            print(f"{name:<48} {seconds:7.2f}")
+        print()
         tiny = folder / "tiny.duckdb"
         sweep = [*edf, "sweep", str(REPO / "recipes/digits_tiny.toml"), "--n", "4"]
         start_utc = time.time()

@@ -1,4 +1,4 @@
-"""Plotting: matplotlib/seaborn figures of edftools' results, ``ax=`` in, Axes out.
+"""Plotting: matplotlib figures of edftools' results, ``ax=`` in, Axes out (no seaborn import).
 
     import matplotlib.pyplot as plt
     import edftools

@@ -28,6 +28,7 @@ from edftools.plot.style import (
     legend_outside,
     log_axis,
     new_axes,
+    no_minor_ticks,
     palette,
     set_title,
     set_titles,
@@ -221,7 +222,7 @@ def history(histories: Sequence[StepHistory] | RefineResult, *, ncols: int = 3) 
     look where its dot is on or below its boundary. The title names the verdict and the rule
     that decided it (hypotheses shown, the futility rule, or max_n); a dotted vertical line
     marks the n of the decision. Returns the Figure."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator
 
     items = list(histories.histories) if isinstance(histories, RefineResult) else list(histories)
     labels = [label for label, _ in HYPOTHESES]
@@ -254,7 +255,7 @@ def history(histories: Sequence[StepHistory] | RefineResult, *, ncols: int = 3) 
             ax.set_ylim(1e-8, 1.5)
             ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0,), numticks=5))
             ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: _power_of_ten(y)))
-            ax.yaxis.set_minor_formatter(NullFormatter())
+            no_minor_ticks(ax.yaxis)
             ax.set_xlabel("models per space")
             if i % ncols == 0:
                 ax.set_ylabel("p-value (dashed: its boundary)")

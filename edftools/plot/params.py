@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -20,14 +19,13 @@ from edftools.analysis import curves
 from edftools.analysis.library import long_form
 from edftools.errors import StatsInputError
 from edftools.plot.style import (
-    PALETTE,
     complexity_axis,
     corner_note,
     grid,
     legend_outside,
     log_axis,
-    move_legend_outside,
     new_axes,
+    palette,
     set_title,
     style,
 )
@@ -171,22 +169,38 @@ def panels(items: Sequence[Any], ncols: int = 3) -> Figure:
     return fig
 
 
+def _by_space(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame, Any]]:
+    """``(space, its rows, its color)`` in the order the spaces first appear (seaborn's
+    ``hue`` order), colored with :func:`~edftools.plot.style.palette`."""
+    names = [str(n) for n in pd.unique(frame["space"])]
+    colors = palette(names)
+    return [(n, frame[frame["space"].astype(str) == n], colors[n]) for n in names]
+
+
+def _scatter_by_space(ax: Axes, frame: pd.DataFrame, x: str, y: str) -> None:
+    """``y`` against ``x``, one color per space (points of 10 pt², alpha 0.6)."""
+    for name, part, color in _by_space(frame):
+        ax.scatter(part[x], part[y], s=10, alpha=0.6, color=color, label=name, linewidths=0)
+    ax.set_xlabel(x, parse_math=False)
+    ax.set_ylabel(y, parse_math=False)
+
+
 def efit(frame: pd.DataFrame) -> Figure:
     """The e_fit analysis: EDF of e_fit per space (left), error vs e_fit (right). ``frame``
     has columns ``space``, ``e_fit`` and ``err``."""
     with style():
         fig, (left, right) = grid(2, 2)
-        sns.ecdfplot(data=frame, x="e_fit", hue="space", palette=PALETTE, ax=left)
+        for name, part, color in _by_space(frame):
+            left.ecdf(part["e_fit"].to_numpy(dtype=float), color=color, label=name)
         set_title(left, "distribution of e_fit (mean |log ratio| of widths)")
         left.set_xlabel("e_fit")
-        sns.scatterplot(
-            data=frame, x="e_fit", y="err", hue="space", s=10, alpha=0.6, palette=PALETTE, ax=right
-        )
+        left.set_ylabel("proportion")
+        _scatter_by_space(right, frame, "e_fit", "err")
         limit_errors(right, frame["err"].to_numpy(dtype=float))
         set_title(right, "error vs e_fit")
         right.set_ylabel(ERROR_LABEL)
         for ax in (left, right):
-            move_legend_outside(ax)
+            legend_outside(ax, title="space")
     return fig
 
 
@@ -194,25 +208,24 @@ def complexity_histograms(
     frame: pd.DataFrame, column: str, weights: Sequence[str | None], titles: Sequence[str]
 ) -> Figure:
     """Histograms of ``frame[column]`` by ``space``, one panel per weights column (None =
-    counts): the complexity distribution before and after normalization."""
+    counts): the complexity distribution before and after normalization. Each space's bars
+    sum to 1 (its share of models or of weight per bin), over 20 bins common to all spaces."""
+    edges = np.histogram_bin_edges(frame[column].to_numpy(dtype=float), bins=20)
     with style():
         fig, axes = grid(len(titles), len(titles))
         for ax, wcol, title in zip(axes, weights, titles, strict=True):
-            sns.histplot(
-                data=frame,
-                x=column,
-                hue="space",
-                weights=wcol,
-                stat="probability",
-                common_norm=False,
-                element="step",
-                bins=20,
-                palette=PALETTE,
-                ax=ax,
-            )
+            for name, part, color in _by_space(frame):
+                w = None if wcol is None else part[wcol].to_numpy(dtype=float)
+                counts, _ = np.histogram(part[column].to_numpy(dtype=float), edges, weights=w)
+                total = counts.sum()
+                share = counts / total if total > 0 else counts
+                ax.stairs(share, edges, fill=True, alpha=0.25, color=color)
+                ax.stairs(share, edges, color=color, label=name)
             complexity_axis(ax)
+            ax.set_xlabel(column, parse_math=False)
+            ax.set_ylabel("probability")
             set_title(ax, title)
-            move_legend_outside(ax)
+            legend_outside(ax, title="space")
     return fig
 
 
@@ -222,13 +235,11 @@ def error_scatter(frame: pd.DataFrame, columns: Sequence[str], y: str = "err") -
     with style():
         fig, axes = grid(len(columns), len(columns))
         for ax, col in zip(axes, columns, strict=True):
-            sns.scatterplot(
-                data=frame, x=col, y=y, hue="space", s=10, alpha=0.6, palette=PALETTE, ax=ax
-            )
+            _scatter_by_space(ax, frame, col, y)
             complexity_axis(ax)
             limit_errors(ax, frame[y].to_numpy(dtype=float))
             ax.set_xlabel(col)
             ax.set_ylabel(ERROR_LABEL)
             set_title(ax, f"error vs {col}")
-            move_legend_outside(ax)
+            legend_outside(ax, title="space")
     return fig

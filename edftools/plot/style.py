@@ -1,9 +1,13 @@
 """The style of edftools' figures: fonts, plain-text labels, number formats, legends outside
 the data, titles wrapped to their axes, panel grids, PNG output.
 
-No global style is changed: figures are drawn inside :func:`style` (a
-``seaborn.axes_style`` / ``rc_context`` block), and report figures are plain ``Figure``
-objects (no pyplot figure manager), so nothing leaks between reports or into a notebook.
+No global style is changed: figures are drawn inside :func:`style` (an ``rc_context`` block
+with seaborn's "whitegrid" values, :data:`WHITEGRID`, without importing seaborn: it imports
+``scipy.stats``, a second of start-up), and report figures are plain ``Figure`` objects (no
+pyplot figure manager), so nothing leaks between reports or into a notebook. Minor ticks are
+neither drawn nor gridded in this style, so a log axis without minor labels has no minor
+locator (:func:`log_axis`): the same pixels, without laying out some 70 invisible minor tick
+labels per panel of a log axis over eight decades.
 
 Any string a user supplies (space and sweep names, parameters) is drawn as plain text: the
 style turns matplotlib's mathtext off (``text.parse_math``), so a ``$`` in a name is a dollar
@@ -22,13 +26,19 @@ from typing import Any
 
 import matplotlib
 import numpy as np
-import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
-from matplotlib.ticker import FuncFormatter, Locator, LogLocator, MaxNLocator, NullFormatter
+from matplotlib.ticker import (
+    FuncFormatter,
+    Locator,
+    LogLocator,
+    MaxNLocator,
+    NullFormatter,
+    NullLocator,
+)
 
 from edftools.spaces.restrictions import format_number
 
@@ -46,6 +56,36 @@ VERDICT_COLORS: dict[str, str] = {
     "mixed": "#CC79A7",  # reddish purple
     "inconclusive": "#D9D9D9",  # light grey
     "not tested": "#FFFFFF",
+}
+
+#: seaborn's ``axes_style("whitegrid")`` (white background, light grey grid and frame, no tick
+#: marks), less its font and colormap entries (the style sets fonts; no image is drawn):
+#: matplotlib rcParams, so drawing needs no seaborn import (tested against seaborn's own).
+WHITEGRID: dict[str, Any] = {
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "axes.edgecolor": ".8",
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "axes.labelcolor": ".15",
+    "axes.spines.left": True,
+    "axes.spines.bottom": True,
+    "axes.spines.right": True,
+    "axes.spines.top": True,
+    "grid.color": ".8",
+    "grid.linestyle": "-",
+    "text.color": ".15",
+    "xtick.color": ".15",
+    "ytick.color": ".15",
+    "xtick.direction": "out",
+    "ytick.direction": "out",
+    "xtick.bottom": False,
+    "xtick.top": False,
+    "ytick.left": False,
+    "ytick.right": False,
+    "lines.solid_capstyle": "round",
+    "patch.edgecolor": "w",
+    "patch.force_edgecolor": True,
 }
 
 
@@ -84,13 +124,13 @@ def _font_family() -> tuple[str, ...]:
 def style() -> Iterator[None]:
     """The reports' style: whitegrid, small fonts, user text as plain text, font fallbacks."""
     rc: dict[str, Any] = {
+        **WHITEGRID,
         "font.size": 9,
         "axes.titlesize": 10,
         "text.parse_math": False,
         "font.family": list(_font_family()),
     }
     with (
-        sns.axes_style("whitegrid"),
         matplotlib.rc_context(rc),  # type: ignore[arg-type]  # its stubs list rc keys
         warnings.catch_warnings(),
     ):
@@ -138,7 +178,15 @@ def log_axis(ax: Axes, base: int, axis: str = "x") -> None:
         lo, hi = ax.get_ylim()
     target.set_major_locator(_log_locator(lo, hi, base))
     target.set_major_formatter(FuncFormatter(lambda x, _pos: format_number(x)))
-    target.set_minor_formatter(NullFormatter())
+    no_minor_ticks(target)
+
+
+def no_minor_ticks(axis: Any) -> None:
+    """No minor ticks nor labels on ``axis`` (an ``XAxis``/``YAxis``): the style draws neither
+    tick marks nor a minor grid, so they are invisible, and not computing them saves the
+    layout of their labels at every draw (a log axis has 8 per decade)."""
+    axis.set_minor_locator(NullLocator())
+    axis.set_minor_formatter(NullFormatter())
 
 
 #: Number format of every complexity axis and label: 250K, 1.5M, 4G (``format_number``).
@@ -236,16 +284,6 @@ def legend_outside(ax: Axes, **kwargs: Any) -> None:
         text.set_parse_math(False)
 
 
-def move_legend_outside(ax: Axes) -> None:
-    """A seaborn legend (``hue=``) moved beside the axes, its labels plain text."""
-    if ax.get_legend() is None:
-        return
-    sns.move_legend(ax, "upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
-    legend = ax.get_legend()
-    for text in legend.get_texts() if legend is not None else ():
-        text.set_parse_math(False)
-
-
 def corner_note(ax: Axes, text: str) -> None:
     """A small note in the lower right corner of the axes (models not shown, ...)."""
     if text:
@@ -288,6 +326,7 @@ def new_axes(ax: Axes | None, width: float = 5.5, height: float = 3.6) -> Axes:
 
 
 def palette(labels: Sequence[str]) -> dict[str, tuple[float, float, float]]:
-    """One color per label (tab10, in order)."""
-    colors = sns.color_palette(PALETTE, max(len(labels), 1))
-    return dict(zip(labels, colors, strict=False))
+    """One color per label: tab10 in order, repeated after ten (as seaborn's
+    ``color_palette("tab10", n)``)."""
+    colors = matplotlib.colormaps[PALETTE].colors  # type: ignore[attr-defined]
+    return {label: tuple(colors[i % len(colors)]) for i, label in enumerate(labels)}

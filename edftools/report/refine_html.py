@@ -52,11 +52,6 @@ def render(result: RefineResult) -> str:
             f"{DECISION_QUANTILE:g} quantile, where the decision lies (the models beyond are "
             "counted in each panel); dotted lines mark where the EDFs of a mixed step cross.",
         ),
-        htmldoc.heading("EDFs along the chain, full error range"),
-        htmldoc.figure(
-            plot.to_png(plot.refinement(result, full_range=True)),
-            "The same EDFs over every error, failed-to-train models included.",
-        ),
     ]
     if result.sequential:
         blocks += [

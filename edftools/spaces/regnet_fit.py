@@ -4,11 +4,14 @@
 generator's quantized widths at the model's depth ``d`` (:mod:`edftools.spaces.regnet`).
 
 :func:`fit_regnet_batch` fits many models with the same search as :func:`fit_regnet` (which is
-the batch of one): models of equal depth share one vectorized evaluation per round, and the
-coarse grid's log widths ``ln w_j`` (which do not depend on the observed widths) are generated
-once for the union of all those models' coarse candidates; each model then only gathers its
-rows and takes ``mean_j |ln w_j - ln obs_j|``. The elements and the row means are the very
-floating-point operations of the direct evaluation, so results do not depend on batching.
+the batch of one): models of equal depth go through every round together, as rows tagged
+with the model's index (one evaluation, one selection of each model's best candidates, one
+set of zoomed grids per round, no loop over models), and the coarse grid's log widths
+``ln w_j`` (which do not depend on the observed widths) are generated once for the union of
+all those models' coarse grids (distinct (w0, wm) pairs times the common ``wa`` values); each
+model then only gathers its rows and takes ``mean_j |ln w_j - ln obs_j|``. The elements and the
+row means are the very floating-point operations of the direct evaluation, so results do not
+depend on batching (``tests/spaces/test_regnet.py`` checks them against a plain search).
 """
 
 from __future__ import annotations
@@ -22,9 +25,6 @@ import numpy as np
 
 from edftools.errors import ConfigError
 from edftools.spaces.regnet import QUANTUM, block_widths_batch
-
-Grid = tuple[np.ndarray, np.ndarray, np.ndarray]
-"""Candidate generator parameters as three equal-length arrays (w0, wa, wm)."""
 
 _CHUNK_ELEMENTS = 250_000
 
@@ -49,28 +49,43 @@ def fit_errors(log_obs: np.ndarray, w0: Any, wa: Any, wm: Any) -> np.ndarray:
     return np.abs(np.log(ws) - log_obs).mean(axis=1)
 
 
-def _local_grids(
-    centers: np.ndarray, a_step: float, m_step: float, n: int, lo_m: float, hi_m: float
-) -> Grid:
+def _local_grids(centers: np.ndarray, a_step: float, m_step: float, n: int, lo_m, hi_m):
     """Candidate (w0, wa, wm) around each centre: w0 +-8, wa * exp(+-a_step), wm +- m_step."""
     t = np.linspace(-1.0, 1.0, n)
-    dw, ta, tm = (x.ravel() for x in np.meshgrid([-8.0, 0.0, 8.0], t, t, indexing="ij"))
+    grid = np.meshgrid([-8.0, 0.0, 8.0], t, t, indexing="ij")
+    dw, ta, tm = (g.ravel() for g in grid)
     w0 = np.maximum(8.0, centers[:, 0:1] + dw[None, :])
     wa = np.round(centers[:, 1:2] * np.exp(a_step * ta[None, :]), 2)
     wm = np.round(np.clip(centers[:, 2:3] + m_step * tm[None, :], lo_m, hi_m), 3)
     return w0.ravel(), wa.ravel(), wm.ravel()
 
 
-def _top(err: np.ndarray, cands: Grid, k: int) -> np.ndarray:
-    """The ``k`` best distinct candidates as rows (w0, wa, wm, err), best first (by err, then
-    the smallest (w0, wa, wm)); independent of the candidates' order."""
-    table = np.stack([*cands, err], axis=1)
-    if len(table) > 8 * k:  # keep every candidate at least as good as the 8k-th best
-        cut = np.partition(err, 8 * k)[8 * k]
-        table = table[err <= cut]
-    table = np.unique(table, axis=0)
-    order = np.lexsort((table[:, 2], table[:, 1], table[:, 0], table[:, 3]))
-    return table[order[:k]]
+def _cut(err: np.ndarray, k: int) -> float:
+    """The ``8k``-th smallest error (``np.partition``'s), ``inf`` with at most ``8k`` of them:
+    every candidate at least this good is kept for :func:`_best`."""
+    return float(np.partition(err, 8 * k)[8 * k]) if err.size > 8 * k else np.inf
+
+
+def _cuts(model: np.ndarray, err: np.ndarray, n_models: int, k: int) -> np.ndarray:
+    """:func:`_cut` of each model's candidates at once, one per row (``model`` its index)."""
+    counts = np.bincount(model, minlength=n_models)
+    starts = np.cumsum(counts) - counts
+    sorted_err = err[np.lexsort((err, model))]
+    cuts = np.full(n_models, np.inf)
+    big = counts > 8 * k
+    cuts[big] = sorted_err[starts[big] + 8 * k]
+    return cuts[model]
+
+
+def _best(table: np.ndarray, k: int) -> np.ndarray:
+    """Each model's ``k`` best distinct candidates from rows ``(model, w0, wa, wm, err)``
+    (already cut by :func:`_cut`), best first (by err, then the smallest (w0, wa, wm)), the
+    models in increasing order; independent of the rows' order."""
+    order = np.lexsort((table[:, 3], table[:, 2], table[:, 1], table[:, 4], table[:, 0]))
+    table = table[order]
+    table = table[np.r_[True, (table[1:] != table[:-1]).any(axis=1)]]  # equal rows once
+    rank = np.arange(len(table)) - np.searchsorted(table[:, 0], table[:, 0])
+    return table[rank < k]
 
 
 def _observed(block_widths: Any) -> np.ndarray:
@@ -80,8 +95,9 @@ def _observed(block_widths: Any) -> np.ndarray:
     return obs
 
 
-def _coarse(obs: np.ndarray, wm_range: tuple[float, float], wa_range: tuple[float, float]) -> Grid:
-    """The coarse grid of :func:`fit_regnet` for one model, as (w0, wa, wm) arrays."""
+def _coarse_axes(obs: np.ndarray, wm_range, wa_range) -> tuple[np.ndarray, ...]:
+    """The axes ``(w0s, was, wms)`` of :func:`fit_regnet`'s coarse grid for one model (the
+    grid is their product, in ``meshgrid(..., indexing="ij")`` order)."""
     (lo_m, hi_m), (lo_a, hi_a) = wm_range, wa_range
     first = obs[0]
     near = QUANTUM * np.round(first / QUANTUM)
@@ -91,8 +107,7 @@ def _coarse(obs: np.ndarray, wm_range: tuple[float, float], wa_range: tuple[floa
     wm_data = wm_data[(wm_data >= lo_m) & (wm_data <= hi_m)]
     wms = np.unique(np.round(np.concatenate([np.linspace(lo_m, hi_m, 61), wm_data]), 3))
     was = np.concatenate([[0.0], np.round(np.geomspace(lo_a, hi_a, 64), 2)])
-    a, b, c = np.meshgrid(w0s, was, wms, indexing="ij")
-    return a.ravel(), b.ravel(), c.ravel()
+    return w0s, was, wms
 
 
 def _log_widths(w0: np.ndarray, wa: np.ndarray, wm: np.ndarray, d: int) -> np.ndarray:
@@ -110,14 +125,20 @@ def _errors(log_w: np.ndarray, log_obs: np.ndarray) -> np.ndarray:
     return np.abs(log_w - log_obs).mean(axis=1)
 
 
-def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct ``(w0, wa, wm)`` rows and the inverse index; an integer key (w0, wa to 0.01,
-    wm to 0.001, as the grids are rounded) sorts fast, and every row is checked against its
+def _unique_rows(
+    rows: np.ndarray, scale: Sequence[float] = (1.0, 1.0, 100.0, 1000.0)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows (sorted) and the inverse index; ``scale`` makes each column an integer
+    (default ``(model, w0, wa, wm)``: a model's index, w0, wa to 0.01, wm to 0.001, as the
+    grids are rounded). An integer key sorts fast, and every row is checked against its
     representative (falling back to an exact row sort if the key conflated two)."""
-    ints = np.round(rows * np.array([1.0, 100.0, 1000.0])).astype(np.int64)
-    bits = [max(1, int(c.max()).bit_length()) for c in ints.T] if len(rows) else [1, 1, 1]
+    factors = np.asarray(scale, dtype=np.float64)
+    ints = np.round(rows * factors).astype(np.int64)
+    bits = [max(1, int(c.max()).bit_length()) for c in ints.T] if len(rows) else [1] * len(scale)
     if ints.min(initial=0) >= 0 and sum(bits) <= 62:
-        key = (ints[:, 0] << (bits[1] + bits[2])) | (ints[:, 1] << bits[2]) | ints[:, 2]
+        key = np.zeros(len(rows), dtype=np.int64)
+        for col, b in zip(ints.T, bits, strict=True):
+            key = (key << b) | col
         _, first, inv = np.unique(key, return_index=True, return_inverse=True)
         uniq = rows[first]
         if np.array_equal(uniq[inv.ravel()], rows):
@@ -126,17 +147,24 @@ def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return uniq, inv.ravel()
 
 
-def _evaluate_coarse(log_obs: list[np.ndarray], cands: list[Grid]) -> list[np.ndarray]:
-    """Errors of each model's coarse candidates (models of one depth; shared log widths)."""
-    d = log_obs[0].size
-    rows = np.concatenate([np.stack(c, axis=1) for c in cands])
-    uniq, inv = _unique_rows(rows)
-    log_w = _log_widths(uniq[:, 0], uniq[:, 1], uniq[:, 2], d)
-    bounds = np.cumsum([0, *(c[0].size for c in cands)])
+def _evaluate_coarse(log_obs: np.ndarray, axes: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
+    """Errors of each model's coarse grid (models of one depth), in the grid's order. The log
+    widths are generated once for the union of the grids: every grid is its (w0, wm) pairs
+    times the same ``was``, so the union is the distinct pairs times ``was``."""
+    d = log_obs.shape[1]
+    was = axes[0][1]
+    pairs = [np.meshgrid(w0s, wms, indexing="ij") for w0s, _, wms in axes]
+    rows = np.concatenate([np.stack([a.ravel(), b.ravel()], axis=1) for a, b in pairs])
+    uniq, inv = _unique_rows(rows, (1.0, 1000.0))
+    log_w = _log_widths(
+        np.repeat(uniq[:, 0], was.size), np.tile(was, len(uniq)), np.repeat(uniq[:, 1], was.size), d
+    )
+    bounds = np.cumsum([0, *(a.size for a, _ in pairs)])
+    step = max(1, _CHUNK_ELEMENTS // d)
     out = []
-    for m, obs in enumerate(log_obs):
-        idx = inv[bounds[m] : bounds[m + 1]]
-        step = max(1, _CHUNK_ELEMENTS // d)
+    for m, ((a, _), obs) in enumerate(zip(pairs, log_obs, strict=True)):
+        pair = inv[bounds[m] : bounds[m + 1]].reshape(a.shape)  # (w0, wm) -> its union row
+        idx = (pair[:, None, :] * was.size + np.arange(was.size)[None, :, None]).ravel()
         out.append(
             np.concatenate(
                 [_errors(log_w[idx[i : i + step]], obs) for i in range(0, idx.size, step)]
@@ -145,24 +173,56 @@ def _evaluate_coarse(log_obs: list[np.ndarray], cands: list[Grid]) -> list[np.nd
     return out
 
 
-def _evaluate(log_obs: list[np.ndarray], cands: list[Grid]) -> list[np.ndarray]:
-    """Errors of each model's candidates (models of one depth, one shared evaluation)."""
-    d = log_obs[0].size
-    sizes = [c[0].size for c in cands]
-    w0, wa, wm = (np.concatenate([c[i] for c in cands]) for i in range(3))
-    rows = np.repeat(np.arange(len(cands)), sizes)
-    obs = np.stack(log_obs)
+def _evaluate(log_obs: np.ndarray, cands: np.ndarray) -> np.ndarray:
+    """Errors of candidate rows ``(model, w0, wa, wm)`` against ``log_obs[model]`` (models of
+    one depth), in bounded chunks."""
+    d = log_obs.shape[1]
     step = max(1, _CHUNK_ELEMENTS // d)
-    err = np.concatenate(
-        [
-            _errors(
-                _log_widths(w0[i : i + step], wa[i : i + step], wm[i : i + step], d),
-                obs[rows[i : i + step]],
-            )
-            for i in range(0, w0.size, step)
-        ]
-    )
-    return np.split(err, np.cumsum(sizes)[:-1])
+    parts = []
+    for i in range(0, len(cands), step):
+        c = cands[i : i + step]
+        parts.append(
+            _errors(_log_widths(c[:, 1], c[:, 2], c[:, 3], d), log_obs[c[:, 0].astype(int)])
+        )
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _fit_group(
+    obs: list[np.ndarray], wm_range: tuple[float, float], wa_range: tuple[float, float], k: int
+) -> np.ndarray:
+    """The search of :func:`fit_regnet` for models of one depth, all at once: rows
+    ``(w0, wa, wm, err)`` of each model's best fit."""
+    (lo_m, hi_m), (lo_a, hi_a) = wm_range, wa_range
+    log_obs = np.stack([np.log(o) for o in obs])
+    axes = [_coarse_axes(o, wm_range, wa_range) for o in obs]
+    kept = []
+    for m, (ax, err) in enumerate(zip(axes, _evaluate_coarse(log_obs, axes), strict=True)):
+        at = np.flatnonzero(err <= _cut(err, k))
+        i, j, l_ = np.unravel_index(at, tuple(a.size for a in ax))
+        kept.append(np.stack([np.full(at.size, m), ax[0][i], ax[1][j], ax[2][l_], err[at]], 1))
+    best = _best(np.concatenate(kept), k)
+    final = np.zeros((len(obs), 4))
+    a_step = np.log(hi_a / lo_a) / 63
+    m_step = (hi_m - lo_m) / 60
+    for round_ in range(6):  # the coarse grid, then up to five zoomed refinements
+        heads = np.flatnonzero(np.r_[True, best[1:, 0] != best[:-1, 0]])
+        final[best[heads, 0].astype(int)] = best[heads, 1:]
+        if round_ == 5:
+            break
+        # a model whose best fit is exact (err 0) stops; the others zoom around their k best
+        active = np.isin(best[:, 0], best[heads[best[heads, 4] != 0], 0])
+        centers = best[active]
+        if not len(centers):
+            break
+        w0, wa, wm = _local_grids(centers[:, 1:4], a_step, m_step, 9, lo_m, hi_m)
+        a_step, m_step = a_step / 3, m_step / 3
+        per = w0.size // len(centers)
+        grid = np.stack([np.repeat(centers[:, 0], per), w0, wa, wm], axis=1)
+        cands, _ = _unique_rows(np.concatenate([grid, centers[:, :4]]))
+        err = _evaluate(log_obs, cands)
+        keep = err <= _cuts(cands[:, 0].astype(int), err, len(obs), k)
+        best = _best(np.concatenate([cands[keep], err[keep, None]], axis=1), k)
+    return final
 
 
 def fit_regnet_batch(
@@ -173,45 +233,26 @@ def fit_regnet_batch(
 ) -> list[RegNetFit]:
     """:func:`fit_regnet` of many models at once (the same results, model by model).
 
-    Models of equal depth share vectorized evaluations in every round of the search.
+    Models of equal depth share vectorized evaluations, candidate selection and zoomed grids
+    in every round of the search.
     """
     lo_m, hi_m = wm_range
     lo_a, hi_a = wa_range
     if not 1 < lo_m <= hi_m or not 0 < lo_a < hi_a:
         raise ConfigError(f"need 1 < wm_lo <= wm_hi and 0 < wa_lo < wa_hi: {wm_range, wa_range}")
     obs = [_observed(b) for b in block_widths]
-    log_obs = [np.log(o) for o in obs]
-    cands = {i: _coarse(o, wm_range, wa_range) for i, o in enumerate(obs)}
-    tops: dict[int, np.ndarray] = {}
-    a_step = np.log(hi_a / lo_a) / 63
-    m_step = (hi_m - lo_m) / 60
-    for round_ in range(6):  # the coarse grid, then up to five zoomed refinements
-        groups: dict[int, list[int]] = defaultdict(list)
-        for i in cands:
-            groups[obs[i].size].append(i)
-        evaluate = _evaluate_coarse if round_ == 0 else _evaluate
-        for members in groups.values():
-            errs = evaluate([log_obs[i] for i in members], [cands[i] for i in members])
-            for i, err in zip(members, errs, strict=True):
-                tops[i] = _top(err, cands[i], n_starts)
-        nxt = {}
-        for i in cands:
-            if tops[i][0, 3] == 0:
-                continue
-            grid = _local_grids(tops[i][:, :3], a_step, m_step, 9, lo_m, hi_m)
-            rows = np.stack([np.concatenate([grid[k], tops[i][:, k]]) for k in range(3)], axis=1)
-            uniq, _ = _unique_rows(rows)  # overlapping local grids: evaluate each point once
-            nxt[i] = (uniq[:, 0], uniq[:, 1], uniq[:, 2])
-        cands = nxt
-        a_step, m_step = a_step / 3, m_step / 3
-    out = []
+    groups: dict[int, list[int]] = defaultdict(list)
     for i, o in enumerate(obs):
-        w0, wa, wm, err = tops[i][0]
-        ws, _, _ = block_widths_batch([w0], [wa], [wm], [o.size])
-        out.append(
-            RegNetFit(int(w0), float(wa), float(wm), o.size, float(err), tuple(map(int, ws[0])))
-        )
-    return out
+        groups[o.size].append(i)
+    out: list[RegNetFit | None] = [None] * len(obs)
+    for d, members in groups.items():
+        fits = _fit_group([obs[i] for i in members], wm_range, wa_range, n_starts)
+        ws, _, _ = block_widths_batch(fits[:, 0], fits[:, 1], fits[:, 2], np.full(len(fits), d))
+        for i, (w0, wa, wm, err), widths in zip(members, fits, ws, strict=True):
+            out[i] = RegNetFit(
+                int(w0), float(wa), float(wm), d, float(err), tuple(map(int, widths))
+            )
+    return [f for f in out if f is not None]
 
 
 def fit_regnet(

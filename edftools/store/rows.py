@@ -19,8 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from edftools.errors import ConfigError, StoreError
 from edftools.records import FAILURE_KINDS, RUN_STATUSES
-from edftools.spaces.complexity import METRICS
-from edftools.spaces.config import NetConfig
 from edftools.store import schema
 from edftools.store.schema import (
     EPOCH_COLUMNS,
@@ -243,6 +241,8 @@ def validate_run_row(row: Mapping[str, Any], where: str) -> dict[str, Any]:
             and out[best] > out[final] + ERROR_TOLERANCE
         ):
             raise _fail(where, best, f"{out[best]} exceeds {final} {out[final]}")
+    from edftools.spaces.complexity import METRICS  # here: `info`/`sql` start without numpy
+
     if all(out[c] is None for c in METRICS) and out["status"] != "failed":
         raise _fail(where, "flops", "one of flops, params, acts is required")
     for name, kind in RUN_COLUMNS:
@@ -274,6 +274,8 @@ def _check_config(out: dict[str, Any], given: Mapping[str, Any], where: str) -> 
     parsed = _check_json_object(out["config"], where, "config")
     if parsed is None:
         return
+    from edftools.spaces.config import NetConfig
+
     try:
         config = NetConfig.from_dict(parsed)
     except (ConfigError, ValueError, TypeError, AttributeError) as exc:

@@ -250,3 +250,63 @@ def test_plot_functions_return_their_axes(hostile_runs) -> None:
             fig = Figure()
             ax = fig.add_subplot()
             assert fn(ax=ax, **kwargs) is ax
+
+
+def test_the_style_is_seaborns_whitegrid_without_importing_seaborn() -> None:
+    import seaborn as sns
+
+    from edftools.plot.style import WHITEGRID, palette
+
+    theirs = dict(sns.axes_style("whitegrid"))
+    assert {k: theirs[k] for k in WHITEGRID} == WHITEGRID
+    assert set(theirs) - set(WHITEGRID) == {"font.family", "font.sans-serif", "image.cmap"}
+    for n in (3, 12):
+        labels = [str(i) for i in range(n)]
+        assert list(palette(labels).values()) == list(sns.color_palette("tab10", n))
+
+
+def test_drawing_a_report_imports_neither_seaborn_nor_scipy_stats() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from matplotlib.figure import Figure\n"
+        "import numpy as np, pandas as pd\n"
+        "from edftools import plot\n"
+        "from edftools.plot import params\n"
+        "rng = np.random.default_rng(0)\n"
+        "df = pd.DataFrame({'space': ['a'] * 40 + ['b'] * 40, 'e_fit': rng.uniform(0, 1, 80),\n"
+        "                   'err': rng.uniform(5, 9, 80), 'flops': rng.uniform(2e5, 8e5, 80)})\n"
+        "plot.to_png(params.efit(df))\n"
+        "plot.to_png(params.error_scatter(df, ['flops']))\n"
+        "plot.to_png(params.complexity_histograms(df, 'flops', [None], ['flops']))\n"
+        "bad = [m for m in ('seaborn', 'scipy.stats') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_log_axes_skip_the_invisible_minor_ticks_with_the_same_pixels() -> None:
+    from matplotlib.ticker import LogLocator
+
+    from edftools.plot.style import log_axis
+
+    def figure() -> Figure:
+        with style():
+            fig = Figure(figsize=(4, 3), layout="constrained")
+            ax = fig.add_subplot()
+            ax.plot([1e3, 1e5, 1e8], [1e-8, 1e-3, 1.0], marker="o")
+            ax.set_ylim(1e-8, 1.5)
+            log_axis(ax, 10, "x")
+            log_axis(ax, 10, "y")
+        return fig
+
+    fig = figure()
+    png = to_png(fig)
+    assert all(len(a.get_minorticklocs()) == 0 for a in (fig.axes[0].xaxis, fig.axes[0].yaxis))
+    with_minor = figure()
+    for axis in (with_minor.axes[0].xaxis, with_minor.axes[0].yaxis):
+        axis.set_minor_locator(LogLocator(base=10, subs=np.arange(2.0, 10.0), numticks=20))
+    assert len(with_minor.axes[0].yaxis.get_minorticklocs()) > 20
+    assert to_png(with_minor) == png  # the style draws no minor tick mark, label or grid

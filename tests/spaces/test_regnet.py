@@ -105,3 +105,60 @@ def test_fit_ties_go_to_the_smallest_parameters():
     # a constant-width model is fit exactly by wa = 0 with any wm: the smallest wm is reported
     fit = fit_regnet([80] * 12)
     assert (fit.w0, fit.wa, fit.wm, fit.e_fit) == (80, 0.0, 1.5, 0.0)
+
+
+def _search_one(obs: np.ndarray, k: int = 8) -> tuple[float, float, float, float]:
+    """fit_regnet's documented search for one model, written plainly (every candidate
+    generated and scored, no batching, sharing or integer keys): coarse grid, then five zooms
+    around the k best distinct points, w0 +- 8, wa * exp(+-a_step t), wm +- m_step t on 9 t's
+    in [-1, 1], both steps a third per zoom; best = lowest e_fit, then smallest (w0, wa, wm)."""
+    from edftools.spaces.regnet_fit import fit_errors
+
+    log_obs = np.log(obs)
+    first = obs[0]
+    w0s = np.unique(np.maximum(8.0, 8 * np.round(first / 8) + 8 * np.arange(-2, 3)))
+    ratios = np.unique(obs[obs > first] / first)
+    wm_data = np.concatenate([ratios ** (1.0 / j) for j in range(1, 5)])
+    wm_data = wm_data[(wm_data >= 1.5) & (wm_data <= 3.0)]
+    wms = np.unique(np.round(np.concatenate([np.linspace(1.5, 3.0, 61), wm_data]), 3))
+    was = np.concatenate([[0.0], np.round(np.geomspace(0.1, 512.0, 64), 2)])
+    points = {(a, b, c) for a in w0s for b in was for c in wms}
+    a_step, m_step = np.log(512.0 / 0.1) / 63, 1.5 / 60
+    t = np.linspace(-1.0, 1.0, 9)
+    for round_ in range(6):
+        cand = np.array(sorted(points))
+        err = fit_errors(log_obs, cand[:, 0], cand[:, 1], cand[:, 2])
+        ranked = sorted(zip(err.tolist(), map(tuple, cand.tolist()), strict=True))
+        best = [(p, e) for e, p in ranked[:k]]
+        if round_ == 5 or best[0][1] == 0:
+            break
+        points = {p for p, _ in best}
+        for (w0, wa, wm), _ in best:
+            for dw in (-8.0, 0.0, 8.0):
+                for ta in t:
+                    for tm in t:
+                        points.add(
+                            (
+                                max(8.0, w0 + dw),
+                                round(wa * np.exp(a_step * ta), 2),
+                                round(min(max(wm + m_step * tm, 1.5), 3.0), 3),
+                            )
+                        )
+        a_step, m_step = a_step / 3, m_step / 3
+    (w0, wa, wm), e = best[0]
+    return w0, wa, wm, e
+
+
+def test_batched_search_equals_the_plain_search_model_by_model():
+    from edftools.spaces import fit_regnet_batch
+
+    rng = np.random.default_rng(7)
+    models = [np.array(generate_regnet(24, 20.0, 2.3, 9).block_widths, dtype=float)]
+    for d in (5, 5, 9):  # two of one depth: they share the batched rounds
+        gen = generate_regnet(
+            8.0 * rng.integers(2, 8), rng.uniform(5, 40), rng.uniform(1.6, 2.9), d
+        )
+        models.append(np.round(np.array(gen.block_widths) * np.exp(rng.normal(0, 0.15, d))))
+    fits = fit_regnet_batch(models)
+    for m, fit in zip(models, fits, strict=True):
+        assert (fit.w0, fit.wa, fit.wm, fit.e_fit) == _search_one(m)

@@ -132,6 +132,7 @@ def test_import_edftools_store_is_torch_free() -> None:
         "import sys, edftools.store, edftools.commands.store\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
         "assert 'pandas' not in sys.modules, 'pandas imported'\n"
+        "assert 'numpy' not in sys.modules, 'numpy imported'\n"  # `info`, `sql` start fast
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
