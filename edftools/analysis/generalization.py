@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from edftools.analysis import samples as measure
+from edftools.analysis.changes import describe_changes
 from edftools.analysis.history import design_of, step_histories
 from edftools.analysis.regimes import RELATION, GeneralizeResult, RegimeCell
 from edftools.analysis.runs import DEFAULT_CHAIN, resolve_space, select_runs
@@ -354,8 +355,6 @@ def _regime_record(text: str) -> dict[str, Any] | None:
 
 
 def _description(info: Mapping[str, Any]) -> str:
-    from edftools.recipe.regimes import describe_changes
-
     changes = info.get("changes") or {}
     return describe_changes(changes) if changes else "the recipe as written"
 

@@ -37,6 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from edftools.analysis.changes import describe_changes
 from edftools.errors import RecipeError
 from edftools.recipe.fields import thaw
 
@@ -80,23 +81,6 @@ class RegimeInfo:
         if not self.changes:
             return f"{self.name} (the recipe as written)"
         return f"{self.name} ({describe_changes(self.changes)})"
-
-
-def describe_changes(changes: Mapping[str, Any]) -> str:
-    """``band.flops = ['1M', '2M']; schedule.epochs = 10``: a regime's changes in one line."""
-    parts: list[str] = []
-    for key, value in changes.items():
-        if isinstance(value, Mapping):
-            parts.extend(f"{key}.{k} = {_short(v)}" for k, v in value.items())
-        else:
-            parts.append(f"{key} = {_short(value)}")
-    return "; ".join(parts)
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_short(v) for v in value) + "]"
-    return str(value)
 
 
 def regime_tables(
