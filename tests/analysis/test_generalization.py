@@ -72,10 +72,10 @@ def test_one_family_over_all_regimes() -> None:
 @pytest.mark.slow
 def test_family_wise_false_claims_under_the_null() -> None:
     """No true difference anywhere (3 regimes × 2 steps): a false claim (improves, worse,
-    mixed) in the whole matrix in at most α of studies (+ MC error): 60 studies, ≤ 8."""
+    mixed) in the whole matrix in at most α of studies (+ MC error): 60 studies, ≤ 8 (n = 120)."""
     false = 0
     for seed in range(60):
-        runs = _runs({"r1": (0, 0, 0), "r2": (0, 0, 0), "r3": (0, 0, 0)}, n=80, seed=seed)
+        runs = _runs({"r1": (0, 0, 0), "r2": (0, 0, 0), "r3": (0, 0, 0)}, n=120, seed=seed)
         res = generalize_runs(runs, ["A", "B", "C"], settings=Settings(n_boot=20, seed=seed))
         false += any(c.verdict in ("improves", "worse", "mixed") for c in res.cells)
     assert false <= 8
