@@ -539,9 +539,9 @@ def _store_or_file(path: Any) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """A store's ok runs and their epochs rows, or a table file's rows (no epochs rows)."""
     from pathlib import Path
 
-    from edftools.analysis.library import TABLE_READERS, load_runs
+    from edftools.analysis.library import is_store, load_runs
 
-    if Path(path).suffix.lower() in TABLE_READERS:
+    if not is_store(path):
         return load_runs(path), None
     from edftools.store import open_store
 

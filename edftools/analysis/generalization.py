@@ -390,13 +390,7 @@ def generalize(
     (:func:`shared_chain`); ``regimes``: which and in which order (the first is the
     reference). Other keywords as :func:`edftools.refine`.
     """
-    from edftools.analysis.library import (
-        TABLE_READERS,
-        _store_looks,
-        is_path,
-        long_form,
-        settings_of,
-    )
+    from edftools.analysis.library import analysed, is_store, settings_of, store_looks
 
     cfg = settings_of(
         settings,
@@ -408,14 +402,12 @@ def generalize(
         seed=seed,
         n_boot=n_boot,
     )
-    frame, error_col, normalize = long_form(data, error, complexity, space)
-    cfg = cfg.updated(error_column=error_col, normalize=normalize)
+    frame, cfg = analysed(data, error, complexity, space, cfg)
     looks = None
     descriptions: dict[str, str] = {}
-    store = is_path(data) and Path(data).suffix.lower() not in TABLE_READERS
-    if store:
+    if is_store(data):
         if not fixed and regime == "sweep":  # a looks table is per sweep
-            looks = _store_looks(Path(data), None)
+            looks = store_looks(Path(data), None)
         found = regime_sweeps(_store_sweeps(Path(data)), study)
         if found and regimes is None and regime == "sweep":
             regimes = [name for name, _ in found]

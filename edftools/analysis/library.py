@@ -126,7 +126,8 @@ def _store_runs(path: Path) -> pd.DataFrame:
         store.close()
 
 
-def _store_looks(path: Path, sweep: str | None) -> pd.DataFrame:
+def store_looks(path: Path, sweep: str | None) -> pd.DataFrame:
+    """The ``looks`` rows of a store (of ``sweep``, or all)."""
     from edftools.store import open_store
     from edftools.store.looks import looks_frame
 
@@ -172,6 +173,19 @@ def long_form(
     else:
         normalize = _as_column(frame, complexity, _COMPLEXITY_ARRAY, "complexity")
     return frame, error_col, normalize
+
+
+def is_store(data: Any) -> bool:
+    """Whether ``data`` is a path to an edftools store (a path that is not a table file)."""
+    return is_path(data) and Path(data).suffix.lower() not in TABLE_READERS
+
+
+def analysed(
+    data: Any, error: Any, complexity: Any, space: str, cfg: Settings
+) -> tuple[pd.DataFrame, Settings]:
+    """:func:`long_form` of ``data`` and ``cfg`` with its error column and normalization."""
+    frame, error_col, normalize = long_form(data, error, complexity, space)
+    return frame, cfg.updated(error_column=error_col, normalize=normalize)
 
 
 def _as_column(frame: pd.DataFrame, value: Any, name: str, what: str) -> str:
@@ -235,8 +249,7 @@ def refine(
         seed=seed,
         n_boot=n_boot,
     )
-    frame, error_col, normalize = long_form(data, error, complexity, space)
-    cfg = cfg.updated(error_column=error_col, normalize=normalize)
+    frame, cfg = analysed(data, error, complexity, space, cfg)
     options = RefineOptions(
         chain=tuple(chain) if chain is not None else DEFAULT_CHAIN,
         beside=tuple(beside) if chain is not None or beside else DEFAULT_BESIDE,
@@ -245,8 +258,8 @@ def refine(
         dataset=dataset,
     )
     looks = epochs = None
-    if is_path(data) and Path(data).suffix.lower() not in TABLE_READERS:
-        looks = None if fixed else _store_looks(Path(data), sweep)
+    if is_store(data):
+        looks = None if fixed else store_looks(Path(data), sweep)
         epochs = _store_epochs(Path(data), sweep)
     return refine_runs(frame, options, looks, epochs=epochs)
 
@@ -318,8 +331,7 @@ def compare(
         )
     if array_options:
         raise StatsInputError(f"unknown option(s) with data=: {', '.join(sorted(array_options))}")
-    frame, error_col, normalize = long_form(data, error, complexity, space)
-    cfg = cfg.updated(error_column=error_col, normalize=normalize)
+    frame, cfg = analysed(data, error, complexity, space, cfg)
     names = [str(x) for x in (a, b, *spaces) if x is not None]
     if not names:
         names = list(dict.fromkeys(frame["space"].tolist()))
