@@ -6,7 +6,9 @@ models so far. A step is decided, and frozen, when its verdict is "improves", "w
 "mixed", or when it is "no loss" *and* a gain of the margin is excluded too (the no-loss test
 with the spaces' roles swapped, at level α·(g(t) − g(t')) per look, so a step that gains the
 margin is stopped as "no loss" with probability ≤ α over all its looks: a futility rule for
-"improves"; it never adds a claim, so it takes no share of the family's α). At ``max_n``
+"improves"; it never adds a claim, so it takes no share of the family's α). The gain test's
+p-value and level are recorded at every look (:attr:`LookRecord.p_futility`,
+:attr:`LookRecord.level_futility`), so a history can draw the futility rule too. At ``max_n``
 every step is final. A space stops
 receiving models once every step it takes part in is decided.
 
@@ -121,7 +123,12 @@ class SequentialDesign:
 
 @dataclass(frozen=True)
 class LookRecord:
-    """One step at one look: counts, statistics, the levels used, the decisions so far."""
+    """One step at one look: counts, statistics, the levels used, the decisions so far.
+
+    ``p_futility``: the futility rule's p-value — the no-loss test with the spaces' roles
+    swapped, H0 "the restricted space gains at least the margin" — and ``level_futility`` =
+    α·(g(t) − g(t')), its level at this look; a "no loss" step is final when
+    ``p_futility <= level_futility``."""
 
     look: int
     step: int
@@ -132,6 +139,8 @@ class LookRecord:
     levels: tuple[float, float, float]
     rejected: tuple[bool, bool, bool]
     decided: bool
+    p_futility: float
+    level_futility: float
 
     @property
     def verdict(self) -> str:
@@ -225,8 +234,9 @@ class SequentialChain:
             result = step_result(tested, self.margin, alpha, rejected[i], borderline[i])
             self.verdicts[i] = result.verdict
             futility = alpha * increment[i]
+            gain = no_loss_test(tested.restricted, tested.parent, self.margin).pvalue
             last = trained[i] >= self.design.max_n
-            self.decided[i] = self._final(result, futility, last, tested)
+            self.decided[i] = _final(result.verdict, gain, futility, last)
             level_better, level_worse, level_no_loss = (float(x) for x in levels[i])
             rej_better, rej_worse, rej_no_loss = (bool(x) for x in rejected[i])
             records.append(
@@ -240,23 +250,25 @@ class SequentialChain:
                     levels=(level_better, level_worse, level_no_loss),
                     rejected=(rej_better, rej_worse, rej_no_loss),
                     decided=self.decided[i],
+                    p_futility=gain,
+                    level_futility=float(futility),
                 )
             )
         self.history.extend(records)
         return records
 
-    def _final(self, result: StepResult, level: float, last: bool, pair: Any) -> bool:
-        """Whether a step's verdict is final (see the module docstring)."""
-        if last or result.verdict in (IMPROVES, WORSE, MIXED):
-            return True
-        if result.verdict != NO_LOSS:
-            return False
-        gain = no_loss_test(pair.restricted, pair.parent, self.margin)
-        return gain.pvalue <= level
-
     def spaces_needed(self) -> set[int]:
         """Indices of the spaces that take part in an undecided step."""
         return {j for i in self.active for j in self.steps[i]}
+
+
+def _final(verdict: str, p_futility: float, level_futility: float, last: bool) -> bool:
+    """Whether a step's verdict is final: at the last look; a claim (improves, worse, mixed);
+    or "no loss" with a gain of the margin excluded, p_futility ≤ level_futility (the
+    futility rule, module docstring)."""
+    if last or verdict in (IMPROVES, WORSE, MIXED):
+        return True
+    return verdict == NO_LOSS and p_futility <= level_futility
 
 
 def pilot_study(

@@ -104,3 +104,32 @@ def test_normalized_chain_reaches_its_verdicts():
         chain, _ = simulate_study(draw, chain_steps(4), SequentialDesign(100, 400), Margin(), rep)
         right += chain.verdicts == ["no loss", "improves", "worse"]
     assert right >= 4
+
+
+def test_every_look_records_the_futility_test_that_stops_no_loss():
+    """Each record carries the futility rule's test (no loss with the roles swapped, at
+    α·Δg), and a step is final before max_n exactly when it claims (improves, worse, mixed)
+    or shows no loss with p_futility ≤ level_futility. (Gains of 0.8 pp: "no loss" is shown
+    at looks where a gain of the 2 pp margin is not excluded yet.)"""
+    from edftools.stats.noloss import no_loss_test
+
+    rng = np.random.default_rng(11)
+    models = [4 + rng.gamma(2, 1.5, 300) + s for s in (0.0, -0.8, -1.6, -1.6)]
+    design = SequentialDesign(50, 300)
+    chain, _ = simulate_study(
+        lambda j, n: unstratified(models[j][:n]), chain_steps(4), design, Margin(), 4, 199
+    )
+    spent = {}
+    for r in chain.history:
+        a, b = chain.steps[r.step]
+        n = min(r.n_parent, r.n_restricted)
+        gain = no_loss_test(unstratified(models[b][:n]), unstratified(models[a][:n]), Margin())
+        assert r.p_futility == gain.pvalue
+        now = design.spent(n)
+        assert r.level_futility == pytest.approx(0.05 * (now - spent.get(r.step, 0.0)))
+        spent[r.step] = now
+        if r.fraction < 1.0:
+            futile = r.verdict == "no loss" and r.p_futility <= r.level_futility
+            assert r.decided == (r.verdict in ("improves", "worse", "mixed") or futile)
+    assert any(r.verdict == "no loss" and not r.decided for r in chain.history)
+    assert any(r.verdict == "no loss" and r.decided for r in chain.history)
