@@ -4,6 +4,9 @@ A sequential sweep (``edftools sweep RECIPE --until-decided``) recomputes every 
 runs in the store after each round and replaces its rows here in one transaction, so the table
 always matches the runs. ``refine`` reads it to report the sequential verdicts and draw each
 step's p-values against its rejection levels.
+
+A looks file written before schema v7 has no ``p_futility``/``level_futility``: it imports
+with those NULL (:data:`OPTIONAL_LOOK_COLUMNS`).
 """
 
 from __future__ import annotations
@@ -18,10 +21,15 @@ import pandas as pd
 
 from edftools.errors import StoreError
 from edftools.files import atomic_write
-from edftools.store.schema import LOOK_COLUMN_NAMES, utc_now
+from edftools.store.schema import LOOK_COLUMN_NAMES, LOOK_COLUMNS_V4, utc_now
 
 if TYPE_CHECKING:
     from edftools.store.store import Store
+
+#: Columns a looks file may lack (added after v4; imported as NULL).
+OPTIONAL_LOOK_COLUMNS: tuple[str, ...] = tuple(
+    name for name in LOOK_COLUMN_NAMES if name not in {n for n, _ in LOOK_COLUMNS_V4}
+)
 
 
 def look_rows(
@@ -65,6 +73,8 @@ def look_rows(
                 "decided": r.decided,
                 "design": text,
                 "created_at": now,
+                "p_futility": r.p_futility,
+                "level_futility": r.level_futility,
             }
         )
     return rows
@@ -114,11 +124,17 @@ def export_looks(store: Store, out: str | os.PathLike[str], sweep: str | None = 
 
 def import_looks(store: Store, path: str | os.PathLike[str]) -> int:
     """Replace each sweep's ``looks`` rows with those of a Parquet file (one transaction per
-    sweep); returns the number of rows."""
+    sweep); returns the number of rows. Columns of :data:`OPTIONAL_LOOK_COLUMNS` the file
+    lacks (a file exported before schema v7) are NULL."""
     frame = pd.read_parquet(path)
-    missing = [c for c in LOOK_COLUMN_NAMES if c not in frame.columns]
+    missing = [
+        c for c in LOOK_COLUMN_NAMES if c not in frame.columns and c not in OPTIONAL_LOOK_COLUMNS
+    ]
     if missing:
         raise StoreError(f"{Path(path).name}: not a looks file (missing {', '.join(missing)})")
+    for name in OPTIONAL_LOOK_COLUMNS:
+        if name not in frame.columns:
+            frame[name] = None
     for sweep, part in frame.groupby("sweep", sort=False):
         records = part[list(LOOK_COLUMN_NAMES)].to_dict("records")
         replace_looks(store, str(sweep), [{str(k): v for k, v in r.items()} for r in records])

@@ -74,13 +74,18 @@ primary key ``(sweep, look, step)``
     step's statistics and raw p-values); ``level_*`` DOUBLE (the rejection levels used at that
     look); ``rejected_*`` BOOLEAN (decisions so far); ``n_perm`` INTEGER; ``borderline``,
     ``decided`` BOOLEAN; ``verdict`` VARCHAR; ``design`` VARCHAR (JSON: look_every, max_n,
-    alpha, spending, margin); ``created_at`` TIMESTAMP.
+    alpha, spending, margin); ``created_at`` TIMESTAMP; ``p_futility``, ``level_futility``
+    DOUBLE (added in v7: the futility rule's p-value — the no-loss test with the spaces' roles
+    swapped, "a gain of the margin excluded" — and its level α·(g(t) − g(t')) at that look;
+    a "no loss" step is decided when p_futility ≤ level_futility; NULL for looks stored
+    before v7).
 
 Migrations: v1 creates the three tables; v2 adds ``runs.source`` and the views; v3 adds
 ``runs.ema_error``/``ema_best_error``/``optim``, status ``incomplete`` (the ``runs`` table is
 rebuilt: DuckDB cannot alter a CHECK constraint) and ``n_incomplete`` in the summary views;
 v4 adds ``looks``; v5 adds ``runs.failure_kind`` and shows it in ``bad_runs``; v6 adds
-``runs.rerun_of`` and ``runs.replicate``.
+``runs.rerun_of`` and ``runs.replicate``; v7 adds ``looks.p_futility`` and
+``looks.level_futility``.
 """
 
 from __future__ import annotations
@@ -89,7 +94,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 MAX_STAGES = 5
 
 # Per-stage column prefixes and the NetConfig stage field each one flattens.
@@ -315,14 +320,20 @@ LOOK_COLUMNS: tuple[tuple[str, str], ...] = (
     ("decided", "bool"),
     ("design", "str"),
     ("created_at", "ts"),
+    ("p_futility", "float"),
+    ("level_futility", "float"),
 )
 LOOK_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in LOOK_COLUMNS)
+# The columns ``looks`` had when v4 created it (later ones come by ALTER, NULL before then).
+LOOK_COLUMNS_V4: tuple[tuple[str, str], ...] = LOOK_COLUMNS[
+    : LOOK_COLUMN_NAMES.index("created_at") + 1
+]
 
 
 def _migrate_v4(con: Any) -> None:
     """v4: the ``looks`` table: every look of a sequential sweep (``sweep --until-decided``)."""
     types = {**_SQL_TYPES, "bool": "BOOLEAN", "ts": "TIMESTAMP"}
-    cols = ",\n    ".join(f"{name} {types[kind]}" for name, kind in LOOK_COLUMNS)
+    cols = ",\n    ".join(f"{name} {types[kind]}" for name, kind in LOOK_COLUMNS_V4)
     con.execute(f"CREATE TABLE looks (\n    {cols},\n    PRIMARY KEY (sweep, look, step)\n)")
 
 
@@ -343,6 +354,13 @@ def _migrate_v6(con: Any) -> None:
     con.execute("ALTER TABLE runs ADD COLUMN replicate INTEGER")
 
 
+def _migrate_v7(con: Any) -> None:
+    """v7: ``looks.p_futility`` and ``looks.level_futility`` (the futility rule's p-value and
+    level at each look; NULL for looks stored before)."""
+    con.execute("ALTER TABLE looks ADD COLUMN p_futility DOUBLE")
+    con.execute("ALTER TABLE looks ADD COLUMN level_futility DOUBLE")
+
+
 # Ordered migrations: MIGRATIONS[k] upgrades a store from version k to version k + 1.
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _migrate_v1,
@@ -351,6 +369,7 @@ MIGRATIONS: tuple[Callable[[Any], None], ...] = (
     _migrate_v4,
     _migrate_v5,
     _migrate_v6,
+    _migrate_v7,
 )
 assert len(MIGRATIONS) == SCHEMA_VERSION
 

@@ -206,7 +206,7 @@ def test_v5_store_is_upgraded_to_v6_with_reruns(store_path: Path) -> None:
         con.close()
     assert "rerun_of" not in _columns(store_path, "runs")
     store = open_store(store_path)
-    assert store.schema_version == schema.SCHEMA_VERSION == 6
+    assert store.schema_version == schema.SCHEMA_VERSION >= 6
     assert _columns(store_path, "runs") == list(schema.RUN_COLUMN_NAMES)
     assert store.fetch("SELECT rerun_of, replicate FROM runs")[1] == [(None, None)]
     store.ensure_sweep("sw", "x")
@@ -229,3 +229,23 @@ def test_bad_rerun_columns_are_refused(store_path: Path, rerun_of, replicate, me
     record = dataclasses.replace(make_record("r1"), rerun_of=rerun_of, replicate=replicate)
     with pytest.raises(StoreError, match=message):
         store.write_run(record)
+
+
+def test_v6_store_is_upgraded_to_v7_with_null_futility_columns(store_path: Path) -> None:
+    """Looks stored before v7 keep every value; their futility p-value and level are NULL."""
+    con = duckdb.connect(str(store_path))
+    try:
+        assert schema.migrate(con, target=6) == [1, 2, 3, 4, 5, 6]
+        v4 = [name for name, _ in schema.LOOK_COLUMNS_V4]
+        assert [r[0] for r in con.execute("DESCRIBE looks").fetchall()] == v4
+        con.execute(
+            "INSERT INTO looks (sweep, look, step, parent, restricted, p_no_loss, verdict) "
+            "VALUES ('old', 1, 0, 'A', 'B', 0.01, 'inconclusive')"
+        )
+    finally:
+        con.close()
+    store = open_store(store_path)
+    assert store.schema_version == schema.SCHEMA_VERSION >= 7
+    assert _columns(store_path, "looks") == list(schema.LOOK_COLUMN_NAMES)
+    rows = store.fetch("SELECT p_no_loss, verdict, p_futility, level_futility FROM looks")[1]
+    assert rows == [(0.01, "inconclusive", None, None)]
