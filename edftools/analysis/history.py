@@ -1,5 +1,7 @@
 """The sequential history of a refinement (``sweep --until-decided``): final verdicts from the
-``looks`` table, and each step's p-values against its rejection levels over the looks."""
+``looks`` table, and each step's p-values against its rejection levels over the looks — the
+three hypotheses of the family and the futility rule's test ("gain excluded": the no-loss
+test with the spaces' roles swapped, which stops a "no loss" step early)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,11 @@ HYPOTHESES: tuple[tuple[str, str], ...] = (
     ("worse", "worse"),
     ("no loss", "no_loss"),
 )
+#: (label, looks-table column stem) of the futility rule's test: H0 "the restricted space
+#: gains at least the margin"; a "no loss" step stops early once it is rejected too.
+FUTILITY: tuple[str, str] = ("gain excluded", "futility")
+#: Every curve of a step's history: the three hypotheses, then the futility rule's test.
+CURVES: tuple[tuple[str, str], ...] = (*HYPOTHESES, FUTILITY)
 
 
 @dataclass(frozen=True)
@@ -39,21 +46,24 @@ class StepHistory:
         return int(min(f["n_parent"], f["n_restricted"]))
 
     def curves(self) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Per hypothesis label: (n, p-value, rejection level) at every look, n = models per
-        space (the smaller space). The futility rule has no p-value: an undecided step stops at
-        ``max_n``."""
+        """Per label of :data:`CURVES`: (n, p-value, rejection level) at every look, n = models
+        per space (the smaller space). "gain excluded" is the futility rule's test: a "no loss"
+        step is decided at the first look where its no-loss p and this p are both at or below
+        their levels; NaN where the looks predate it (stores before schema v7)."""
         n = np.minimum(
             self.looks["n_parent"].to_numpy(dtype=float),
             self.looks["n_restricted"].to_numpy(dtype=float),
         )
         return {
-            label: (
-                n,
-                self.looks[f"p_{col}"].to_numpy(dtype=float),
-                self.looks[f"level_{col}"].to_numpy(dtype=float),
-            )
-            for label, col in HYPOTHESES
+            label: (n, self._column(f"p_{col}"), self._column(f"level_{col}"))
+            for label, col in CURVES
         }
+
+    def _column(self, name: str) -> np.ndarray:
+        """A looks column as floats (NULL and a missing column: NaN)."""
+        if name not in self.looks.columns:
+            return np.full(len(self.looks), np.nan)
+        return pd.to_numeric(self.looks[name], errors="coerce").to_numpy(dtype=float)
 
     def deciding_rule(self) -> str:
         """The rule that decided the step at its final look: the hypotheses rejected there

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from edftools.analysis import curves
 from edftools.analysis import samples as measure
 from edftools.analysis.comparison import ComparisonResult
-from edftools.analysis.history import HYPOTHESES, StepHistory
+from edftools.analysis.history import CURVES, FUTILITY, StepHistory
 from edftools.analysis.library import long_form, settings_of
 from edftools.analysis.refinement import RefineResult
 from edftools.analysis.runs import select_runs
@@ -219,18 +219,23 @@ def _power_of_ten(y: float) -> str:
 def history(histories: Sequence[StepHistory] | RefineResult, *, ncols: int = 3) -> Figure:
     """Per step of a sequential study: each hypothesis' p-value at every look (dots) against
     its own rejection boundary (dashed, same color); a hypothesis is rejected at the first
-    look where its dot is on or below its boundary. The title names the verdict and the rule
-    that decided it (hypotheses shown, the futility rule, or max_n); a dotted vertical line
-    marks the n of the decision. Returns the Figure."""
+    look where its dot is on or below its boundary. The fourth curve, "gain excluded", is the
+    futility rule's test (no loss with the roles swapped, at level α·Δg): a "no loss" step
+    stops at the first look where both its no-loss and its gain-excluded dots are on or below
+    their boundaries (not drawn for looks stored before it was recorded). The title names the
+    verdict and the rule that decided it (hypotheses shown, the futility rule, or max_n); a
+    dotted vertical line marks the n of the decision. Returns the Figure."""
     from matplotlib.ticker import FuncFormatter, LogLocator
 
     items = list(histories.histories) if isinstance(histories, RefineResult) else list(histories)
-    labels = [label for label, _ in HYPOTHESES]
+    labels = [label for label, _ in CURVES]
     colors = palette(labels)
     with style():
         fig, axes = grid(len(items), ncols)
         for i, (ax, h) in enumerate(zip(axes, items, strict=True)):
             for label, (n, p, level) in h.curves().items():
+                if label == FUTILITY[0] and not np.isfinite(p).any():
+                    continue  # looks stored before the futility p was recorded
                 color = colors[label]
                 ax.plot(
                     n,

@@ -157,6 +157,32 @@ def _history() -> StepHistory:
     return StepHistory("A", "B", looks)
 
 
+def test_history_figure_draws_the_futility_test_against_its_own_boundary() -> None:
+    """The fourth series, the futility rule's test, with its own boundary in its own color;
+    the title names the futility rule when it decided; looks stored before it was recorded
+    draw the three hypotheses only."""
+    looks = _history().looks.assign(
+        verdict=["inconclusive", "no loss", "no loss"],
+        rejected_better=False,
+        p_futility=[0.3, 0.01, 1e-4],
+        level_futility=[1e-5, 1e-3, 1e-2],
+    )
+    fig = plot.history([StepHistory("A", "B", looks)])
+    ax = fig.axes[0]
+    to_png(fig)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    p, boundary = lines["p gain excluded"], lines["boundary gain excluded"]
+    assert list(p.get_ydata()) == [0.3, 0.01, 1e-4]
+    assert list(boundary.get_ydata())[-1] == 1e-2 and boundary.get_linestyle() == "--"
+    assert p.get_color() == boundary.get_color() != lines["p no loss"].get_color()
+    legend = [t.get_text().replace("\n", " ") for t in ax.get_legend().get_texts()]
+    assert {"p gain excluded", "boundary gain excluded"} <= set(legend)
+    assert "futility rule" in ax.get_title().replace("\n", " ")
+    old = plot.history([_history()]).axes[0]
+    assert not any("gain excluded" in str(line.get_label()) for line in old.get_lines())
+    assert len([line for line in old.get_lines() if line.get_linestyle() == "--"]) == 3
+
+
 def test_history_figure_labels_its_log_p_axis_as_plain_text() -> None:
     fig = plot.history([_history()])
     ax = fig.axes[0]
