@@ -60,10 +60,12 @@ def render(result: RefineResult) -> str:
                 plot.to_png(plot.history(result)),
                 "Each step's p-values at every look (dots) against the boundary that rejects "
                 "them there (dashed, same color: the spending function's increment times the "
-                "hypothesis' share of α in the step-down); the title names the rule that "
-                "decided the step "
-                "(hypotheses shown, the futility rule: no loss with a gain of the margin "
-                "excluded, or max_n), the dotted line the models per space where it did.",
+                "hypothesis' share of α in the step-down). The fourth, 'gain excluded', is the "
+                "futility rule's test (no loss with the spaces' roles swapped, at the "
+                "increment times α): a 'no loss' step stops at the first look where its "
+                "no-loss and gain-excluded dots are both on or below their boundaries. The "
+                "title names the rule that decided the step (hypotheses shown, the futility "
+                "rule, or max_n), the dotted line the models per space where it did.",
             ),
         ]
     strip = result.through_training

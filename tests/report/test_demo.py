@@ -80,7 +80,8 @@ def test_shipped_looks_replay_from_the_shipped_runs() -> None:
     """The committed looks are what replaying the committed runs with the recipe gives:
     the same looks, n, verdicts and decisions (the looks are data, not process history).
     The study was resumed under the whole-range no-loss test of issue 16 (AnyNetX_E → RegNetX
-    is decided at look 6 now, not 5), so the replay is full equality and the chain finished."""
+    is decided at look 6 now, not 5), so the replay is full equality and the chain finished.
+    The futility columns were added by the same replay (``p_futility``, ``level_futility``)."""
     import pandas as pd
 
     from edftools.recipe import load_recipe
@@ -97,6 +98,10 @@ def test_shipped_looks_replay_from_the_shipped_runs() -> None:
     columns = ["look", "step", "n_parent", "n_restricted", "verdict", "decided"]
     assert replayed == [tuple(row) for row in shipped[columns].itertuples(index=False)]
     assert chain.finished
+    # the futility rule's test (schema v7) is shipped too, as the replay computes it
+    futility = [v for r in chain.history for v in (r.p_futility, r.level_futility)]
+    expected = shipped[["p_futility", "level_futility"]].to_numpy().ravel().tolist()
+    assert futility == pytest.approx(expected, rel=1e-12)
 
 
 def test_reference_is_found_from_any_working_directory(tmp_path: Path, monkeypatch) -> None:
