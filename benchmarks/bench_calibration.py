@@ -16,8 +16,10 @@ rate is printed with its Monte-Carlo standard error and the bound it must meet. 
   600, O'Brien–Fleming), and the fixed n = 600 design's P("worse") beside it;
 * ``confounded``: normalized nulls where error depends on complexity *inside* the 8 bins and
   the spaces' complexity laws differ (linear / log-uniform, complexity ranges 2× and 10×), at
-  n = 200 / 1,000 / 10,000 (``--big`` adds 20,000): P(false improves, worse or mixed) ≤ 0.05;
-  and the power for a real gain of 0.3 pp at n = 10,000 (≥ 0.9);
+  n = 100 / 200 / 1,000 / 10,000 / 20,000 (``--sizes``), ``--reps`` studies per cell:
+  P(false improves, worse or mixed) ≤ 0.05; the same with the 8 bins as the only test strata
+  at n = 10,000 (``--bins-only-reps``); and the power for a real gain of 0.3 pp at n = 10,000
+  (≥ 0.9, max(100, reps / 4) studies);
 * ``plan``: ``plan`` for power 0.8 from 100-model pilots (plain, heavy-tailed: 5% diverged
   at 90% error, discretized: 0.1 pp lattice, normalized): the power achieved at the planned
   n (P("no loss") for equal spaces at n_no_loss, P("improves") for a 1 pp gain at
@@ -26,7 +28,7 @@ rate is printed with its Monte-Carlo standard error and the bound it must meet. 
 * ``ks``: plain ``step_test`` with 1,000 against 3,000 models: time (≤ 0.05 s) and warnings
   (none), against scipy's exact one-sided ``ks_2samp`` in the same run.
 
-Usage: python benchmarks/bench_calibration.py [--reps 400] [--sections edges,plan] [--big]
+Usage: python benchmarks/bench_calibration.py [--reps 400] [--sections edges,plan] [--sizes 1000]
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import warnings
 
 import numpy as np
 
-from edftools.stats import Margin, plan, step_test
+from edftools.stats import Margin, plan, step_test, strata
 from edftools.stats.scenarios import Scenario, verdict_rates
 from edftools.stats.sequential import SequentialDesign, simulate_study
 from edftools.stats.strata import unstratified
@@ -143,27 +145,46 @@ def sequential(reps: int, n_perm: int) -> None:
             print(line(f"{label}, margin {margin:g}: P(worse), fixed n=600", r["worse"], reps, "—"))
 
 
-def confounded(reps: int, n_perm: int, big: bool) -> None:
+CONFOUNDED_SIZES = (100, 200, 1000, 10_000, 20_000)
+CONFOUNDED_LAWS = (("linear", 2.0), ("linear", 10.0), ("log-uniform", 2.0), ("log-uniform", 10.0))
+
+
+def confounded(reps: int, n_perm: int, sizes: tuple[int, ...], bins_only_reps: int) -> None:
+    """P(false improves, worse or mixed) for the four complexity laws at each n, ``reps``
+    studies per cell (seed 5); the 8-bin strata alone at n = 10,000 (``bins_only_reps``
+    studies, 0: skipped); the power for a 0.3 pp gain at n = 10,000 (reps // 4 ≥ 100)."""
     print(
-        f"== confounded normalized nulls: error varies with complexity inside bins (reps = {reps})"
+        f"== confounded normalized nulls: error varies with complexity inside bins "
+        f"(reps = {reps}, {n_perm} permutations)"
     )
-    sizes = (200, 1000, 10_000) + ((20_000,) if big else ())
     for n in sizes:
-        for law in ("linear", "log-uniform"):
-            for ratio in (2.0, 10.0):
+        for law, ratio in CONFOUNDED_LAWS:
+            sc = Scenario("identical", flops_law=law, flops_ratio=ratio)
+            start = time.perf_counter()
+            r = verdict_rates(sc, n, reps, n_perm=n_perm, seed=5)
+            false = r["improves"] + r["worse"] + r["mixed"]
+            label = f"{law} complexity law, range {ratio:g}×, n={n}: P(false difference)"
+            print(line(label, false, reps, "≤ 0.05") + f"  {time.perf_counter() - start:.0f} s")
+    if bins_only_reps:
+        saved = strata.SUBSTRATUM_SCALE
+        strata.SUBSTRATUM_SCALE = math.inf  # one test stratum per bin: the NDS 8-bin shuffle
+        try:
+            for law, ratio in CONFOUNDED_LAWS:
                 sc = Scenario("identical", flops_law=law, flops_ratio=ratio)
-                start = time.perf_counter()
-                r = verdict_rates(sc, n, reps, n_perm=n_perm, seed=5)
+                r = verdict_rates(sc, 10_000, bins_only_reps, n_perm=n_perm, seed=5)
                 false = r["improves"] + r["worse"] + r["mixed"]
-                label = f"{law} complexity law, range {ratio:g}×, n={n}: P(false difference)"
-                print(line(label, false, reps, "≤ 0.05") + f"  {time.perf_counter() - start:.0f} s")
+                label = f"{law}, range {ratio:g}×, n=10000, 8-bin strata only: P(false)"
+                print(line(label, false, bins_only_reps, "— (the bias the strata remove)"))
+        finally:
+            strata.SUBSTRATUM_SCALE = saved
+    power_reps = max(100, reps // 4)
     sc = Scenario("shift", -0.3, flops_law="linear", flops_ratio=10.0)
-    r = verdict_rates(sc, 10_000, reps, n_perm=n_perm, seed=6)
+    r = verdict_rates(sc, 10_000, power_reps, n_perm=n_perm, seed=6)
     print(
         line(
             "gain of 0.3 pp, linear law, range 10×, n=10,000: P(improves)",
             r["improves"],
-            reps,
+            power_reps,
             "≥ 0.90",
         )
     )
@@ -257,7 +278,14 @@ def main() -> None:
     parser.add_argument("--n-perm", type=int, default=199)
     parser.add_argument("--pilots", type=int, default=12)
     parser.add_argument("--sections", default=",".join(SECTIONS))
-    parser.add_argument("--big", action="store_true", help="confounded nulls at 20,000 too")
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, CONFOUNDED_SIZES)),
+        help="models per space of the confounded nulls",
+    )
+    parser.add_argument(
+        "--bins-only-reps", type=int, default=100, help="confounded: 8-bin strata studies (0: none)"
+    )
     args = parser.parse_args()
     chosen = args.sections.split(",")
     unknown = sorted(set(chosen) - set(SECTIONS))
@@ -272,7 +300,8 @@ def main() -> None:
     if "sequential" in chosen:
         sequential(max(50, reps // 2), n_perm)
     if "confounded" in chosen:
-        confounded(max(50, reps // 4), n_perm, args.big)
+        sizes = tuple(int(x) for x in args.sizes.split(","))
+        confounded(reps, n_perm, sizes, args.bins_only_reps)
     if "plan" in chosen:
         plan_calibration(max(100, reps // 2), n_perm, args.pilots)
     if "ks" in chosen:
