@@ -22,8 +22,12 @@ worse). Two crossing EDFs reject both.
   per bin), so each space keeps its bin counts n_k (and therefore its weights) in every
   permutation. It is exact under the null that the two spaces' errors are exchangeable within
   every stratum — also when the spaces' complexity distributions differ, where a pooled
-  shuffle is not (it mixes bins of different weight), and, up to the strata's width, when
-  error varies with complexity inside a bin and the spaces' complexity laws differ there.
+  shuffle is not (it mixes bins of different weight). When error varies with complexity
+  inside a stratum and the spaces' complexity laws differ there, the null "equal errors at
+  equal complexity" holds only approximately within the strata: a bias of order the strata's
+  squared complexity width, which falls faster than the statistic's noise as n grows
+  (measured size 0.020–0.065 ± ≤ 0.012 from n = 100 to 20,000; see
+  :mod:`edftools.stats.strata`).
   Each permutation is drawn as multivariate-hypergeometric counts of P-labels per (stratum,
   error cell), which is the law of a
   uniformly random within-bin relabelling, at a cost O(cells) instead of O(models). The errors

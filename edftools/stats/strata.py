@@ -17,14 +17,21 @@ and recomputes w_i = π_k / n*_k in every resample.
 errors are exchangeable inside it. When error varies with complexity *inside* a bin and the
 spaces' complexity laws differ there, they are not, and the bias this leaves grows like √n
 against the statistic's noise while K stays fixed (at 10,000 models per space the 8-bin test
-said "worse" or "improves" to equal spaces 10–43% of the time in
+said "worse" or "improves" to equal spaces 5–34% of the time in
 ``benchmarks/bench_calibration.py``). :func:`permutation_strata` therefore cuts each bin into
 s_k = max(1, ⌊√N_k / :data:`SUBSTRATUM_SCALE`⌋) groups of equal pooled count by complexity
 (N_k = both samples' models in bin k): one group per bin below N_k = 64 (the NDS test as it
-was), 3 at N_k = 250, 12 at N_k = 2,500, so the groups' complexity width — and the bias, which
-falls with its square — shrinks as n grows. Labels are permuted within groups, which keeps
-every bin's counts (the reported NDS 8-bin EDF and its weights stay what they are); the test
-is exact given errors exchangeable within the groups.
+was), 3 at N_k = 250, 12 at N_k = 2,500. Labels are permuted within groups, which keeps
+every bin's counts (the reported NDS 8-bin EDF and its weights stay what they are).
+
+The test is *exact* (P(p ≤ a) ≤ a for every a and any number of permutations) given errors
+exchangeable within the groups — e.g. errors independent of complexity inside a bin. With
+equal errors at equal complexity but different complexity laws inside a group it is
+approximate: the two spaces' mean complexities in a group of complexity width w differ by
+O(w²) (the difference of the laws' log-density slopes times Var(f) ≈ w²/12), and w shrinks
+like 1/√N_k, so the bias falls like 1/n while the statistic's noise falls like 1/√n. On the
+benchmark's confounded nulls (four complexity laws, n = 100 … 20,000, 400 studies per cell)
+P(false improves, worse or mixed) was 0.020–0.065 (MC SE ≤ 0.012), none above 0.05 by two SE.
 """
 
 from __future__ import annotations
