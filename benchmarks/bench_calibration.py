@@ -41,7 +41,7 @@ import warnings
 import numpy as np
 
 from edftools.stats import Margin, plan, step_test, strata
-from edftools.stats.scenarios import Scenario, verdict_rates
+from edftools.stats.scenarios import FlopsLaw, Scenario, verdict_rates
 from edftools.stats.sequential import SequentialDesign, simulate_study
 from edftools.stats.strata import unstratified
 
@@ -146,7 +146,12 @@ def sequential(reps: int, n_perm: int) -> None:
 
 
 CONFOUNDED_SIZES = (100, 200, 1000, 10_000, 20_000)
-CONFOUNDED_LAWS = (("linear", 2.0), ("linear", 10.0), ("log-uniform", 2.0), ("log-uniform", 10.0))
+CONFOUNDED_LAWS: tuple[tuple[FlopsLaw, float], ...] = (
+    ("linear", 2.0),
+    ("linear", 10.0),
+    ("log-uniform", 2.0),
+    ("log-uniform", 10.0),
+)
 
 
 def confounded(reps: int, n_perm: int, sizes: tuple[int, ...], bins_only_reps: int) -> None:
