@@ -6,6 +6,10 @@ trends of chosen parameters, and the tests table. Formatting only: every number 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -22,6 +26,7 @@ from edftools.report.compare_table import (
     pair_cells,
     space_cells,
 )
+from edftools.report.parallel import run_beside
 from edftools.spaces.complexity import METRICS
 
 __all__ = ["edf_figure", "param_values", "render"]
@@ -42,8 +47,87 @@ def edf_figure(result: ComparisonResult) -> Figure:
     return fig
 
 
+def _complexity_columns(result: ComparisonResult) -> list[str]:
+    """The complexity columns every selected model has (flops, params, acts)."""
+    wframe = result.weighted_frame
+    return [
+        c
+        for c in METRICS
+        if c in wframe.columns and pd.to_numeric(wframe[c], errors="coerce").notna().all()
+    ]
+
+
+def _histograms_png(result: ComparisonResult) -> bytes | None:
+    cfg = result.settings
+    if not cfg.normalized:
+        return None
+    return plot.to_png(
+        plot_params.complexity_histograms(
+            result.weighted_frame,
+            cfg.normalize,
+            [None, "weight"],
+            [f"{cfg.normalize}: models", f"{cfg.normalize}: normalized weights"],
+        )
+    )
+
+
+def _scatter_png(result: ComparisonResult) -> bytes | None:
+    comp = _complexity_columns(result)
+    return plot.to_png(plot_params.error_scatter(result.weighted_frame, comp)) if comp else None
+
+
+def _best_of_k_png(result: ComparisonResult) -> bytes:
+    with style():
+        fig, (ax,) = grid(1, 1)
+        plot.best_of_k(result, ax=ax)
+    return plot.to_png(fig)
+
+
+def _panels_png(items: Sequence[Any]) -> bytes | None:
+    return plot.to_png(plot_params.panels(items)) if items else None
+
+
+@dataclass(frozen=True)
+class CompareFigures:
+    """A comparison report's figures as PNG bytes (None: the report has no such figure)."""
+
+    edfs: bytes
+    histograms: bytes | None
+    scatter: bytes | None
+    best_of_k: bytes
+    ranges: bytes | None
+    trends: bytes | None
+
+
+def figures(result: ComparisonResult) -> CompareFigures:
+    """The report's figures as PNG bytes, drawn on two cores: the EDFs (with their bands),
+    the complexity histograms, error vs complexity and best of k in a forked process, the
+    good ranges and trends (whose statistics the report's notes use too, so they are
+    computed here) meanwhile in this one (:func:`~edftools.report.parallel.run_beside`; the
+    same bytes either way)."""
+    result.weighted_frame  # noqa: B018  # both processes use it: computed once, before the fork
+
+    def ranges() -> bytes | None:
+        return _panels_png(result.ranges_and_trends[0])
+
+    def trends() -> bytes | None:
+        return _panels_png(result.ranges_and_trends[1])
+
+    (edfs, histograms, scatter, best), (good, trend) = run_beside(
+        [
+            lambda: plot.to_png(edf_figure(result)),
+            lambda: _histograms_png(result),
+            lambda: _scatter_png(result),
+            lambda: _best_of_k_png(result),
+        ],
+        [ranges, trends],
+    )
+    return CompareFigures(edfs, histograms, scatter, best, good, trend)
+
+
 def render(result: ComparisonResult) -> str:
     """The complete self-contained HTML comparison report."""
+    png = figures(result)
     cfg = result.settings
     names = [s.name for s in result.samples]
     blocks = [
@@ -69,70 +153,54 @@ def render(result: ComparisonResult) -> str:
     blocks += [
         htmldoc.heading("Error EDFs"),
         htmldoc.figure(
-            plot.to_png(edf_figure(result)),
+            png.edfs,
             "Error EDFs with pointwise 95% bootstrap bands: complexity-normalized (weights "
             "recomputed in every resample) and raw; left: up to the reference space's "
             f"{DECISION_QUANTILE:g} quantile, where the decision lies (the models beyond are "
             "counted); right: every error.",
         ),
     ]
-    wframe = result.weighted_frame
-    comp = [
-        c
-        for c in METRICS
-        if c in wframe.columns and pd.to_numeric(wframe[c], errors="coerce").notna().all()
-    ]
-    if cfg.normalized:
+    if png.histograms is not None:
         blocks += [
             htmldoc.heading("Complexity before and after normalization"),
             htmldoc.figure(
-                plot.to_png(
-                    plot_params.complexity_histograms(
-                        wframe,
-                        cfg.normalize,
-                        [None, "weight"],
-                        [f"{cfg.normalize}: models", f"{cfg.normalize}: normalized weights"],
-                    )
-                ),
+                png.histograms,
                 "Share of each space's models (left) and of its normalization weight (right) "
                 f"per {cfg.normalize} bin; normalized, every space is flat over the common range.",
             ),
         ]
-    if comp:
+    if png.scatter is not None:
         blocks += [
             htmldoc.heading("Error vs complexity"),
             htmldoc.figure(
-                plot.to_png(plot_params.error_scatter(wframe, comp)),
+                png.scatter,
                 "Each model's error against its complexity (error axis up to the 95th "
                 "percentile; the models above it are counted).",
             ),
         ]
-    with style():
-        fig, (ax,) = grid(1, 1)
-        plot.best_of_k(result, ax=ax)
     blocks += [
         htmldoc.heading("Random-search efficiency"),
         htmldoc.figure(
-            plot.to_png(fig),
+            png.best_of_k,
             "Expected lowest error among k models drawn at random (with the normalization "
             "weights), exact formula, with bootstrap 95% CIs.",
         ),
     ]
-    ranges, trends, skipped = result.ranges_and_trends
-    if ranges:
+    _ranges, _trends, skipped = result.ranges_and_trends
+    if png.ranges is not None:
         blocks += [
             htmldoc.heading("Good ranges"),
             htmldoc.figure(
-                plot.to_png(plot_params.panels(ranges)),
+                png.ranges,
                 "Empirical bootstrap of the best model's value (25% draws with replacement; "
                 "exact law): 95% interval shaded, median dashed.",
             ),
         ]
-    if trends:
+    if png.trends is not None:
         blocks += [
             htmldoc.heading("Parameter trends"),
             htmldoc.figure(
-                plot.to_png(plot_params.panels(trends)),
+                png.trends,
                 "Parameter vs complexity; blue = good models (error ≤ the space's 25% quantile);"
                 " red = OLS fit on log complexity among the good models (slope with 95% CI).",
             ),

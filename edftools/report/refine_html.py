@@ -5,6 +5,8 @@ AnyNetX_C/D/E models. Formatting only: every number comes from the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from matplotlib.figure import Figure
 
 from edftools import plot
@@ -14,6 +16,7 @@ from edftools.plot import params as plot_params
 from edftools.plot.epochs import verdict_strip
 from edftools.plot.style import LEGEND_WIDTH
 from edftools.report import epoch_table, htmldoc, seednoise_table
+from edftools.report.parallel import run_beside
 from edftools.report.refine_table import footnotes, headers, table_cells
 
 
@@ -25,8 +28,64 @@ def _strip_figure(steps: int, epochs: int) -> Figure:
     return fig
 
 
+def _refinement_png(result: RefineResult) -> bytes:
+    return plot.to_png(plot.refinement(result))
+
+
+def _history_png(result: RefineResult) -> bytes | None:
+    return plot.to_png(plot.history(result)) if result.sequential else None
+
+
+def _ranges_png(result: RefineResult) -> bytes | None:
+    ranges = result.good_ranges
+    return plot.to_png(plot_params.panels(ranges)) if ranges else None
+
+
+def _strip_png(result: RefineResult) -> bytes | None:
+    strip = result.through_training
+    if strip is None:
+        return None
+    fig = _strip_figure(len(strip.steps), len(strip.epochs))
+    verdict_strip(strip, ax=fig.subplots())
+    return plot.to_png(fig)
+
+
+def _efit_png(result: RefineResult) -> bytes | None:
+    efit = result.efit
+    return None if efit.empty else plot.to_png(plot_params.efit(efit))
+
+
+@dataclass(frozen=True)
+class RefineFigures:
+    """A refinement report's figures as PNG bytes (None: the report has no such figure)."""
+
+    edfs: bytes
+    history: bytes | None
+    ranges: bytes | None
+    strip: bytes | None
+    efit: bytes | None
+
+
+def figures(result: RefineResult) -> RefineFigures:
+    """The report's figures as PNG bytes (None: not shown), drawn on two cores: the EDF grid,
+    the sequential history and the good ranges (with the bands and ranges they need) in a
+    forked process, the verdicts through training and e_fit (whose numbers the tables and
+    the Markdown report use too, so they are computed here) meanwhile in this one
+    (:func:`~edftools.report.parallel.run_beside`; the same bytes either way)."""
+    (edfs, history, ranges), (strip, efit) = run_beside(
+        [
+            lambda: _refinement_png(result),
+            lambda: _history_png(result),
+            lambda: _ranges_png(result),
+        ],
+        [lambda: _strip_png(result), lambda: _efit_png(result)],
+    )
+    return RefineFigures(edfs, history, ranges, strip, efit)
+
+
 def render(result: RefineResult) -> str:
     """The complete self-contained HTML report."""
+    png = figures(result)
     o = result.options
     cfg = result.settings
     blocks = [
@@ -46,18 +105,18 @@ def render(result: RefineResult) -> str:
         *seednoise_table.html(result.seed_noise, result.noise_flags),
         htmldoc.heading("EDFs along the chain"),
         htmldoc.figure(
-            plot.to_png(plot.refinement(result)),
+            png.edfs,
             "Normalized error EDFs of each space and its parent, with pointwise 95% bootstrap "
             "bands (normalization weights recomputed in every resample), up to the parent's "
             f"{DECISION_QUANTILE:g} quantile, where the decision lies (the models beyond are "
             "counted in each panel); dotted lines mark where the EDFs of a mixed step cross.",
         ),
     ]
-    if result.sequential:
+    if png.history is not None:
         blocks += [
             htmldoc.heading("Sequential history"),
             htmldoc.figure(
-                plot.to_png(plot.history(result)),
+                png.history,
                 "Each step's p-values at every look (dots) against the boundary that rejects "
                 "them there (dashed, same color: the spending function's increment times the "
                 "hypothesis' share of α in the step-down). The fourth, 'gain excluded', is the "
@@ -69,13 +128,11 @@ def render(result: RefineResult) -> str:
             ),
         ]
     strip = result.through_training
-    if strip is not None:
-        fig = _strip_figure(len(strip.steps), len(strip.epochs))
-        verdict_strip(strip, ax=fig.subplots())
+    if strip is not None and png.strip is not None:
         blocks += [
             htmldoc.heading(epoch_table.TITLE),
             htmldoc.figure(
-                plot.to_png(fig),
+                png.strip,
                 "Each step's fixed-n verdict at every epoch, from the test errors at that "
                 "epoch (each epoch's verdicts at α on their own); the black bar marks the "
                 "epoch from which the verdict equals the final epoch's.",
@@ -87,22 +144,22 @@ def render(result: RefineResult) -> str:
             ),
             htmldoc.bullet_list(epoch_table.footnotes(result)),
         ]
-    if result.good_ranges:
+    if png.ranges is not None:
         blocks += [
             htmldoc.heading("Good ranges of the tied parameters"),
             htmldoc.figure(
-                plot.to_png(plot_params.panels(result.good_ranges)),
+                png.ranges,
                 "Empirical bootstrap of the best model's parameter value (draw 25% of the "
                 "models with replacement, keep the value of the lowest error; 95% interval "
                 "shaded, median dashed). Width/depth growth are shown in the parent space, "
                 "where they are free.",
             ),
         ]
-    if not result.efit.empty:
+    if png.efit is not None:
         blocks += [
             htmldoc.heading("e_fit analysis (AnyNetX_C/D/E)"),
             htmldoc.figure(
-                plot.to_png(plot_params.efit(result.efit)),
+                png.efit,
                 f"e_fit = mean |log ratio| of the best quantized-linear fit to each model's "
                 f"per-block widths (up to {EFIT_MAX_PER_SPACE} random models per space).",
             ),

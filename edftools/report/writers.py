@@ -52,9 +52,10 @@ def write_refinement(result: RefineResult, out_dir: str | os.PathLike[str]) -> l
     from edftools.report.refine_html import render
 
     out = Path(out_dir)
+    html = render(result)  # first: it computes the numbers both use on two cores
     return [
         write_text(out / REFINEMENT_MD, refinement_markdown_file(result)),
-        write_text(out / REFINEMENT_HTML, render(result)),
+        write_text(out / REFINEMENT_HTML, html),
     ]
 
 
