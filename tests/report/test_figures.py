@@ -336,3 +336,36 @@ def test_log_axes_skip_the_invisible_minor_ticks_with_the_same_pixels() -> None:
         axis.set_minor_locator(LogLocator(base=10, subs=np.arange(2.0, 10.0), numticks=20))
     assert len(with_minor.axes[0].yaxis.get_minorticklocs()) > 20
     assert to_png(with_minor) == png  # the style draws no minor tick mark, label or grid
+
+
+def test_a_report_figure_is_laid_out_once_drawn_once_and_clips_nothing(monkeypatch) -> None:
+    import io
+
+    from PIL import Image
+
+    from edftools.plot.style import DPI, grid, legend_outside, set_title
+
+    with style():
+        fig, axes = grid(2, 2)
+        for ax in axes:
+            ax.plot([1e5, 4e5], [2.0, 30.0], label="a space with a long name " * 3)
+            ax.set_xlabel("flops")
+            ax.set_ylabel("error (%)")
+            legend_outside(ax)
+            set_title(ax, "a title that is wrapped to the width of its axes " * 2)
+    dpi = fig.dpi
+    draws: list[int] = []
+    original = Figure.draw
+
+    def counted(self, renderer):
+        draws.append(1)
+        return original(self, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counted)
+    png = to_png(fig)
+    assert len(draws) == 1  # no draw without rendering, no tight-bbox pass
+    width, height = fig.get_size_inches()
+    assert Image.open(io.BytesIO(png)).size == (round(width * DPI), round(height * DPI))
+    assert fig.get_layout_engine() is not None and fig.dpi == dpi  # the figure is as it was
+    monkeypatch.setattr(Figure, "draw", original)
+    assert _inside(fig)  # the titles, labels and outside legends are within the canvas
