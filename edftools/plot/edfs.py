@@ -124,10 +124,10 @@ def edf(
 
 
 def _step_title(result: RefineResult, i: int) -> str:
+    """``parent → space: verdict``, the rule that decided it (sequential) on a line of its own
+    (no parentheses inside parentheses), and the margin."""
     row = result.rows[i + 1]
-    rule = ""
-    if result.sequential:
-        rule = f" ({result.histories[i].deciding_rule()})"
+    rule = f"\n{result.histories[i].deciding_rule()}" if result.sequential else ""
     margin = result.options.margin.describe()
     return f"{row.parent} → {row.space}: {row.verdict}{rule}\nmargin {margin}"
 

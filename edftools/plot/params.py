@@ -20,13 +20,13 @@ from edftools.analysis.library import long_form
 from edftools.errors import StatsInputError
 from edftools.plot.style import (
     complexity_axis,
-    corner_note,
     grid,
     legend_outside,
     log_axis,
     new_axes,
     palette,
     set_title,
+    side_note,
     style,
 )
 
@@ -35,7 +35,7 @@ ERROR_LABEL = "error (%)"
 
 def limit_errors(ax: Axes, errors: np.ndarray) -> None:
     """Limit the y (error) axis to the errors' :data:`curves.DECISION_QUANTILE` quantile, the
-    models above it counted in a note."""
+    models above it counted in a note beside the axes (not on the best models, lower right)."""
     e = np.asarray(errors, dtype=float)
     e = e[np.isfinite(e)]
     if e.size == 0:
@@ -44,7 +44,7 @@ def limit_errors(ax: Axes, errors: np.ndarray) -> None:
     pad = 0.03 * (window.high - window.low)
     ax.set_ylim(window.low - pad, window.high + pad)
     if window.beyond:
-        corner_note(ax, f"{window.beyond} of {window.total} models above {window.high:.3g}%")
+        side_note(ax, f"{window.beyond} of {window.total} models above {window.high:.3g}%")
 
 
 def draw_good_range(ax: Axes, item: curves.GoodRange) -> Axes:

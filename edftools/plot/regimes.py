@@ -88,7 +88,7 @@ def regimes(
     result: GeneralizeResult | Any,
     *,
     full_range: bool = False,
-    ncols: int = 4,
+    ncols: int = 2,
     **options: Any,
 ) -> Figure:
     """Small multiples: per regime, the (normalized) EDFs of the chain's spaces with pointwise

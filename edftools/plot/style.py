@@ -320,7 +320,8 @@ def legend_outside(ax: Axes, **kwargs: Any) -> None:
 
 
 def corner_note(ax: Axes, text: str) -> None:
-    """A small note in the lower right corner of the axes (models not shown, ...)."""
+    """A small note in the lower right corner of the axes (models not shown on an EDF, which
+    is near 1 there; a scatter's notes go beside it, :func:`side_note`)."""
     if text:
         ax.text(
             0.99,
@@ -332,6 +333,23 @@ def corner_note(ax: Axes, text: str) -> None:
             fontsize=7,
             color="0.35",
             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.0},
+        )
+
+
+def side_note(ax: Axes, text: str) -> None:
+    """A small note beside the axes, at the bottom of the legend's column (models not shown
+    on a scatter, whose lower right corner holds the best models), wrapped to that column."""
+    if text:
+        ax.text(
+            1.02,
+            0.0,
+            wrap(text, LEGEND_WIDTH - 0.1, 7.0),
+            transform=ax.transAxes,
+            ha="left",
+            va="bottom",
+            fontsize=7,
+            color="0.35",
+            parse_math=False,
         )
 
 

@@ -369,3 +369,33 @@ def test_a_report_figure_is_laid_out_once_drawn_once_and_clips_nothing(monkeypat
     assert fig.get_layout_engine() is not None and fig.dpi == dpi  # the figure is as it was
     monkeypatch.setattr(Figure, "draw", original)
     assert _inside(fig)  # the titles, labels and outside legends are within the canvas
+
+
+def test_a_scatters_note_of_models_not_shown_sits_beside_the_data() -> None:
+    from edftools.plot import params
+
+    frame = _frame(n=200)
+    frame["err"] = frame["error"]
+    frame.loc[frame.index[:12], "err"] = 90.0  # diverged models, above the window
+    fig = params.error_scatter(frame, ["flops"])
+    to_png(fig)
+    ax = fig.axes[0]
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    notes = [t for t in ax.texts if "models above" in t.get_text()]
+    assert len(notes) == 1
+    # not in the lower right corner, where the best models are: in the legend's column
+    assert notes[0].get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1
+    assert _inside(fig)
+
+
+def test_regimes_are_drawn_two_panels_a_row_readable_at_page_width() -> None:
+    import edftools
+
+    runs = pd.concat(
+        [synthetic_runs({"A": 0.0, "C": -3.0}, n=40, seed=i, sweep=f"r{i}") for i in range(3)],
+        ignore_index=True,
+    )
+    res = edftools.generalize(runs, ["A", "C"], regime="sweep", n_boot=30)
+    fig = plot.regimes(res)
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(shown) == 3 and len({round(ax.get_position().x0, 3) for ax in shown}) == 2
