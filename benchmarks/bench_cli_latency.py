@@ -9,9 +9,11 @@ Also prints the tiny sweep (``recipes/digits_tiny.toml --n 4``) and when its fir
 finished, read from the store's ``created_at`` (the issue's "first model <= 3 s").
 
 Then where ``refine`` and ``compare --out`` spend their CPU time, measured in one fresh process
-each (:data:`PHASES_CODE`): imports, reading the store, the statistics, e_fit, and each figure
-(built and drawn to PNG) — the numbers to compare before and after a change, since on a shared
-machine CPU seconds vary less than wall seconds.
+each (:data:`PHASES_CODE`, on one core): imports, reading the store, the statistics, e_fit, the
+verdicts through training, and the figures (built and drawn to PNG) — the numbers to compare
+before and after a change, since on a shared machine CPU seconds vary less than wall seconds.
+The commands themselves draw their figures on two cores (``edftools.report.parallel``): their
+CPU time is the sum over both processes, their wall time less.
 
 Targets (issue 19, on a quiet 2-core machine): ``--help`` and one-line commands <= 0.5 s;
 ``refine`` and ``compare --out`` <= 3 s; the 4-model tiny sweep <= 5 s. Prints the numbers and
@@ -75,14 +77,17 @@ lap("imports (analysis, matplotlib, report)")
 store = sys.argv[1]
 runs = rep._runs(store, None)
 looks, spaces = rep._looks(store, None), rep.recipe_spaces(rep._recipes(store, None))
+epochs = rep._epochs(store, None)
 lap("read the store")
 chain = ("A", "B", "C", "D", "E", "RegNetX")
 result = refine(runs, RefineOptions(chain=chain, beside=("RegNetY",), settings=Settings()),
-                looks, spaces)
+                looks, spaces, epochs)
 result.bands, result.good_ranges
 lap("refine: statistics, bands, good ranges")
 result.efit
 lap("refine: e_fit")
+result.through_training
+lap("refine: verdicts through training")
 refine_html.render(result)
 lap("refine: figures and HTML")
 comparison = compare_spaces(runs, CompareOptions(spaces=("AnyNetX_A", "RegNetX"),
@@ -97,12 +102,14 @@ print(f"total\t{time.process_time() - t0:.3f}")
 
 def phases(store: Path, env: dict[str, str], cwd: Path) -> list[tuple[str, float]]:
     """CPU seconds of each phase of the two reports (:data:`PHASES_CODE`), the median of
-    :data:`REPEATS` fresh processes."""
+    :data:`REPEATS` fresh processes. Measured on one core (``EDFTOOLS_SERIAL=1``), so that
+    each phase's CPU time is all of it; the commands above draw on two cores."""
     runs = []
     for _ in range(REPEATS):
         out = subprocess.run(
             [sys.executable, "-c", PHASES_CODE, str(store)],
-            env=env, cwd=cwd, capture_output=True, text=True, check=True,
+            env={**env, "EDFTOOLS_SERIAL": "1"}, cwd=cwd, capture_output=True, text=True,
+            check=True,
         ).stdout  # fmt: skip
         runs.append([(n, float(v)) for n, v in (line.split("\t") for line in out.splitlines())])
     return [(name, statistics.median(r[i][1] for r in runs)) for i, (name, _) in enumerate(runs[0])]

@@ -24,6 +24,7 @@ from edftools.analysis.refinement import RefineResult
 from edftools.analysis.runs import select_runs
 from edftools.plot.style import (
     corner_note,
+    figure_legend,
     grid,
     legend_outside,
     log_axis,
@@ -231,7 +232,7 @@ def history(histories: Sequence[StepHistory] | RefineResult, *, ncols: int = 3) 
     labels = [label for label, _ in CURVES]
     colors = palette(labels)
     with style():
-        fig, axes = grid(len(items), ncols)
+        fig, axes = grid(len(items), ncols, legend=False)
         for i, (ax, h) in enumerate(zip(axes, items, strict=True)):
             for label, (n, p, level) in h.curves().items():
                 if label == FUTILITY[0] and not np.isfinite(p).any():
@@ -264,7 +265,8 @@ def history(histories: Sequence[StepHistory] | RefineResult, *, ncols: int = 3) 
             ax.set_xlabel("models per space")
             if i % ncols == 0:
                 ax.set_ylabel("p-value (dashed: its boundary)")
-            legend_outside(ax)
+        if axes:  # every panel draws the same hypotheses: one legend beside the grid
+            figure_legend(fig, axes[0])
         set_titles(fig, axes, [_history_title(h) for h in items])
     return fig
 

@@ -151,7 +151,8 @@ def to_png(fig: Figure) -> bytes:
     and outside legends inside the canvas) is laid out once and drawn once at :data:`DPI`
     (``savefig`` alone would lay it out in a draw without rendering, then draw it again, and
     ``bbox_inches="tight"`` would measure every artist a third time); a figure without one is
-    cropped to its artists (``bbox_inches="tight"``), so nothing is clipped either way.
+    cropped to its artists (``bbox_inches="tight"``), so nothing is clipped either way (a
+    legend too tall for its figure makes the figure taller, :func:`_lay_out`).
     """
     buf = io.BytesIO()
     engine = fig.get_layout_engine()
@@ -169,13 +170,34 @@ def to_png(fig: Figure) -> bytes:
         dpi = fig.dpi
         try:
             fig.set_dpi(DPI)
-            engine.execute(fig)
+            _lay_out(fig, engine)
             fig.set_layout_engine(None)  # laid out above: savefig draws it once
             fig.savefig(buf, format="png", dpi=DPI, metadata=_PNG_METADATA, pil_kwargs=_PNG_OPTIONS)
         finally:
             fig.set_layout_engine(engine)
             fig.set_dpi(dpi)
     return buf.getvalue()
+
+
+def _lay_out(fig: Figure, engine: Any, tries: int = 3) -> None:
+    """Run the layout ``engine``; where a legend (beside the axes, long names wrapped to many
+    lines) still reaches past the canvas, make the figure that much larger and run it again
+    (what ``bbox_inches="tight"`` did by growing the image), so nothing is clipped."""
+    for _ in range(tries):
+        engine.execute(fig)
+        renderer = fig._get_renderer()  # type: ignore[attr-defined]  # the layout's own
+        legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes)]
+        boxes = [lg.get_window_extent(renderer) for lg in legends if lg is not None]
+        if not boxes:
+            return
+        canvas = fig.bbox
+        over_x = max(0.0, max(b.x1 for b in boxes) - canvas.x1)
+        over_y = max(0.0, canvas.y0 - min(b.y0 for b in boxes))
+        over_y = max(over_y, max(b.y1 for b in boxes) - canvas.y1)
+        if over_x < 1.0 and over_y < 1.0:  # within a pixel
+            return
+        width, height = fig.get_size_inches()
+        fig.set_size_inches(width + over_x / fig.dpi, height + over_y / fig.dpi)
 
 
 #: No software or date in the PNG, so the same figure gives the same bytes.
@@ -316,6 +338,27 @@ def legend_outside(ax: Axes, **kwargs: Any) -> None:
         **kwargs,
     )
     for text in legend.get_texts():  # space names are plain text, a $ is a dollar sign
+        text.set_parse_math(False)
+
+
+def figure_legend(fig: Figure, ax: Axes) -> None:
+    """One legend for a grid whose panels all draw the same labels (``ax``'s), to the right
+    of the panels at the top (constrained layout makes room): drawn once, not per panel.
+    The figure is made :data:`LEGEND_WIDTH` wider for it (make its grid with
+    ``legend=False``)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return
+    width, height = fig.get_size_inches()
+    fig.set_size_inches(width + LEGEND_WIDTH, height)
+    legend = fig.legend(
+        handles,
+        [wrap(label, LEGEND_WIDTH - 0.35, 8.0) for label in labels],
+        loc="outside right upper",
+        fontsize=8,
+        frameon=False,
+    )
+    for text in legend.get_texts():
         text.set_parse_math(False)
 
 

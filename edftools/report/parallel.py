@@ -15,12 +15,17 @@ import contextlib
 import multiprocessing
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
 #: Set to a non-empty value to run every task in the calling process (no fork).
 SERIAL_ENV = "EDFTOOLS_SERIAL"
+
+#: Seconds the parent waits for the child's results once its own tasks are done, before it
+#: computes them itself.
+CHILD_TIMEOUT_S = 600.0
 
 _OK = "ok"
 _FAILED = "failed"
@@ -58,14 +63,22 @@ def run_beside(
     for stream in (sys.stdout, sys.stderr):  # the child must not flush the parent's buffers
         stream.flush()
     process = ctx.Process(target=_child_main, args=(child, send), daemon=True)
-    process.start()
+    with warnings.catch_warnings():
+        # Python >= 3.12 warns when other threads run (DuckDB's, BLAS's): a lock one of them
+        # held stays held in the child. The child never opens the store, and OpenBLAS
+        # restarts its threads after a fork; a child that fails is replaced by the parent
+        warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+        process.start()
     send.close()
     try:
         mine = [task() for task in parent]
         theirs = _receive(receive, child)
     finally:
         receive.close()
-        process.join()
+        process.join(timeout=1.0)
+        if process.is_alive():  # a child that hangs is not waited for
+            process.kill()
+            process.join()
     return theirs, mine
 
 
@@ -87,7 +100,10 @@ def _child_main(tasks: Sequence[Callable[[], Any]], send: Connection) -> None:
 def _receive(receive: Connection, tasks: Sequence[Callable[[], Any]]) -> list[Any]:
     """The child's results; the parent runs ``tasks`` itself if the child failed."""
     try:
-        status, results = receive.recv()
+        if receive.poll(CHILD_TIMEOUT_S):
+            status, results = receive.recv()
+        else:  # a child that hangs (a lock held by another thread at the fork)
+            status, results = _FAILED, None
     except (EOFError, OSError):  # the child died without a word
         status, results = _FAILED, None
     if status != _OK:

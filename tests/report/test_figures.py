@@ -195,24 +195,28 @@ def test_history_figure_labels_its_log_p_axis_as_plain_text() -> None:
     assert "1" in labels and "1e-4" in labels
     # the title names the rule that decided; every hypothesis has its own boundary
     assert "better shown" in ax.get_title().replace("\n", " ")
-    legend = [t.get_text().replace("\n", " ") for t in ax.get_legend().get_texts()]
+    # one legend for the grid, beside it: every panel draws the same hypotheses
+    assert ax.get_legend() is None and len(fig.legends) == 1
+    legend = [t.get_text().replace("\n", " ") for t in fig.legends[0].get_texts()]
     assert {f"boundary {h}" for h in ("better", "worse", "no loss")} <= set(legend)
+    assert _inside(fig)
 
 
 def _inside(fig: Figure) -> bool:
-    """Whether every title and axis label of ``fig`` lies inside the figure (nothing clipped
-    even without a tight bounding box), the legends included."""
+    """Whether every title, axis label, note and legend of ``fig`` (the figure's legends too)
+    lies inside the figure: nothing clipped even without a tight bounding box."""
     FigureCanvasAgg(fig).draw()
     renderer = fig.canvas.get_renderer()
     box = fig.bbox
+    parts: list = list(fig.legends)
     for ax in fig.axes:
-        parts = [ax.title, ax.xaxis.label, ax.yaxis.label]
+        parts += [ax.title, ax.xaxis.label, ax.yaxis.label, *ax.texts]
         if ax.get_legend() is not None:
             parts.append(ax.get_legend())
-        for part in parts:
-            b = part.get_window_extent(renderer)
-            if b.x0 < box.x0 - 1 or b.x1 > box.x1 + 1 or b.y1 > box.y1 + 1:
-                return False
+    for part in parts:
+        b = part.get_window_extent(renderer)
+        if b.x0 < box.x0 - 1 or b.x1 > box.x1 + 1 or b.y0 < box.y0 - 1 or b.y1 > box.y1 + 1:
+            return False
     return True
 
 

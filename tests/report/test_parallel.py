@@ -46,6 +46,22 @@ def test_an_unpicklable_child_result_is_computed_here() -> None:
     assert theirs[0]() == 1 and theirs[1] == 2
 
 
+@needs_fork
+def test_a_child_that_hangs_is_killed_and_its_tasks_run_here(monkeypatch) -> None:
+    import time
+
+    monkeypatch.setattr(parallel, "CHILD_TIMEOUT_S", 0.5)
+    here = os.getpid()
+
+    def hangs_in_the_child() -> int:
+        if os.getpid() != here:
+            time.sleep(60)
+        return os.getpid()
+
+    theirs, mine = parallel.run_beside([hangs_in_the_child], [lambda: 1])
+    assert theirs == [here] and mine == [1]
+
+
 def test_without_fork_every_task_runs_here_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(parallel.SERIAL_ENV, "1")
     assert not parallel.can_fork()
