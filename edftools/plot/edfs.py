@@ -265,8 +265,7 @@ def history(histories: Sequence[StepHistory] | RefineResult, *, ncols: int = 3) 
             ax.set_xlabel("models per space")
             if i % ncols == 0:
                 ax.set_ylabel("p-value (dashed: its boundary)")
-        if axes:  # every panel draws the same hypotheses: one legend beside the grid
-            figure_legend(fig, axes[0])
+        figure_legend(fig, axes)  # every panel draws the same hypotheses: one legend
         set_titles(fig, axes, [_history_title(h) for h in items])
     return fig
 

@@ -341,14 +341,18 @@ def legend_outside(ax: Axes, **kwargs: Any) -> None:
         text.set_parse_math(False)
 
 
-def figure_legend(fig: Figure, ax: Axes) -> None:
-    """One legend for a grid whose panels all draw the same labels (``ax``'s), to the right
-    of the panels at the top (constrained layout makes room): drawn once, not per panel.
-    The figure is made :data:`LEGEND_WIDTH` wider for it (make its grid with
-    ``legend=False``)."""
-    handles, labels = ax.get_legend_handles_labels()
-    if not handles:
+def figure_legend(fig: Figure, axes: Sequence[Axes]) -> None:
+    """One legend for a grid whose panels draw the same labels (each label once, in the
+    order the ``axes`` first draw it), to the right of the panels at the top (constrained
+    layout makes room): drawn once, not per panel. The figure is made :data:`LEGEND_WIDTH`
+    wider for it (make its grid with ``legend=False``)."""
+    found: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            found.setdefault(label, handle)
+    if not found:
         return
+    handles, labels = list(found.values()), list(found)
     width, height = fig.get_size_inches()
     fig.set_size_inches(width + LEGEND_WIDTH, height)
     legend = fig.legend(

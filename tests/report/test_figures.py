@@ -175,7 +175,7 @@ def test_history_figure_draws_the_futility_test_against_its_own_boundary() -> No
     assert list(p.get_ydata()) == [0.3, 0.01, 1e-4]
     assert list(boundary.get_ydata())[-1] == 1e-2 and boundary.get_linestyle() == "--"
     assert p.get_color() == boundary.get_color() != lines["p no loss"].get_color()
-    legend = [t.get_text().replace("\n", " ") for t in ax.get_legend().get_texts()]
+    legend = [t.get_text().replace("\n", " ") for t in fig.legends[0].get_texts()]
     assert {"p gain excluded", "boundary gain excluded"} <= set(legend)
     assert "futility rule" in ax.get_title().replace("\n", " ")
     old = plot.history([_history()]).axes[0]
