@@ -204,9 +204,9 @@ class _Slot:
     ready: bool = False
 
 
-#: Modules the fork server imports once for all workers: torch (1.5-4 s), torch._dynamo
-#: (which ``torch.optim`` imports on first use, 1.3-3.4 s) and the training loop.
-WORKER_PRELOAD: tuple[str, ...] = ("torch", "torch._dynamo", "edftools.train.loop")
+#: Modules the fork server imports once for all workers: torch (1.5-4 s) and the training
+#: loop (which trains without ``torch._dynamo``: :mod:`edftools.train.sgd`).
+WORKER_PRELOAD: tuple[str, ...] = ("torch", "edftools.train.loop")
 
 
 def worker_context() -> Any:

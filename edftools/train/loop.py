@@ -24,6 +24,7 @@ from edftools.registry import check_device
 from edftools.spaces.config import NetConfig
 from edftools.train.batches import MemoryBatches, StreamBatches
 from edftools.train.data import LoadedDataset, StreamingDataset
+from edftools.train.sgd import FunctionalSGD
 
 Dataset = LoadedDataset | StreamingDataset
 
@@ -138,7 +139,8 @@ class _Trainer:
             bf16 = torch.cuda.is_bf16_supported()
             self.amp_dtype = torch.bfloat16 if bf16 else torch.float16
         self.scaler = torch.amp.GradScaler("cuda", enabled=cuda and self.amp_dtype == torch.float16)
-        self.optimizer = torch.optim.SGD(
+        # torch.optim.SGD's update through its functional form (no torch._dynamo import)
+        self.optimizer = FunctionalSGD(
             self.model.parameters(),
             lr=schedule.lr_at(0.0),
             momentum=schedule.momentum,
@@ -176,9 +178,9 @@ class _Trainer:
             with self._autocast():
                 out = model(xb)
                 loss = self.criterion(out, yb)
-            opt.zero_grad(set_to_none=True)
+            opt.zero_grad()
             self.scaler.scale(loss).backward()
-            self.scaler.step(opt)
+            self.scaler.step(opt)  # type: ignore[arg-type]  # duck-typed: param_groups, step
             self.scaler.update()
             loss_sum += loss.detach() * size
             correct += (out.detach().argmax(1) == yb).sum()
@@ -208,13 +210,15 @@ def train_network(
 ) -> RunResult:
     """Train ``build_network(cfg)`` on ``data`` with ``schedule`` and return the run's result.
 
-    SGD (momentum, Nesterov, weight decay) with ``lr(t) = schedule.lr_at(t)`` set every
-    iteration (``t = epoch + i / iterations``), cross-entropy with label smoothing, batches of
-    ``batch_size`` drawn by a permutation from a ``torch.Generator`` seeded with ``seed``
-    (in memory; a streamed dataset: :class:`~edftools.train.batches.EpochSampler`); the
-    weights are initialized from ``torch.manual_seed(seed)`` in a forked RNG. Per epoch
-    an :class:`EpochRecord` (mean train loss, train error %, test top-1 error %, lr at the
-    epoch start, seconds). ``error`` = last epoch's test error, ``best_error`` = the minimum.
+    SGD (momentum, Nesterov, weight decay: torch.optim.SGD's update, bit for bit, through its
+    functional form, :class:`~edftools.train.sgd.FunctionalSGD`) with
+    ``lr(t) = schedule.lr_at(t)`` set every iteration (``t = epoch + i / iterations``),
+    cross-entropy with label smoothing, batches of ``batch_size`` drawn by a permutation from
+    a ``torch.Generator`` seeded with ``seed`` (in memory; a streamed dataset:
+    :class:`~edftools.train.batches.EpochSampler`); the weights are initialized from
+    ``torch.manual_seed(seed)`` in a forked RNG. Per epoch an :class:`EpochRecord` (mean
+    train loss, train error %, test top-1 error %, lr at the epoch start, seconds).
+    ``error`` = last epoch's test error, ``best_error`` = the minimum.
 
     On CPU deterministic algorithms are enforced: the same inputs and ``schedule.threads``
     give bit-identical results. On CUDA: autocast (bf16 where supported, else fp16 with a
