@@ -121,7 +121,7 @@ def run_sweep(
 
         import_ray()  # says how to install Ray before anything is created
     else:  # the workers' imports start now, beside the planning below
-        from edftools.train.executors import start_worker_server
+        from edftools.train.worker_server import start_worker_server
 
         start_worker_server()
     plan = _plan(recipe, n, spaces, until_decided)

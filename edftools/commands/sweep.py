@@ -109,8 +109,6 @@ def sweep_cmd(
 ) -> None:
     """Sample, train and store the models of RECIPE (a TOML file; resumable), and the
     seed-noise reruns its ``reruns`` option asks for."""
-    from edftools.recipe import load_recipe
-    from edftools.sweeping import run_sweep
     from edftools.train.extra import require_training
 
     require_training()  # a stats-only install says which extra to install, in one line
@@ -124,6 +122,13 @@ def sweep_cmd(
         from edftools.train.ray_executor import import_ray
 
         import_ray()  # says how to install Ray before the recipe is read
+    else:  # the workers' torch import starts now, beside reading the recipe and planning
+        from edftools.train.worker_server import start_worker_server
+
+        start_worker_server()
+    from edftools.recipe import load_recipe
+    from edftools.sweeping import run_sweep
+
     rec = load_recipe(recipe)
     budget_s = parse_duration(budget) if budget is not None else None
 

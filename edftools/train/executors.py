@@ -13,9 +13,10 @@ without touching the sweep driver::
 :class:`LocalProcessExecutor` runs ``K`` worker processes, forked from a fork server that
 imported torch and the training code once (:data:`WORKER_PRELOAD`; no torch state is forked: the
 server never trains), so a sweep pays the imports once, not once per worker (``spawn`` where the
-platform has no fork server). A run trains with its recipe's ``schedule.threads`` torch threads,
-whatever ``K``: the thread count is part of what a run computes (and of its id), so no executor
-changes it; ``K`` only sets how many runs train at once
+platform has no fork server; the server is stopped at once when the driver exits:
+:mod:`edftools.train.worker_server`). A run trains with its recipe's ``schedule.threads`` torch
+threads, whatever ``K``: the thread count is part of what a run computes (and of its id), so no
+executor changes it; ``K`` only sets how many runs train at once
 (:func:`edftools.train.environment.worker_count` caps it at the pending runs and at
 ``usable_cores() // threads``). Each worker loads the dataset once and trains the tasks it is
 sent, one at a time, over its own pipe; the driver therefore knows which run a worker was
@@ -33,7 +34,6 @@ import dataclasses
 import functools
 import importlib
 import json
-import multiprocessing
 import os
 import signal
 import threading
@@ -41,7 +41,6 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -49,6 +48,9 @@ from edftools.recipe import Recipe, TrainSchedule, thaw
 from edftools.records import ENVIRONMENT, RunResult, failure_kind
 from edftools.train.environment import runtime_versions
 from edftools.train.plan import PlannedRun
+from edftools.train.worker_server import WORKER_PRELOAD, start_worker_server, worker_context
+
+__all__ = ["WORKER_PRELOAD", "start_worker_server", "worker_context"]  # re-exported
 
 TaskFn = Callable[["RunTask"], RunResult]
 
@@ -202,36 +204,6 @@ class _Slot:
     task: RunTask | None = None
     started: float = 0.0
     ready: bool = False
-
-
-#: Modules the fork server imports once for all workers: torch (1.5-4 s) and the training
-#: loop (which trains without ``torch._dynamo``: :mod:`edftools.train.sgd`).
-WORKER_PRELOAD: tuple[str, ...] = ("torch", "edftools.train.loop")
-
-
-def worker_context() -> Any:
-    """The multiprocessing context of local workers: ``forkserver`` preloading
-    :data:`WORKER_PRELOAD` where available, else ``spawn``.
-
-    The preload list is the context's (process-wide) setting; it only says what the server
-    imports, never what a run computes.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return get_context("spawn")
-    ctx = get_context("forkserver")
-    ctx.set_forkserver_preload(list(WORKER_PRELOAD))
-    return ctx
-
-
-def start_worker_server() -> None:
-    """Start the fork server now: it imports :data:`WORKER_PRELOAD` while the driver plans
-    and opens the store, so the first worker forks from a ready server (no-op without a fork
-    server, or when it runs already)."""
-    ctx = worker_context()
-    if ctx.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
 
 
 class LocalProcessExecutor(Executor):

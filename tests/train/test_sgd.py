@@ -110,3 +110,27 @@ def test_training_a_network_does_not_import_torch_dynamo() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_grad_scaler_steps_it_as_it_steps_torch_sgd() -> None:
+    """The fp16 AMP path: GradScaler unscales ``param_groups``' gradients, skips a step with an
+    inf gradient and calls ``step()``; on CPU (scaling enabled) as the CUDA path does."""
+    results = []
+    for make in (torch.optim.SGD, FunctionalSGD):
+        net = small_net(seed=5)
+        opt = make(net.parameters(), lr=0.2, momentum=0.9, nesterov=True, weight_decay=5e-4)
+        scaler = torch.amp.GradScaler("cpu", init_scale=2.0**10, growth_interval=1000)
+        gen = torch.Generator().manual_seed(2)
+        for step in range(5):
+            x = torch.randn(8, 1, 6, 6, generator=gen)
+            if step == 2:
+                x[0, 0, 0, 0] = float("inf")  # an inf gradient: the scaler skips this step
+            loss = nn.functional.cross_entropy(net(x), torch.randint(0, 3, (8,), generator=gen))
+            opt.zero_grad()
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+        results.append((list(net.parameters()), scaler.get_scale()))
+    (ref, ref_scale), (ours, our_scale) = results
+    assert our_scale == ref_scale == 2.0**9  # the inf step was seen and skipped
+    assert all(torch.equal(a, b) for a, b in zip(ref, ours, strict=True))
