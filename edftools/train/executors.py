@@ -48,9 +48,9 @@ from edftools.recipe import Recipe, TrainSchedule, thaw
 from edftools.records import ENVIRONMENT, RunResult, failure_kind
 from edftools.train.environment import runtime_versions
 from edftools.train.plan import PlannedRun
-from edftools.train.worker_server import WORKER_PRELOAD, start_worker_server, worker_context
-
-__all__ = ["WORKER_PRELOAD", "start_worker_server", "worker_context"]  # re-exported
+from edftools.train.worker_server import WORKER_PRELOAD as WORKER_PRELOAD  # re-exported
+from edftools.train.worker_server import start_worker_server as start_worker_server
+from edftools.train.worker_server import worker_context
 
 TaskFn = Callable[["RunTask"], RunResult]
 
