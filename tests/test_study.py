@@ -187,9 +187,18 @@ def _cli(*args: str) -> int:
     return 0
 
 
-def test_an_exported_study_continues_on_another_store(study, tmp_path: Path, capsys) -> None:
-    """export (runs and looks) → import into a new store → the study goes on there with the
-    same recipe, to the same decisions as the uninterrupted study."""
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        "parquet",  # runs and looks
+        pytest.param("csv", marks=pytest.mark.slow),  # runs only: the looks are replayed
+    ],
+)
+def test_an_exported_study_continues_on_another_store(
+    study, tmp_path: Path, capsys, fmt: str
+) -> None:
+    """export (runs, and looks in Parquet) → import into a new store → the study goes on there
+    with the same recipe, to the same decisions as the uninterrupted study."""
     import shutil
 
     from edftools.store.importers import export_runs
@@ -199,20 +208,19 @@ def test_an_exported_study_continues_on_another_store(study, tmp_path: Path, cap
         _study(tmp_path / "a.duckdb", stop_after=1)
     _, whole_store, whole = study  # the uninterrupted study (shared module fixture)
     cut = open_store(tmp_path / "a.duckdb")
-    for fmt in ("csv", "parquet"):
-        moved = tmp_path / f"moved_{fmt}.duckdb"
-        export_runs(cut, tmp_path / f"runs.{fmt}")
-        assert _cli("import", str(tmp_path / f"runs.{fmt}"), "--store", str(moved)) == 0
-        if fmt == "parquet":
-            export_looks(cut, tmp_path / "looks.parquet")
-            assert _cli("import", str(tmp_path / "looks.parquet"), "--store", str(moved)) == 0
-        shutil.copyfile(moved, tmp_path / "study.duckdb")
-        _, store, resumed = _study(tmp_path / "study.duckdb")
-        assert resumed.replay.chain.verdicts == whole.replay.chain.verdicts
-        assert resumed.replay.counts == whole.replay.counts
-        a = looks_frame(whole_store, "study").drop(columns=["created_at"])
-        b = looks_frame(store, "study").drop(columns=["created_at"])
-        assert a.equals(b)
+    moved = tmp_path / f"moved_{fmt}.duckdb"
+    export_runs(cut, tmp_path / f"runs.{fmt}")
+    assert _cli("import", str(tmp_path / f"runs.{fmt}"), "--store", str(moved)) == 0
+    if fmt == "parquet":
+        export_looks(cut, tmp_path / "looks.parquet")
+        assert _cli("import", str(tmp_path / "looks.parquet"), "--store", str(moved)) == 0
+    shutil.copyfile(moved, tmp_path / "study.duckdb")
+    _, store, resumed = _study(tmp_path / "study.duckdb")
+    assert resumed.replay.chain.verdicts == whole.replay.chain.verdicts
+    assert resumed.replay.counts == whole.replay.counts
+    a = looks_frame(whole_store, "study").drop(columns=["created_at"])
+    b = looks_frame(store, "study").drop(columns=["created_at"])
+    assert a.equals(b)
     capsys.readouterr()
 
 
