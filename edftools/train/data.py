@@ -29,6 +29,7 @@ import torch
 from edftools.errors import DatasetError
 from edftools.registry import DATASET_KINDS, LOADERS, dataset_kind
 from edftools.train import image_data
+from edftools.train.environment import usable_cores
 from edftools.train.image_data import IMAGE_SUFFIXES, ImageFolderIndex
 
 __all__ = [
@@ -99,11 +100,7 @@ class StreamingDataset:
 
 def default_loader_workers() -> int:
     """DataLoader workers when a recipe does not say: ``min(8, usable cores)``."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(8, cores))
+    return max(1, min(8, usable_cores()))
 
 
 def load_dataset(
