@@ -11,7 +11,8 @@ without touching the sweep driver::
     executor.close()
 
 :class:`LocalProcessExecutor` runs ``K`` worker processes, forked from a fork server that
-imported torch and the training code once (:data:`WORKER_PRELOAD`; no torch state is forked: the
+imported torch and the training code once
+(:data:`edftools.train.worker_server.WORKER_PRELOAD`; no torch state is forked: the
 server never trains), so a sweep pays the imports once, not once per worker (``spawn`` where the
 platform has no fork server; the server is stopped at once when the driver exits:
 :mod:`edftools.train.worker_server`). A run trains with its recipe's ``schedule.threads`` torch
@@ -48,8 +49,6 @@ from edftools.recipe import Recipe, TrainSchedule, thaw
 from edftools.records import ENVIRONMENT, RunResult, failure_kind
 from edftools.train.environment import runtime_versions
 from edftools.train.plan import PlannedRun
-from edftools.train.worker_server import WORKER_PRELOAD as WORKER_PRELOAD  # re-exported
-from edftools.train.worker_server import start_worker_server as start_worker_server
 from edftools.train.worker_server import worker_context
 
 TaskFn = Callable[["RunTask"], RunResult]
