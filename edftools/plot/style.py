@@ -155,24 +155,19 @@ def to_png(fig: Figure) -> bytes:
     legend too tall for its figure makes the figure taller, :func:`_lay_out`).
     """
     buf = io.BytesIO()
+    png: dict[str, Any] = {"format": "png", "dpi": DPI, "metadata": _PNG_METADATA}
+    png["pil_kwargs"] = _PNG_OPTIONS
     engine = fig.get_layout_engine()
     with style():
         if engine is None:
-            fig.savefig(
-                buf,
-                format="png",
-                dpi=DPI,
-                metadata=_PNG_METADATA,
-                pil_kwargs=_PNG_OPTIONS,
-                bbox_inches="tight",
-            )
+            fig.savefig(buf, bbox_inches="tight", **png)
             return buf.getvalue()
         dpi = fig.dpi
         try:
             fig.set_dpi(DPI)
             _lay_out(fig, engine)
             fig.set_layout_engine(None)  # laid out above: savefig draws it once
-            fig.savefig(buf, format="png", dpi=DPI, metadata=_PNG_METADATA, pil_kwargs=_PNG_OPTIONS)
+            fig.savefig(buf, **png)
         finally:
             fig.set_layout_engine(engine)
             fig.set_dpi(dpi)
