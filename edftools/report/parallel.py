@@ -20,8 +20,6 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
-from edftools.train.environment import usable_cores
-
 #: Set to a non-empty value to run every task in the calling process (no fork).
 SERIAL_ENV = "EDFTOOLS_SERIAL"
 
@@ -33,12 +31,21 @@ _OK = "ok"
 _FAILED = "failed"
 
 
+def cpus() -> int:
+    """The CPUs this process may run on (as ``edftools.train.environment.usable_cores``, which
+    the report layer may not import)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 def can_fork() -> bool:
     """Whether :func:`run_beside` forks: fork is available, more than one CPU, and
     :data:`SERIAL_ENV` is unset."""
     return (
         "fork" in multiprocessing.get_all_start_methods()
-        and usable_cores() > 1
+        and cpus() > 1
         and not os.environ.get(SERIAL_ENV)
     )
 
