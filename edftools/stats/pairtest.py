@@ -307,24 +307,35 @@ class WithinBinPermutation:
 
     def extend(self, n_more: int, rng: np.random.Generator) -> None:
         """Draw ``n_more`` within-bin permutations and count exceedances of D+ and D−."""
-        g = self.bounds.size
-        chunk = max(1, _CHUNK_ENTRIES // max(g, 1))
+        chunk = max(1, _CHUNK_ENTRIES // max(self.bounds.size, 1))
         done = 0
         while done < n_more:
             size = min(chunk, n_more - done)
-            weighted = np.zeros((size, g))
-            for cells, colors, take, beta in zip(
-                self._cells, self._colors, self._take, self._beta, strict=True
-            ):
-                weighted[:, cells] += beta * _hypergeometric_counts(colors, take, size, rng)
-            diff = self._base - np.cumsum(weighted, axis=1)
-            up, down = diff.max(axis=1), (-diff).max(axis=1)
+            up, down = self.draw(size, rng)
             self.exceed_better += int((up >= self.better - _TIE).sum())
             self.exceed_worse += int((down >= self.worse - _TIE).sum())
             two = max(self.better, self.worse) - _TIE
             self.exceed_two_sided += int((np.maximum(up, down) >= two).sum())
             done += size
         self.draws += n_more
+
+    def draw(self, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(D+*, D−*) of ``size`` permutations, the groups' counts drawn in group order:
+
+            F*_R − F*_P at bound j = base_j − Σ_{cells c ≤ j} Σ_groups β_group·N*_{P,group,c}
+
+        (β = π_k (1/n_{P,k} + 1/n_{R,k}), base_j = Σ_k π_k·C_k(j)/n_{R,k}). Laid out cells ×
+        permutations, so that each group adds whole rows and the cumulative sum runs down
+        contiguous rows; every sum is the same float sum, in the same order, as cell by cell
+        (tests/stats/test_pairtest_draws.py holds that reference)."""
+        weighted = np.zeros((self.bounds.size, size))
+        for cells, colors, take, beta in zip(
+            self._cells, self._colors, self._take, self._beta, strict=True
+        ):
+            weighted[cells] += beta * _hypergeometric_counts(colors, take, size, rng).T
+        np.cumsum(weighted, axis=0, out=weighted)
+        diff = np.subtract(self._base[:, None], weighted, out=weighted)
+        return diff.max(axis=0), -diff.min(axis=0)
 
     def result(self) -> PairTest:
         """The test from every permutation drawn so far."""
