@@ -100,17 +100,23 @@ def edf_from_counts(cat: Categories, counts: np.ndarray) -> np.ndarray:
         per_cell = np.zeros((b, cat.m + 1))
         per_cell[:, cat.cell[starts]] = np.add.reduceat(mass, starts, axis=1)
         return np.cumsum(per_cell[:, : cat.m], axis=1) / total[:, None]
+    # renormalized: C_k(j) = Σ_{cells ≤ j} N*_{ck} (exact integers in float64), N*_k over every
+    # cell, the one above the grid included; a group with N*_k = 0 has C_k ≡ 0, and 0/1 gives
+    # the 0 it contributes. Computed in place, each float operation as in the reference
+    # (tests/stats/test_resample_renormalized.py).
     k = cat.values.size
-    per = np.zeros((b, cat.m + 1, k))
-    per[:, cat.cell, cat.group] = counts
-    cum = np.cumsum(per, axis=1)
-    n_k = cum[:, -1, :]
+    inside = cat.cell < cat.m
+    cum = np.zeros((b, cat.m, k))
+    cum[:, cat.cell[inside], cat.group[inside]] = counts[:, inside]
+    np.cumsum(cum, axis=1, out=cum)
+    n_k = np.zeros((b, k))
+    for u in range(k):
+        n_k[:, u] = counts[:, cat.group == u].sum(axis=1)
     present = n_k > 0
     share = np.where(present, cat.values[None, :], 0.0)
     share /= share.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f_k = np.where(present[:, None, :], cum[:, : cat.m, :] / n_k[:, None, :], 0.0)
-    return np.einsum("bjk,bk->bj", f_k, share)
+    cum /= np.where(present, n_k, 1.0)[:, None, :]  # F*_k on the grid
+    return np.einsum("bjk,bk->bj", cum, share)
 
 
 def resample_edfs(cat: Categories, n_boot: int, rng: np.random.Generator) -> np.ndarray:
