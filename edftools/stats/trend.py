@@ -2,9 +2,11 @@
 
 Fits y = β0 + β1·t(x), t = log (default) or identity, by ordinary least squares
 (statsmodels OLS, t-based CIs) and by quantile regression at each requested quantile
-(statsmodels QuantReg, CIs from its kernel sandwich covariance). With ``errors`` and ``top``,
-only the models whose error is at most the ``top``-quantile of the errors are used ("good"
-models). A slope CI that excludes 0 says the parameter grows (or shrinks) with complexity.
+(statsmodels QuantReg, CIs from its kernel sandwich covariance) — both computed as statsmodels
+computes them, bit for bit, by :mod:`edftools.stats.linefit` (which spares importing it). With
+``errors`` and ``top``, only the models whose error is at most the ``top``-quantile of the
+errors are used ("good" models). A slope CI that excludes 0 says the parameter grows (or
+shrinks) with complexity.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 from edftools.errors import StatsInputError
 from edftools.stats._checks import as_sample, check_level
 from edftools.stats.defaults import DEFAULT_LEVEL
+from edftools.stats.linefit import ols_line, quantile_line
 from edftools.stats.summaries import Estimate
 
 
@@ -74,10 +77,6 @@ def trend(
         quantiles: quantile levels for QuantReg (empty for OLS only).
         level: confidence level of the CIs.
     """
-    # the two model classes, not statsmodels.api (which loads all of statsmodels: +0.5 s)
-    from statsmodels.regression.linear_model import OLS
-    from statsmodels.regression.quantile_regression import QuantReg
-
     xa, ya = as_sample(x, "x"), as_sample(y, "y")
     if xa.size != ya.size:
         raise StatsInputError(f"x has length {xa.size} but y has length {ya.size}")
@@ -98,16 +97,14 @@ def trend(
         raise StatsInputError(f"need at least 3 models with distinct x, got {xa.size}")
     design = np.column_stack([np.ones_like(t), t])  # intercept, slope
     alpha = 1.0 - level
-    ols = OLS(ya, design).fit()
     fits: dict[float, LineFit] = {}
     for q in quantiles:
         qf = float(q)
         if not 0.0 < qf < 1.0:
             raise StatsInputError(f"quantiles must be in (0, 1), got {q!r}")
-        res = QuantReg(ya, design).fit(q=qf)
-        fits[qf] = _line(res.params, res.conf_int(alpha), res.pvalues, level)
+        fits[qf] = _line(*quantile_line(ya, design, qf, alpha), level)
     return TrendResult(
-        ols=_line(ols.params, ols.conf_int(alpha), ols.pvalues, level),
+        ols=_line(*ols_line(ya, design, alpha), level),
         quantile=fits,
         n=int(xa.size),
         log_x=log_x,
