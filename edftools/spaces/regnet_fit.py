@@ -147,10 +147,36 @@ def _unique_rows(
     return uniq, inv.ravel()
 
 
+#: Odd 64-bit multipliers, one per block, that hash a row of log widths to one integer.
+_ROW_MIX = np.random.default_rng(20200330).integers(1, 2**62, 64, dtype=np.int64) * 2 + 1
+
+
+def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a float array and the inverse index (``distinct[inverse] == rows``).
+    Rows are keyed by a wrapping sum of their bit patterns times :data:`_ROW_MIX`; every row
+    is checked against its representative (falling back to an exact row sort if two distinct
+    rows shared a key)."""
+    if rows.shape[1] > _ROW_MIX.size:
+        uniq, inv = np.unique(rows, axis=0, return_inverse=True)
+        return uniq, inv.ravel()
+    bits = np.ascontiguousarray(rows).view(np.int64)
+    with np.errstate(over="ignore"):
+        key = (bits * _ROW_MIX[: rows.shape[1]]).sum(axis=1)
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    uniq = rows[first]
+    if np.array_equal(uniq[inv], rows):
+        return uniq, inv
+    uniq, inv = np.unique(rows, axis=0, return_inverse=True)
+    return uniq, inv.ravel()
+
+
 def _evaluate_coarse(log_obs: np.ndarray, axes: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
     """Errors of each model's coarse grid (models of one depth), in the grid's order. The log
     widths are generated once for the union of the grids: every grid is its (w0, wm) pairs
-    times the same ``was``, so the union is the distinct pairs times ``was``."""
+    times the same ``was``, so the union is the distinct pairs times ``was``. Quantization
+    makes many candidates generate the same widths: each model's errors are computed once per
+    distinct row of widths (a row's error is the same float mean wherever it is computed) and
+    gathered for its grid."""
     d = log_obs.shape[1]
     was = axes[0][1]
     pairs = [np.meshgrid(w0s, wms, indexing="ij") for w0s, _, wms in axes]
@@ -159,17 +185,17 @@ def _evaluate_coarse(log_obs: np.ndarray, axes: list[tuple[np.ndarray, ...]]) ->
     log_w = _log_widths(
         np.repeat(uniq[:, 0], was.size), np.tile(was, len(uniq)), np.repeat(uniq[:, 1], was.size), d
     )
+    distinct, row_of = _distinct_rows(log_w)
     bounds = np.cumsum([0, *(a.size for a, _ in pairs)])
     step = max(1, _CHUNK_ELEMENTS // d)
     out = []
     for m, ((a, _), obs) in enumerate(zip(pairs, log_obs, strict=True)):
         pair = inv[bounds[m] : bounds[m + 1]].reshape(a.shape)  # (w0, wm) -> its union row
         idx = (pair[:, None, :] * was.size + np.arange(was.size)[None, :, None]).ravel()
-        out.append(
-            np.concatenate(
-                [_errors(log_w[idx[i : i + step]], obs) for i in range(0, idx.size, step)]
-            )
+        err = np.concatenate(
+            [_errors(distinct[i : i + step], obs) for i in range(0, len(distinct), step)]
         )
+        out.append(err[row_of[idx]])
     return out
 
 
