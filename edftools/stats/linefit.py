@@ -29,6 +29,7 @@ _MAX_ITER = 1000
 _P_TOL = 1e-6
 _RESID_FLOOR = 0.000001
 _NORM_PDF_C = np.sqrt(2 * np.pi)
+_HS_LEVEL = 0.05  # the level in the Hall–Sheather bandwidth, as statsmodels fixes it
 
 
 def _pinv_extended(x: np.ndarray, rcond: float = 1e-15) -> tuple[np.ndarray, np.ndarray]:
@@ -82,13 +83,16 @@ def _norm_pdf(x: float) -> float:
     return float(np.exp(-(x**2) / 2.0) / _NORM_PDF_C)
 
 
-def _hall_sheather(n: float, q: float, alpha: float = 0.05) -> float:
+def _hall_sheather(n: float, q: float) -> float:
+    """h₀ of the module docstring (statsmodels' ``hall_sheather`` at its fixed level 0.05)."""
     from scipy.special import ndtri
 
     z = ndtri(q)
     num = 1.5 * _norm_pdf(z) ** 2.0
     den = 2.0 * z**2.0 + 1.0
-    return float(n ** (-1.0 / 3) * ndtri(1.0 - alpha / 2.0) ** (2.0 / 3) * (num / den) ** (1.0 / 3))
+    return float(
+        n ** (-1.0 / 3) * ndtri(1.0 - _HS_LEVEL / 2.0) ** (2.0 / 3) * (num / den) ** (1.0 / 3)
+    )
 
 
 def _score_at_percentile(a: np.ndarray, per: float) -> float:
