@@ -81,7 +81,15 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; user errors print one line on stderr and exit with code 2."""
+    """Run the CLI; user errors print one line on stderr and exit with code 2.
+
+    A local ``sweep`` starts its workers' server first
+    (:func:`edftools.train.worker_server.start_for_command`; forked from this process only
+    when it runs as a program, ``argv`` None).
+    """
+    from edftools.train.worker_server import start_for_command
+
+    start_for_command(sys.argv[1:] if argv is None else argv, fork=argv is None)
     try:
         cli.main(args=argv, prog_name="edftools", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -133,7 +133,9 @@ def run_sweep(
     else:
         from edftools.store import open_store
 
-        handle = open_store(store, on_wait=say)  # a reader never stops the sweep: it waits
+        # a reader never stops the sweep: it waits; the schema is made or checked at the
+        # sweep's first opening (Store.start_sweep), not in an opening of its own
+        handle = open_store(store, on_wait=say, lazy=True)
     try:
         with SweepLease.acquire(handle.path, recipe.name):  # a second sweep of it: refused
             return _train(
@@ -198,10 +200,12 @@ def _train(
     from edftools.train.sweep import execute_plan, pending_runs, stored_run_seconds
 
     threads = recipe.schedule.threads
-    store.ensure_sweep(recipe.name, recipe.identity_text())  # a changed recipe: refused first
+    # the sweep registered (a changed recipe: refused first) and its stored runs read at once
+    outcomes = store.start_sweep(recipe.name, recipe.identity_text())
     journal = RunJournal(store.path, recipe.name)  # runs a reader kept from a killed sweep
-    journal.replay(store, say)
-    pending = pending_runs(plan, store, retry_failed)
+    if journal.replay(store, say):
+        outcomes = store.run_outcomes(recipe.name)
+    pending = pending_runs(plan, store, retry_failed, outcomes)
     todo, scope = len(pending.runs), f"{len(plan.runs)} runs"  # workers: every pending run
     if until_decided:  # what the next look trains (nothing once the study is decided)
         from edftools.study import next_round
@@ -271,7 +275,13 @@ def _train(
 
             return SweepOutcome(study=run_until_decided(recipe, store, train_round, budget_s, say))
         summary = execute_plan(
-            plan, store, executor, progress=progress, retry_failed=retry_failed, journal=journal
+            plan,
+            store,
+            executor,
+            progress=progress,
+            retry_failed=retry_failed,
+            journal=journal,
+            pending=pending,
         )
     return SweepOutcome(summary=summary)
 

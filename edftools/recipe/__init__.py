@@ -92,7 +92,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import edftools.spaces as spaces
 from edftools.errors import EdftoolsError, RecipeError, SpaceError
@@ -104,12 +104,22 @@ from edftools.recipe.fields import (
     parse_schedule,
     thaw,
 )
-from edftools.recipe.regimes import RegimeInfo, regime_tables, split_alpha
 from edftools.recipe.reruns import RerunSpec, parse_reruns
 from edftools.recipe.schedule import DIGITS_SCHEDULE, TrainSchedule
-from edftools.recipe.sequential import SequentialSpec, parse_sequential
 from edftools.registry import LOADERS, check_device, dataset_input, dataset_kind
 from edftools.spaces.catalog import UnknownOverrideError
+
+if TYPE_CHECKING:
+    from edftools.recipe.regimes import RegimeInfo
+    from edftools.recipe.sequential import SequentialSpec
+
+#: Names of this package loaded on first use: ``[sequential]`` and ``[[regimes]]`` bring in
+#: the statistics (numpy-heavy, ~80 ms), which a sweep's workers and a recipe without those
+#: tables never need.
+_LAZY: dict[str, str] = {
+    "RegimeInfo": "edftools.recipe.regimes",
+    "SequentialSpec": "edftools.recipe.sequential",
+}
 
 __all__ = [
     "DIGITS_SCHEDULE",
@@ -128,6 +138,16 @@ __all__ = [
     "recipe_from_dict",
     "thaw",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Load a :data:`_LAZY` name on first use."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'edftools.recipe' has no attribute {name!r}")
+
 
 DEFAULT_THREADS = 1
 """Torch threads per run when a recipe does not say: the value left out of run ids."""
@@ -338,6 +358,8 @@ def recipe_from_dict(table: Mapping[str, Any], text: str = "") -> Recipe:
     spaces = _parse_spaces(t, n, bands, given)
     sequential = None
     if "sequential" in t:
+        from edftools.recipe.sequential import parse_sequential
+
         sequential = parse_sequential(t.sub("sequential", required=True), [s.label for s in spaces])
     reruns = parse_reruns(t.sub("reruns", required=True)) if "reruns" in t else None
     t.check_unknown()
@@ -360,6 +382,8 @@ def recipe_from_dict(table: Mapping[str, Any], text: str = "") -> Recipe:
 
 def _with_regimes(table: Mapping[str, Any], text: str) -> Recipe:
     """The base recipe (the tables without ``[[regimes]]``) holding one recipe per regime."""
+    from edftools.recipe.regimes import RegimeInfo, regime_tables, split_alpha
+
     base = recipe_from_dict({k: v for k, v in table.items() if k != "regimes"}, text=text)
     expanded = regime_tables(table)
     regimes = []

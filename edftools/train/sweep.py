@@ -23,7 +23,7 @@ import collections
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,12 +70,19 @@ class Pending:
     kept_failed: int  # of those, failed runs of kind config (re-run with retry_failed)
 
 
-def pending_runs(plan: SweepPlan, store: Any, retry_failed: bool = False) -> Pending:
+def pending_runs(
+    plan: SweepPlan,
+    store: Any,
+    retry_failed: bool = False,
+    outcomes: Mapping[str, tuple[str, str | None]] | None = None,
+) -> Pending:
     """The planned runs that :func:`~edftools.records.needs_run` says to (re-)run.
 
-    ``store`` needs ``run_outcomes(sweep) -> {run_id: (status, failure_kind)}``.
+    ``store`` needs ``run_outcomes(sweep) -> {run_id: (status, failure_kind)}``; ``outcomes``:
+    those of the plan's sweep, just read by the caller (the store is then not asked).
     """
-    outcomes = store.run_outcomes(plan.recipe.name)
+    if outcomes is None:
+        outcomes = store.run_outcomes(plan.recipe.name)
     runs, kept = [], 0
     for run in plan.runs:
         status, kind = outcomes.get(run.run_id, (None, None))
@@ -143,6 +150,7 @@ def execute_plan(
     journal: Any = None,
     deadline: float | None = None,
     run_seconds: float = 0.0,
+    pending: Pending | None = None,
 ) -> SweepSummary:
     """Run the plan's pending runs on ``executor`` and write each result to ``store``.
 
@@ -157,11 +165,17 @@ def execute_plan(
     to end before it, ``now + t <= deadline`` with ``t`` the median ``train_seconds`` of the
     runs this call finished (``run_seconds`` before the first, e.g. the stored runs' median);
     runs in flight finish, the rest are counted in ``not_started`` (a budget cuts a look).
+
+    ``pending``: :func:`pending_runs` of ``plan``, when the caller has just registered the sweep
+    and read it (the store is then not asked again). A finished run's worker gets its next run
+    before the result is written (a write holds the file 30-70 ms), so workers never wait for
+    the store.
     """
     recipe = plan.recipe
     start = time.perf_counter()
-    store.ensure_sweep(recipe.name, recipe.identity_text())
-    pending = pending_runs(plan, store, retry_failed)
+    if pending is None:
+        store.ensure_sweep(recipe.name, recipe.identity_text())
+        pending = pending_runs(plan, store, retry_failed)
     summary = SweepSummary(
         planned=len(plan.runs), skipped=pending.stored, kept_failed=pending.kept_failed
     )
@@ -180,25 +194,33 @@ def execute_plan(
         expected = float(statistics.median(took)) if took else run_seconds
         return time.monotonic() + expected <= deadline
 
+    def refill() -> int:
+        """Start queued runs on the free workers (while they fit the deadline)."""
+        started = 0
+        if queue and not fits():
+            summary.not_started += len(queue)
+            queue.clear()
+        while queue and in_flight + started < executor.capacity:
+            task = queue.pop()
+            attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
+            executor.submit(task)
+            started += 1
+        return started
+
     try:
-        while queue or in_flight:
-            if queue and not fits():
-                summary.not_started += len(queue)
-                queue.clear()
-                if not in_flight:
-                    break
-            while queue and in_flight < executor.capacity:
-                task = queue.pop()
-                attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
-                executor.submit(task)
-                in_flight += 1
+        in_flight += refill()
+        while in_flight:
             task, result = executor.next_result()
             in_flight -= 1
-            if result.status == "failed" and attempts[task.run_id] <= recipe.failure.retries:
+            retry = result.status == "failed" and attempts[task.run_id] <= recipe.failure.retries
+            if retry:
                 summary.retried += 1
                 queue.append(task)  # retried next
+            else:
+                took.append(result.train_seconds)
+            in_flight += refill()  # before the write: the worker trains meanwhile
+            if retry:
                 continue
-            took.append(result.train_seconds)
             kept.append(to_record(plan, by_id[task.run_id], result))
             write_kept(store, kept, on_record, wait=False, journal=journal)
             summary.statuses[result.status] = summary.statuses.get(result.status, 0) + 1
