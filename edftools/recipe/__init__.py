@@ -149,6 +149,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'edftools.recipe' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    """The module's names and the :data:`_LAZY` ones."""
+    return sorted({*globals(), *_LAZY})
+
+
 DEFAULT_THREADS = 1
 """Torch threads per run when a recipe does not say: the value left out of run ids."""
 
