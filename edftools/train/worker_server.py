@@ -75,17 +75,17 @@ def start_worker_server(fork: bool = False) -> None:
     recipe, plans and opens the store, so the first worker forks from a ready server (no-op
     without a fork server, or when it runs already).
 
-    ``fork``: start it as a fork of this process (module docstring) where that is safe: this
-    process runs one thread and has not imported torch (else multiprocessing's own start).
+    ``fork``: start it as a fork of this process (module docstring) where that is safe
+    (:func:`_fork_is_safe`), before this process imports :mod:`multiprocessing`; else
+    multiprocessing's own start.
     """
-    ctx = worker_context()
-    if ctx.get_start_method() != "forkserver":
+    if fork and _fork_is_safe():
+        _fork_server()
         return
-    from multiprocessing import forkserver
+    ctx = worker_context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
 
-    if fork and _fork_is_safe(forkserver._forkserver):
-        _fork_server(forkserver._forkserver)
-    else:
         forkserver.ensure_running()
 
 
@@ -112,56 +112,49 @@ def start_for_command(args: Sequence[str], fork: bool = True) -> None:
 
 
 def server_pid() -> int | None:
-    """The process id of this process's running fork server, or None."""
-    from multiprocessing import forkserver
-
-    return getattr(forkserver._forkserver, "_forkserver_pid", None)
-
-
-def _fork_is_safe(server: Any) -> bool:
-    """A fork of this process may serve workers: one thread, no torch imported, and the
-    multiprocessing fork server this module knows (Python 3.11-3.13: no authentication key)."""
-    import threading
-
-    known = all(
-        hasattr(server, name)
-        for name in ("_lock", "_forkserver_pid", "_forkserver_address", "_forkserver_alive_fd")
-    )
-    return (
-        known
-        and sys.version_info < (3, 14)
-        and threading.active_count() == 1
-        and "torch" not in sys.modules
-    )
+    """The process id of this process's running fork server, or None (also before this
+    process has imported :mod:`multiprocessing.forkserver`)."""
+    forkserver = sys.modules.get("multiprocessing.forkserver")
+    return getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
 
 
-def _fork_server(server: Any) -> None:
-    """``server.ensure_running()`` with the server forked from this process instead of
-    spawned: the same listener, "alive" pipe and resource tracker, set on ``server`` as
-    multiprocessing sets them."""
+def _fork_is_safe() -> bool:
+    """This process may fork the server: Linux (a fork server, abstract socket names), the
+    fork server of Python 3.11-3.13 (no authentication key), no server started yet, one
+    thread, and no torch imported (a fork must not copy torch's thread pools)."""
+    if not sys.platform.startswith("linux") or not (3, 11) <= sys.version_info < (3, 14):
+        return False
+    if server_pid() is not None or "torch" in sys.modules:
+        return False
+    threading = sys.modules.get("threading")  # not imported: no thread was started from Python
+    return threading is None or threading.active_count() == 1
+
+
+def _fork_server() -> None:
+    """``multiprocessing.forkserver.ensure_running()`` with the server forked from this process
+    (before it imports multiprocessing) instead of spawned: a listening socket and an "alive"
+    pipe, set on multiprocessing's fork server as it sets them, and the resource tracker."""
     import socket
-    from multiprocessing import connection, forkserver, resource_tracker, util
 
+    listener = socket.socket(socket.AF_UNIX)
+    address = f"\0edftools-workers-{os.getpid()}-{os.urandom(8).hex()}"  # abstract: no file
+    listener.bind(address)
+    listener.listen()
+    alive_r, alive_w = os.pipe()  # EOF once the driver and every worker are gone
+    pid = os.fork()
+    if pid == 0:
+        _serve(listener.fileno(), alive_r, alive_w)  # never returns
+    os.close(alive_r)
+    listener.close()
+    worker_context()  # the context's preload (for a restart) and the stop at exit
+    from multiprocessing import forkserver, resource_tracker
+
+    resource_tracker.ensure_running()
+    server: Any = forkserver._forkserver  # private state, set as ensure_running() sets it
     with server._lock:
-        running = server._forkserver_pid is not None
-        if not running:
-            resource_tracker.ensure_running()
-            with socket.socket(socket.AF_UNIX) as listener:
-                address = connection.arbitrary_address("AF_UNIX")  # type: ignore[attr-defined]
-                listener.bind(address)
-                if not util.is_abstract_socket_namespace(address):
-                    os.chmod(address, 0o600)
-                listener.listen()
-                alive_r, alive_w = os.pipe()  # EOF once the driver and every worker are gone
-                pid = os.fork()
-                if pid == 0:
-                    _serve(listener.fileno(), alive_r, alive_w)  # never returns
-                os.close(alive_r)
-            server._forkserver_address = address
-            server._forkserver_alive_fd = alive_w
-            server._forkserver_pid = pid
-    if running:  # started before: multiprocessing checks it is alive (restarts it if not)
-        forkserver.ensure_running()
+        server._forkserver_address = address
+        server._forkserver_alive_fd = alive_w
+        server._forkserver_pid = pid
 
 
 def _serve(listener_fd: int, alive_r: int, alive_w: int) -> None:
@@ -171,21 +164,19 @@ def _serve(listener_fd: int, alive_r: int, alive_w: int) -> None:
     import contextlib
     import gc
     import importlib
-    from multiprocessing import forkserver, resource_tracker
 
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
         os.close(alive_w)
-        tracker_fd = getattr(resource_tracker._resource_tracker, "_fd", None)
-        if tracker_fd is not None:  # each worker is handed the tracker's descriptor anew
-            os.close(tracker_fd)
         gc.disable()
         for name in WORKER_PRELOAD:
             with contextlib.suppress(ImportError):  # as multiprocessing's: the worker reports it
                 importlib.import_module(name)
         gc.freeze()
         gc.enable()
+        from multiprocessing import forkserver
+
         forkserver.main(listener_fd, alive_r, [])
     except SystemExit as exc:  # the server's normal end: the "alive" pipe is closed
         code = exc.code if isinstance(exc.code, int) else 0

@@ -99,14 +99,18 @@ def test_the_cli_forks_its_server_which_starts_workers_and_is_reaped() -> None:
 
 
 def test_a_process_with_torch_or_threads_is_not_forked(monkeypatch) -> None:
-    from multiprocessing import forkserver
+    import threading
 
-    server = forkserver._forkserver
+    linux = sys.platform.startswith("linux") and sys.version_info < (3, 14)
+    monkeypatch.setattr(worker_server, "server_pid", lambda: None)
     monkeypatch.delitem(sys.modules, "torch", raising=False)
-    monkeypatch.setattr("threading.active_count", lambda: 1)
-    assert worker_server._fork_is_safe(server) is (sys.version_info < (3, 14))
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert worker_server._fork_is_safe() is linux
     monkeypatch.setitem(sys.modules, "torch", object())
-    assert not worker_server._fork_is_safe(server)
+    assert not worker_server._fork_is_safe()
     monkeypatch.delitem(sys.modules, "torch")
-    monkeypatch.setattr("threading.active_count", lambda: 2)
-    assert not worker_server._fork_is_safe(server)
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    assert not worker_server._fork_is_safe()
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(worker_server, "server_pid", lambda: 12345)  # one runs already
+    assert not worker_server._fork_is_safe()
