@@ -67,3 +67,24 @@ def test_a_regimes_recipe_runs_each_regime_as_its_own_resumable_sweep(tmp_path: 
     }
     assert rows.set_index("sweep").loc["digits_tiny.wide", "lo"] >= 100_000
     assert ['"study": "digits_tiny"' in r for r in recipes["recipe"]] == [True, True]
+
+
+def test_runs_left_in_the_journal_are_stored_and_not_trained_again(tmp_path: Path) -> None:
+    """The sweep's one reading of its store (register + stored runs) is read again after a
+    journal replay: the replayed run counts as stored, so nothing is left to train."""
+    from edftools.records import RunResult
+    from edftools.store.journal import RunJournal
+    from edftools.train.plan import plan_sweep
+    from edftools.train.sweep import to_record
+
+    recipe = load_recipe(ROOT / "recipes" / "digits_tiny.toml")
+    plan = plan_sweep(recipe, n=1)
+    store = tmp_path / "s.duckdb"
+    result = RunResult(status="ok", error=30.0, best_error=29.0)
+    RunJournal(store, recipe.name).keep([to_record(plan, plan.runs[0], result)])
+    lines: list[str] = []
+    outcome = run_sweep(recipe, store, n=1, progress=False, echo=lines.append)
+    assert outcome.summary is not None
+    assert (outcome.summary.done, outcome.summary.skipped) == (0, 1)
+    assert any("1 finished run(s) stored" in line for line in lines)
+    assert not RunJournal(store, recipe.name).path.exists()
