@@ -259,10 +259,12 @@ class LocalProcessExecutor(Executor):
         workers start up meanwhile. A failed check is a SweepError with its one line."""
         from edftools.errors import SweepError
 
-        self._ensure_started()
+        if not self._slots:  # the first worker checks while the others start
+            self._slots = [self._start_worker()]
         slot = self._slots[0]
         try:
             slot.conn.send((_PREFLIGHT, task, label))
+            self._slots += [self._start_worker() for _ in range(self.capacity - len(self._slots))]
             while True:
                 wait([slot.conn, slot.process.sentinel])
                 if not slot.conn.poll():
