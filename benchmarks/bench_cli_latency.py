@@ -77,10 +77,10 @@ from edftools.analysis.settings import Settings
 from edftools.report import refine_html, compare_html
 lap("imports (analysis, matplotlib, report)")
 store = sys.argv[1]
-runs = rep._runs(store, None)
-looks, spaces = rep._looks(store, None), rep.recipe_spaces(rep._recipes(store, None))
-epochs = rep._epochs(store, None)
-lap("read the store")
+read = rep.read_store(store, None, looks=True, recipes=True, epochs=True)
+runs, looks, epochs = read.runs, read.looks, read.epochs
+spaces = rep.recipe_spaces(read.recipes)
+lap("read the store (one connection)")
 chain = ("A", "B", "C", "D", "E", "RegNetX")
 result = refine(runs, RefineOptions(chain=chain, beside=("RegNetY",), settings=Settings()),
                 looks, spaces, epochs)

@@ -102,11 +102,11 @@ def plan_cmd(
     from the runs of the PILOT space."""
     from edftools.analysis.runs import select_runs
     from edftools.analysis.samples import build_samples
-    from edftools.commands.report import _runs
+    from edftools.commands.report import read_store
     from edftools.stats import plan
 
     cfg = pop_settings(settings)
-    frame, names = select_runs(_runs(store_path, sweep), [pilot], cfg.error_column, sweep)
+    frame, names = select_runs(read_store(store_path, sweep).runs, [pilot], cfg.error_column, sweep)
     (sample,) = build_samples(frame, names, cfg.normalize, cfg.bins)
     complexity = None if sample.complexity is None else sample.complexity[sample.used]
     alpha = cfg.alpha

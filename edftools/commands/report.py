@@ -6,8 +6,11 @@ scipy, matplotlib) happen inside the commands, never at CLI start-up.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -29,29 +32,49 @@ def _common(func):
     return click.option("--store", "store_path", default=None, help=STORE_HELP)(func)
 
 
-def _runs(store_path: str | None, sweep: str | None):
+@dataclass(frozen=True)
+class StoreReads:
+    """What ``refine`` and ``compare`` read from the store (None: not asked for)."""
+
+    runs: Any
+    looks: Any = None
+    recipes: tuple[str, ...] = ()
+    epochs: Any = None
+
+
+def read_store(
+    store_path: str | None,
+    sweep: str | None,
+    *,
+    looks: bool = False,
+    recipes: bool = False,
+    epochs: bool = False,
+) -> StoreReads:
+    """The runs (of ``sweep``, or all) and, when asked for, the looks of sequential sweeps,
+    the sweeps' recipe texts and the stored epochs (run id, epoch, test error), read through
+    one read-only connection (the file is opened once)."""
     from edftools.store import open_store
 
-    store = open_store(store_path, read_only=True)
-    try:
-        return store.runs_frame(sweep=sweep)
-    finally:
-        store.close()
+    store = open_store(store_path, read_only=True, lazy=True)
+    with store.held():
+        runs = store.runs_frame(sweep=sweep)
+        found_looks = found_epochs = None
+        texts: tuple[str, ...] = ()
+        if looks:
+            from edftools.store.looks import looks_frame
+
+            found_looks = looks_frame(store, sweep)
+        if recipes:
+            sql = "SELECT recipe FROM sweeps" + (" WHERE name = ?" if sweep else "")
+            texts = tuple(row[0] for row in store.fetch(sql, [sweep] if sweep else None)[1])
+        if epochs:
+            from edftools.analysis.epoch_verdicts import store_epochs
+
+            found_epochs = store_epochs(store, sweep)
+    return StoreReads(runs, found_looks, texts, found_epochs)
 
 
-def _recipes(store_path: str | None, sweep: str | None) -> list[str]:
-    """The recipe texts of the store's sweeps (of ``sweep``, or all)."""
-    from edftools.store import open_store
-
-    store = open_store(store_path, read_only=True)
-    try:
-        sql = "SELECT recipe FROM sweeps" + (" WHERE name = ?" if sweep else "")
-        return [row[0] for row in store.fetch(sql, [sweep] if sweep else None)[1]]
-    finally:
-        store.close()
-
-
-def recipe_spaces(recipes: list[str]) -> dict[str, Any]:
+def recipe_spaces(recipes: Sequence[str]) -> dict[str, Any]:
     """The spaces the sweeps' recipes define (TOML texts from the store's ``sweeps`` table), by
     label: catalog spaces with their overrides and full definitions alike. A text that is not a
     recipe (an imported sweep's note) is skipped."""
@@ -70,30 +93,6 @@ def recipe_spaces(recipes: list[str]) -> dict[str, Any]:
             except EdftoolsError:
                 continue
     return out
-
-
-def _looks(store_path: str | None, sweep: str | None):
-    """The looks of sequential sweeps (of ``sweep``, or all) in the store."""
-    from edftools.store import open_store
-    from edftools.store.looks import looks_frame
-
-    store = open_store(store_path, read_only=True)
-    try:
-        return looks_frame(store, sweep)
-    finally:
-        store.close()
-
-
-def _epochs(store_path: str | None, sweep: str | None):
-    """The stored epochs (run id, epoch, test error) of the store's runs (of ``sweep``)."""
-    from edftools.analysis.epoch_verdicts import store_epochs
-    from edftools.store import open_store
-
-    store = open_store(store_path, read_only=True)
-    try:
-        return store_epochs(store, sweep)
-    finally:
-        store.close()
 
 
 @click.command("refine")
@@ -143,6 +142,29 @@ def refine_cmd(
     OUT/refinement.md and OUT/refinement.html. When the runs have epoch logs, the reports
     also show each step's fixed-n verdict at every epoch ("verdicts through training").
     """
+    from edftools.report.parallel import helper
+
+    with helper(REFINE_DRAWING):  # imports the drawing stack meanwhile, on the other core
+        _refine(fixed, beside, chain, out_dir, store_path, sweep, dataset, as_json, settings)
+
+
+#: What the helper process imports while ``refine`` reads the store and computes (it draws).
+REFINE_DRAWING = ("edftools.plot", "edftools.report.refine_html")
+#: What the helper process imports while ``compare --out`` reads the store and computes.
+COMPARE_DRAWING = ("edftools.plot", "edftools.report.compare_html")
+
+
+def _refine(
+    fixed: bool,
+    beside: str,
+    chain: str,
+    out_dir: str,
+    store_path: str | None,
+    sweep: str | None,
+    dataset: str | None,
+    as_json: bool,
+    settings: dict[str, object],
+) -> None:
     from edftools.analysis.refinement import RefineOptions, refine, to_json
     from edftools.analysis.runs import parse_names
     from edftools.report.writers import refinement_markdown_file, write_refinement
@@ -154,9 +176,9 @@ def refine_cmd(
         sweep=sweep,
         dataset=dataset,
     )
-    looks = None if fixed else _looks(store_path, sweep)
-    spaces = recipe_spaces(_recipes(store_path, sweep))
-    result = refine(_runs(store_path, sweep), options, looks, spaces, _epochs(store_path, sweep))
+    read = read_store(store_path, sweep, looks=not fixed, recipes=True, epochs=True)
+    spaces = recipe_spaces(read.recipes)
+    result = refine(read.runs, options, read.looks, spaces, read.epochs)
     files = write_refinement(result, out_dir)
     if as_json:
         click.echo(json.dumps(to_json(result), indent=2, allow_nan=False))
@@ -195,6 +217,22 @@ def compare_cmd(
 
     Prints a Markdown summary (or JSON with --json); --out writes a self-contained HTML report.
     """
+    from edftools.report.parallel import helper
+
+    with helper(COMPARE_DRAWING) if out_file else contextlib.nullcontext():
+        _compare(spaces, out_file, params, store_path, sweep, dataset, as_json, settings)
+
+
+def _compare(
+    spaces: tuple[str, ...],
+    out_file: str | None,
+    params: str,
+    store_path: str | None,
+    sweep: str | None,
+    dataset: str | None,
+    as_json: bool,
+    settings: dict[str, object],
+) -> None:
     from edftools.analysis.comparison import CompareOptions, compare_spaces, to_json
     from edftools.analysis.curves import param_values
     from edftools.analysis.runs import parse_names
@@ -207,7 +245,7 @@ def compare_cmd(
         dataset=dataset,
         params=tuple(parse_names(params)),
     )
-    result = compare_spaces(_runs(store_path, sweep), options)
+    result = compare_spaces(read_store(store_path, sweep).runs, options)
     if out_file:
         from edftools.report.writers import write_comparison
 

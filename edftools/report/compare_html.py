@@ -8,16 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from matplotlib.figure import Figure
-
-from edftools import plot
 from edftools.analysis.comparison import ComparisonResult
 from edftools.analysis.curves import DECISION_QUANTILE, param_values
-from edftools.plot import params as plot_params
-from edftools.plot.style import grid, set_title, style
 from edftools.report import htmldoc, seednoise_table
 from edftools.report.compare_table import (
     PAIR_HEADERS,
@@ -26,8 +20,14 @@ from edftools.report.compare_table import (
     pair_cells,
     space_cells,
 )
-from edftools.report.parallel import run_beside
+from edftools.report.parallel import share
 from edftools.spaces.complexity import METRICS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# The figures import matplotlib when drawn (in the helper process, mostly: see
+# edftools.report.parallel), not when this module is imported.
 
 __all__ = ["edf_figure", "param_values", "render"]
 
@@ -35,6 +35,9 @@ __all__ = ["edf_figure", "param_values", "render"]
 def edf_figure(result: ComparisonResult) -> Figure:
     """Normalized EDFs (if normalized) and raw EDFs with pointwise 95% bands: each up to the
     reference space's 95th percentile and over the full range."""
+    from edftools import plot
+    from edftools.plot.style import grid, set_title, style
+
     kinds = [b.normalized for b in result.bands]
     with style():
         fig, axes = grid(2 * len(kinds), 2)
@@ -49,6 +52,8 @@ def edf_figure(result: ComparisonResult) -> Figure:
 
 def _complexity_columns(result: ComparisonResult) -> list[str]:
     """The complexity columns every selected model has (flops, params, acts)."""
+    import pandas as pd
+
     wframe = result.weighted_frame
     return [
         c
@@ -57,12 +62,21 @@ def _complexity_columns(result: ComparisonResult) -> list[str]:
     ]
 
 
+def _edfs_png(result: ComparisonResult) -> bytes:
+    from edftools import plot
+
+    return plot.to_png(edf_figure(result))
+
+
 def _histograms_png(result: ComparisonResult) -> bytes | None:
+    from edftools import plot
+    from edftools.plot import params
+
     cfg = result.settings
     if not cfg.normalized:
         return None
     return plot.to_png(
-        plot_params.complexity_histograms(
+        params.complexity_histograms(
             result.weighted_frame,
             cfg.normalize,
             [None, "weight"],
@@ -72,11 +86,17 @@ def _histograms_png(result: ComparisonResult) -> bytes | None:
 
 
 def _scatter_png(result: ComparisonResult) -> bytes | None:
+    from edftools import plot
+    from edftools.plot import params
+
     comp = _complexity_columns(result)
-    return plot.to_png(plot_params.error_scatter(result.weighted_frame, comp)) if comp else None
+    return plot.to_png(params.error_scatter(result.weighted_frame, comp)) if comp else None
 
 
 def _best_of_k_png(result: ComparisonResult) -> bytes:
+    from edftools import plot
+    from edftools.plot.style import grid, style
+
     with style():
         fig, (ax,) = grid(1, 1)
         plot.best_of_k(result, ax=ax)
@@ -84,7 +104,18 @@ def _best_of_k_png(result: ComparisonResult) -> bytes:
 
 
 def _panels_png(items: Sequence[Any]) -> bytes | None:
-    return plot.to_png(plot_params.panels(items)) if items else None
+    from edftools import plot
+    from edftools.plot import params
+
+    return plot.to_png(params.panels(items)) if items else None
+
+
+def _ranges_png(result: ComparisonResult) -> bytes | None:
+    return _panels_png(result.ranges_and_trends[0])
+
+
+def _trends_png(result: ComparisonResult) -> bytes | None:
+    return _panels_png(result.ranges_and_trends[1])
 
 
 @dataclass(frozen=True)
@@ -99,28 +130,27 @@ class CompareFigures:
     trends: bytes | None
 
 
+def _ranges_and_trends(result: ComparisonResult) -> None:
+    result.ranges_and_trends  # noqa: B018  # the report's notes list what it skipped
+
+
 def figures(result: ComparisonResult) -> CompareFigures:
-    """The report's figures as PNG bytes, drawn on two cores: the EDFs (with their bands),
-    the complexity histograms, error vs complexity and best of k in a forked process, the
-    good ranges and trends (whose statistics the report's notes use too, so they are
-    computed here) meanwhile in this one (:func:`~edftools.report.parallel.run_beside`; the
-    same bytes either way)."""
+    """The report's figures as PNG bytes, drawn on two cores
+    (:func:`~edftools.report.parallel.share`; the same bytes either way): the helper process
+    takes the EDFs (with their bands), the complexity histograms, error vs complexity and
+    best of k first, while this process computes the good ranges and trends (whose notes the
+    report shows too) and then draws from the other end: the trends, then the good ranges."""
     result.weighted_frame  # noqa: B018  # both processes use it: computed once, before the fork
-
-    def ranges() -> bytes | None:
-        return _panels_png(result.ranges_and_trends[0])
-
-    def trends() -> bytes | None:
-        return _panels_png(result.ranges_and_trends[1])
-
-    (edfs, histograms, scatter, best), (good, trend) = run_beside(
+    (edfs, histograms, scatter, best, good, trend), _ = share(
         [
-            lambda: plot.to_png(edf_figure(result)),
-            lambda: _histograms_png(result),
-            lambda: _scatter_png(result),
-            lambda: _best_of_k_png(result),
+            (_edfs_png, (result,)),
+            (_histograms_png, (result,)),
+            (_scatter_png, (result,)),
+            (_best_of_k_png, (result,)),
+            (_ranges_png, (result,)),
+            (_trends_png, (result,)),
         ],
-        [ranges, trends],
+        [lambda: _ranges_and_trends(result)],
     )
     return CompareFigures(edfs, histograms, scatter, best, good, trend)
 

@@ -6,22 +6,27 @@ AnyNetX_C/D/E models. Formatting only: every number comes from the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from matplotlib.figure import Figure
-
-from edftools import plot
 from edftools.analysis.curves import DECISION_QUANTILE, EFIT_MAX_PER_SPACE
 from edftools.analysis.refinement import RefineResult
-from edftools.plot import params as plot_params
-from edftools.plot.epochs import verdict_strip
-from edftools.plot.style import LEGEND_WIDTH
 from edftools.report import epoch_table, htmldoc, seednoise_table
-from edftools.report.parallel import run_beside
+from edftools.report.parallel import share
 from edftools.report.refine_table import footnotes, headers, table_cells
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# The figures import matplotlib when drawn (in the helper process, mostly: see
+# edftools.report.parallel), not when this module is imported.
 
 
 def _strip_figure(steps: int, epochs: int) -> Figure:
     """A report's strip figure (a plain Figure: nothing leaks into pyplot)."""
+    from matplotlib.figure import Figure
+
+    from edftools.plot.style import LEGEND_WIDTH
+
     fig = Figure(
         figsize=(2.6 + 0.6 * epochs + LEGEND_WIDTH, 1.0 + 0.42 * steps), layout="constrained"
     )
@@ -29,30 +34,42 @@ def _strip_figure(steps: int, epochs: int) -> Figure:
 
 
 def _refinement_png(result: RefineResult) -> bytes:
+    from edftools import plot
+
     return plot.to_png(plot.refinement(result))
 
 
 def _history_png(result: RefineResult) -> bytes | None:
+    from edftools import plot
+
     return plot.to_png(plot.history(result)) if result.sequential else None
 
 
 def _ranges_png(result: RefineResult) -> bytes | None:
+    from edftools import plot
+    from edftools.plot import params
+
     ranges = result.good_ranges
-    return plot.to_png(plot_params.panels(ranges)) if ranges else None
+    return plot.to_png(params.panels(ranges)) if ranges else None
 
 
 def _strip_png(result: RefineResult) -> bytes | None:
+    from edftools import plot
+
     strip = result.through_training
     if strip is None:
         return None
     fig = _strip_figure(len(strip.steps), len(strip.epochs))
-    verdict_strip(strip, ax=fig.subplots())
+    plot.verdict_strip(strip, ax=fig.subplots())
     return plot.to_png(fig)
 
 
 def _efit_png(result: RefineResult) -> bytes | None:
+    from edftools import plot
+    from edftools.plot import params
+
     efit = result.efit
-    return None if efit.empty else plot.to_png(plot_params.efit(efit))
+    return None if efit.empty else plot.to_png(params.efit(efit))
 
 
 @dataclass(frozen=True)
@@ -66,19 +83,25 @@ class RefineFigures:
     efit: bytes | None
 
 
+def _through_training(result: RefineResult) -> None:
+    result.through_training  # noqa: B018  # the tables show it: computed in this process
+
+
 def figures(result: RefineResult) -> RefineFigures:
-    """The report's figures as PNG bytes (None: not shown), drawn on two cores: the EDF grid,
-    the sequential history and the good ranges (with the bands and ranges they need) in a
-    forked process, the verdicts through training and e_fit (whose numbers the tables and
-    the Markdown report use too, so they are computed here) meanwhile in this one
-    (:func:`~edftools.report.parallel.run_beside`; the same bytes either way)."""
-    (edfs, history, ranges), (strip, efit) = run_beside(
+    """The report's figures as PNG bytes (None: not shown), drawn on two cores
+    (:func:`~edftools.report.parallel.share`; the same bytes either way): the helper process
+    takes the EDF grid (with the bands it needs), the sequential history and the good
+    ranges first, while this process computes the verdicts through training (which the
+    tables show too) and then draws from the other end: the strip, then e_fit."""
+    (edfs, history, ranges, efit, strip), _ = share(
         [
-            lambda: _refinement_png(result),
-            lambda: _history_png(result),
-            lambda: _ranges_png(result),
+            (_refinement_png, (result,)),
+            (_history_png, (result,)),
+            (_ranges_png, (result,)),
+            (_efit_png, (result,)),
+            (_strip_png, (result,)),
         ],
-        [lambda: _strip_png(result), lambda: _efit_png(result)],
+        [lambda: _through_training(result)],
     )
     return RefineFigures(edfs, history, ranges, strip, efit)
 

@@ -90,6 +90,7 @@ class Store:
         self.config: dict[str, Any] = dict(config or {})
         self.on_wait = on_wait
         self._schema_checked = False
+        self._held: duckdb.DuckDBPyConnection | None = None
 
     def __repr__(self) -> str:
         mode = "read-only" if self.read_only else "read-write"
@@ -117,8 +118,30 @@ class Store:
         ro = self.read_only if read_only is None else read_only
         if not ro and self.read_only:
             raise StoreError(f"store {self.path} was opened read-only")
+        if self._held is not None and ro == self.read_only:
+            try:
+                yield self._held
+            except duckdb.Error as exc:
+                raise StoreError(f"store {self.path}: {one_line(exc)}") from None
+            return
         with self._connection(ro, wait) as con:
             yield con
+
+    @contextmanager
+    def held(self) -> Iterator[Store]:
+        """Every operation inside the block uses one connection, opened once (in the store's
+        mode): a command that makes several reads opens the file once, and sees one state of
+        it. The file stays held for the whole block (a writer waits for a reader to let go),
+        so keep the block to the reads."""
+        if self._held is not None:
+            yield self
+            return
+        with self._connection(self.read_only) as con:
+            self._held = con
+            try:
+                yield self
+            finally:
+                self._held = None
 
     @contextmanager
     def _connection(

@@ -1,10 +1,14 @@
-"""run_beside: the child's tasks run in another process, results come back in order, a failing
-child's tasks are run (and their error raised) by the parent, and without fork everything runs
-here; a report is byte-identical whichever process drew it."""
+"""share: a helper process and this one share the tasks (the helper's from the front), results
+come back in order, a task the helper fails or cannot return is run (and its error raised)
+here, a helper that hangs is killed, and without fork everything runs here; a helper started
+first imports what it is asked to; a report is byte-identical whichever process drew it."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
+import time
 
 import pytest
 from report_synthetic import synthetic_runs
@@ -16,61 +20,112 @@ from edftools.report import compare_html, parallel, refine_html
 
 needs_fork = pytest.mark.skipif(not parallel.can_fork(), reason="needs fork and two CPUs")
 
+#: Set by a task in the helper; inherited by the helper at the fork (an Event does not pickle).
+_HELPED = multiprocessing.get_context("fork").Event() if parallel.can_fork() else None
+_PARENT = os.getpid()
+
+
+def _pid_and_signal() -> int:
+    """This process's id; tells the parent's waiting task that the helper has run."""
+    assert _HELPED is not None
+    _HELPED.set()
+    return os.getpid()
+
+
+def _wait_for_the_helper() -> str:
+    """A task of this process that returns once the helper has run a task (or after 30 s)."""
+    assert _HELPED is not None
+    _HELPED.wait(30.0)
+    return "waited"
+
+
+def _echo(value: object) -> object:
+    return value
+
+
+def _fails(message: str) -> None:
+    raise ValueError(message)
+
+
+def _returns_a_lambda() -> object:
+    return lambda: 1
+
+
+def _hangs_in_the_helper() -> int:
+    if os.getpid() != _PARENT:
+        _pid_and_signal()
+        time.sleep(60)
+    return os.getpid()
+
+
+def _imported(name: str) -> bool:
+    return name in sys.modules
+
+
+def _imported_and_signal(name: str) -> tuple[int, bool]:
+    return _pid_and_signal(), _imported(name)
+
+
+@pytest.fixture
+def helped():
+    assert _HELPED is not None
+    _HELPED.clear()
+    yield
+    _HELPED.clear()
+
 
 @needs_fork
-def test_child_tasks_run_in_another_process_and_return_in_order() -> None:
-    here = os.getpid()
-    theirs, mine = parallel.run_beside(
-        [os.getpid, lambda: "b", lambda: {"c": 3}], [os.getpid, lambda: "y"]
+def test_tasks_run_in_the_helper_and_here_and_return_in_order(helped) -> None:
+    theirs, mine = parallel.share(
+        [(_pid_and_signal, ()), (_echo, ("b",)), (_echo, ({"c": 3},))],
+        [_wait_for_the_helper, lambda: "y"],
     )
-    assert theirs[0] != here and theirs[1:] == ["b", {"c": 3}]
-    assert mine == [here, "y"]
+    assert theirs[0] != os.getpid() and theirs[1:] == ["b", {"c": 3}]
+    assert mine == ["waited", "y"]
 
 
 @needs_fork
-def test_a_failing_child_task_is_run_again_here_and_its_error_raised() -> None:
-    calls: list[int] = []
-
-    def fails() -> None:
-        calls.append(os.getpid())
-        raise ValueError("bad input")
-
+def test_a_task_the_helper_fails_is_run_again_here_and_its_error_raised() -> None:
     with pytest.raises(ValueError, match="bad input"):
-        parallel.run_beside([fails], [lambda: 1])
-    assert calls == [os.getpid()]  # the child's call is not seen here: only the parent's
+        parallel.share([(_fails, ("bad input",))], [lambda: 1])
 
 
 @needs_fork
-def test_an_unpicklable_child_result_is_computed_here() -> None:
-    theirs, _ = parallel.run_beside([lambda: lambda: 1, lambda: 2], [])
+def test_an_unpicklable_result_is_computed_here() -> None:
+    theirs, _ = parallel.share([(_returns_a_lambda, ()), (_echo, (2,))], [])
     assert theirs[0]() == 1 and theirs[1] == 2
 
 
 @needs_fork
-def test_a_child_that_hangs_is_killed_and_its_tasks_run_here(monkeypatch) -> None:
-    import time
-
+def test_a_helper_that_hangs_is_killed_and_its_task_run_here(monkeypatch, helped) -> None:
     monkeypatch.setattr(parallel, "CHILD_TIMEOUT_S", 0.5)
-    here = os.getpid()
+    theirs, mine = parallel.share([(_hangs_in_the_helper, ())], [_wait_for_the_helper])
+    assert theirs == [os.getpid()] and mine == ["waited"]
 
-    def hangs_in_the_child() -> int:
-        if os.getpid() != here:
-            time.sleep(60)
-        return os.getpid()
 
-    theirs, mine = parallel.run_beside([hangs_in_the_child], [lambda: 1])
-    assert theirs == [here] and mine == [1]
+@needs_fork
+def test_a_helper_started_first_imports_its_modules_and_serves_every_share(helped) -> None:
+    assert not _imported("tabnanny")  # what the helper is asked to import
+    with parallel.helper(("tabnanny",)) as started:
+        assert started is not None
+        first, _ = parallel.share([(_pid_and_signal, ())], [_wait_for_the_helper])
+        _HELPED.clear()
+        second, _ = parallel.share([(_imported_and_signal, ("tabnanny",))], [_wait_for_the_helper])
+    assert first[0] != os.getpid() and second[0] == (first[0], True)  # one helper for both
+    assert not _imported("tabnanny")
 
 
 def test_without_fork_every_task_runs_here_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(parallel.SERIAL_ENV, "1")
     assert not parallel.can_fork()
     order: list[str] = []
-    theirs, mine = parallel.run_beside(
-        [lambda: order.append("child") or os.getpid()],
-        [lambda: order.append("parent") or os.getpid()],
-    )
-    assert theirs == mine == [os.getpid()] and order == ["child", "parent"]
+    with parallel.helper(("tabnanny",)) as started:
+        assert started is None
+        theirs, mine = parallel.share(
+            [(lambda: order.append("helper") or os.getpid(), ())],
+            [lambda: order.append("here") or os.getpid()],
+        )
+    assert theirs == mine == [os.getpid()] and order == ["helper", "here"]
 
 
 @pytest.fixture(scope="module")
