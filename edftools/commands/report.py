@@ -149,9 +149,9 @@ def refine_cmd(
 
 
 #: What the helper process imports while ``refine`` reads the store and computes (it draws).
-REFINE_DRAWING = ("edftools.plot", "edftools.report.refine_html")
+REFINE_DRAWING = ("edftools.report.refine_html", "edftools.plot.style:warm_up")
 #: What the helper process imports while ``compare --out`` reads the store and computes.
-COMPARE_DRAWING = ("edftools.plot", "edftools.report.compare_html")
+COMPARE_DRAWING = ("edftools.report.compare_html", "edftools.plot.style:warm_up")
 
 
 def _refine(

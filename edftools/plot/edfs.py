@@ -26,6 +26,7 @@ from edftools.plot.style import (
     corner_note,
     figure_legend,
     grid,
+    label_left_column,
     legend_outside,
     log_axis,
     new_axes,
@@ -161,6 +162,7 @@ def refinement(
             window = None if full_range else result.windows[i]
             draw_edfs(ax, result.bands, (parent, restricted), colors, window, result.crossings[i])
             legend_outside(ax)
+        label_left_column(axes, ncols)
         set_titles(fig, axes, [_step_title(result, i) for i in range(len(steps))])
     return fig
 
@@ -265,6 +267,7 @@ def history(histories: Sequence[StepHistory] | RefineResult, *, ncols: int = 3) 
             ax.set_xlabel("models per space")
             if i % ncols == 0:
                 ax.set_ylabel("p-value (dashed: its boundary)")
+        label_left_column(axes, ncols)
         figure_legend(fig, axes)  # every panel draws the same hypotheses: one legend
         set_titles(fig, axes, [_history_title(h) for h in items])
     return fig

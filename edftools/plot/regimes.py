@@ -15,6 +15,7 @@ from edftools.plot.edfs import draw_edfs
 from edftools.plot.style import (
     VERDICT_COLORS,
     grid,
+    label_left_column,
     legend_outside,
     new_axes,
     palette,
@@ -107,5 +108,6 @@ def regimes(
             titles.append(
                 f"{regime}" + (f": {what}" if what else "") + f"\n{res.ordering_of(regime)}"
             )
+        label_left_column(axes, ncols)
         set_titles(fig, axes, titles)
     return fig

@@ -21,7 +21,7 @@ import io
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import matplotlib
@@ -40,9 +40,14 @@ from matplotlib.ticker import (
     NullLocator,
 )
 
+from edftools.plot.layout import GridLayout
 from edftools.spaces.restrictions import format_number
 
 DPI = 90
+#: The widest a report shows a figure, in CSS pixels (the page width of
+#: :mod:`edftools.report.htmldoc`): a wider figure is drawn at a lower DPI, so that it is
+#: shown pixel for pixel, not drawn larger and scaled down by the browser.
+SHOWN_WIDTH_PX = 1300
 PALETTE = "tab10"
 
 #: The one colour of each step verdict in every figure — the verdict-by-epoch strip and the
@@ -144,27 +149,29 @@ def style() -> Iterator[None]:
 
 
 def to_png(fig: Figure) -> bytes:
-    """PNG bytes of ``fig`` (fixed DPI, no software/date metadata, so output is reproducible).
+    """PNG bytes of ``fig`` (at :func:`png_dpi`: no wider than a report shows it; no
+    software/date metadata, so output is reproducible).
 
     Drawn in the reports' style, so text created while drawing (tick labels) follows it too.
     A figure with a layout engine (the reports' constrained layout, which keeps titles, labels
-    and outside legends inside the canvas) is laid out once and drawn once at :data:`DPI`
+    and outside legends inside the canvas) is laid out once and drawn once at that DPI
     (``savefig`` alone would lay it out in a draw without rendering, then draw it again, and
     ``bbox_inches="tight"`` would measure every artist a third time); a figure without one is
     cropped to its artists (``bbox_inches="tight"``), so nothing is clipped either way (a
     legend too tall for its figure makes the figure taller, :func:`_lay_out`).
     """
     buf = io.BytesIO()
-    png: dict[str, Any] = {"format": "png", "dpi": DPI, "metadata": _PNG_METADATA}
+    png: dict[str, Any] = {"format": "png", "dpi": png_dpi(fig), "metadata": _PNG_METADATA}
     png["pil_kwargs"] = _PNG_OPTIONS
     engine = fig.get_layout_engine()
+    ticks_in_view(fig)
     with style():
         if engine is None:
             fig.savefig(buf, bbox_inches="tight", **png)
             return buf.getvalue()
         dpi = fig.dpi
         try:
-            fig.set_dpi(DPI)
+            fig.set_dpi(png["dpi"])
             _lay_out(fig, engine)
             fig.set_layout_engine(None)  # laid out above: savefig draws it once
             fig.savefig(buf, **png)
@@ -172,6 +179,63 @@ def to_png(fig: Figure) -> bytes:
             fig.set_layout_engine(engine)
             fig.set_dpi(dpi)
     return buf.getvalue()
+
+
+class InViewLocator(Locator):
+    """``base``'s ticks within the axis' view only. Matplotlib creates a tick (its marks,
+    grid line and labels) for every location the locator gives, the one or two beyond each
+    end of the axis too, though it draws only those inside: a fifth of a report's ticks."""
+
+    def __init__(self, base: Locator) -> None:
+        self.base = base
+
+    def set_axis(self, axis: Any) -> None:
+        super().set_axis(axis)
+        self.base.set_axis(axis)
+
+    def __call__(self) -> Any:
+        lo, hi = sorted(float(v) for v in self.axis.get_view_interval())  # type: ignore[union-attr]
+        locs = np.asarray(self.base())
+        eps = 1e-10 * max(hi - lo, 1e-300)
+        return locs[(locs >= lo - eps) & (locs <= hi + eps)]
+
+    def tick_values(self, vmin: float, vmax: float) -> Any:
+        return self.base.tick_values(vmin, vmax)
+
+    def view_limits(self, vmin: float, vmax: float) -> Any:
+        return self.base.view_limits(vmin, vmax)
+
+
+def ticks_in_view(fig: Figure) -> None:
+    """Give each axis of ``fig`` whose ticks come from a computed locator (not fixed
+    positions, whose labels go by index) an :class:`InViewLocator`: the same pixels, fewer
+    ticks to make and lay out."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            locator = axis.get_major_locator()
+            if isinstance(locator, MaxNLocator | LogLocator):
+                axis.set_major_locator(InViewLocator(locator))
+
+
+def warm_up() -> None:
+    """Import what drawing needs and load the font, by drawing a small figure: a process that
+    will draw (the reports' helper, while it waits for its first task) pays this up front."""
+    import edftools.plot  # noqa: F401  # every figure module
+
+    with style():
+        fig = Figure(figsize=(1.0, 1.0), layout="constrained")
+        ax = fig.subplots()
+        ax.plot([0.0, 1.0], [0.0, 1.0], label="0.5")
+        ax.set_title("warm-up 0.5")
+        legend_outside(ax)
+    to_png(fig)
+
+
+def png_dpi(fig: Figure) -> float:
+    """:data:`DPI`, or less for a figure wider than :data:`SHOWN_WIDTH_PX` at that DPI: the
+    DPI at which it is that wide (rounded down to a hundredth)."""
+    width = float(fig.get_size_inches()[0])
+    return min(float(DPI), np.floor(100.0 * SHOWN_WIDTH_PX / width) / 100.0)
 
 
 def _lay_out(fig: Figure, engine: Any, tries: int = 3) -> None:
@@ -257,6 +321,7 @@ def complexity_axis(ax: Axes, axis: str = "x") -> None:
 LEGEND_WIDTH = 1.3
 
 
+@lru_cache(maxsize=4096)
 def text_width(text: str, size: float) -> float:
     """The width of one line of ``text`` in inches at font ``size`` (the style's font)."""
     prop = FontProperties(family=list(_font_family()), size=size)
@@ -269,25 +334,67 @@ _TEXT_TO_PATH = TextToPath()
 
 def wrap(text: str, width_in: float, size: float = 10.0) -> str:
     """``text`` wrapped to lines no wider than ``width_in`` inches at font ``size``: at
-    spaces, and inside a word longer than a line; each given line break kept."""
+    spaces, and inside a word longer than a line; each given line break kept.
+
+    A line that fits is measured once; one that does not is broken by adding up its words'
+    widths (each word measured once, however many titles use it), and each line so made is
+    measured whole to check (where kerning made it wider, it is broken word by word)."""
     out: list[str] = []
     for line in text.split("\n"):
-        current = ""
-        for word in line.split(" "):
-            candidate = f"{current} {word}" if current else word
-            if text_width(candidate, size) <= width_in:
-                current = candidate
-                continue
-            if current:
-                out.append(current)
-            current = ""
-            for ch in word:  # a word longer than the line is split where it must be
-                if current and text_width(current + ch, size) > width_in:
-                    out.append(current)
-                    current = ""
-                current += ch
-        out.append(current)
+        if text_width(line, size) <= width_in:
+            out.append(line)
+            continue
+        for part in _wrap_by_sums(line, width_in, size):
+            out += (
+                [part]
+                if text_width(part, size) <= width_in
+                else _wrap_exactly(part, width_in, size)
+            )
     return "\n".join(out)
+
+
+def _wrap_by_sums(line: str, width_in: float, size: float) -> list[str]:
+    """``line`` broken where the sum of its words' and spaces' widths passes ``width_in``."""
+    space = text_width("a a", size) - text_width("aa", size)
+    out: list[str] = []
+    current, width = "", 0.0
+    for word in line.split(" "):
+        word_width = text_width(word, size)
+        if current and width + space + word_width <= width_in:
+            current, width = f"{current} {word}", width + space + word_width
+            continue
+        if current:
+            out.append(current)
+        if word_width <= width_in:
+            current, width = word, word_width
+            continue
+        pieces = _wrap_exactly(word, width_in, size)  # a word longer than the line is split
+        out += pieces[:-1]
+        current, width = pieces[-1], text_width(pieces[-1], size)
+    out.append(current)
+    return out
+
+
+def _wrap_exactly(line: str, width_in: float, size: float) -> list[str]:
+    """``line`` broken by measuring every candidate line whole (at spaces, and inside a word
+    longer than a line)."""
+    out: list[str] = []
+    current = ""
+    for word in line.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if text_width(candidate, size) <= width_in:
+            current = candidate
+            continue
+        if current:
+            out.append(current)
+        current = ""
+        for ch in word:  # a word longer than the line is split where it must be
+            if current and text_width(current + ch, size) > width_in:
+                out.append(current)
+                current = ""
+            current += ch
+    out.append(current)
+    return out
 
 
 def set_title(ax: Axes, title: str) -> None:
@@ -398,16 +505,26 @@ def side_note(ax: Axes, text: str) -> None:
 def grid(
     n: int, ncols: int, width: float = 4.2, height: float = 3.2, legend: bool = True
 ) -> tuple[Figure, list[Axes]]:
-    """A figure of ``n`` panels in ``ncols`` columns (constrained layout: titles, labels and
-    outside legends get the room they need); the unused axes are hidden."""
+    """A figure of ``n`` panels in ``ncols`` columns (:class:`~edftools.plot.layout.GridLayout`:
+    titles, labels and outside legends get the room they need); the unused axes are hidden."""
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
     extra = LEGEND_WIDTH if legend else 0.0  # inches per column for a legend beside the axes
-    fig = Figure(figsize=((width + extra) * ncols, height * nrows), layout="constrained")
+    fig = Figure(figsize=((width + extra) * ncols, height * nrows), layout=GridLayout())
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
     for ax in axes[n:]:
         ax.set_visible(False)
     return fig, axes[:n]
+
+
+def label_left_column(axes: Sequence[Axes], ncols: int) -> None:
+    """Y tick labels and y label on the grid's first column only, for panels whose y axes
+    are the same (an EDF's 0–1, a p-value's log axis): the grid lines still show the values,
+    and a row reads against its first panel's labels."""
+    for i, ax in enumerate(axes):
+        if i % ncols:
+            ax.tick_params(axis="y", labelleft=False)
+            ax.set_ylabel("")
 
 
 def new_axes(ax: Axes | None, width: float = 5.5, height: float = 3.6) -> Axes:

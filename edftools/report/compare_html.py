@@ -36,7 +36,7 @@ def edf_figure(result: ComparisonResult) -> Figure:
     """Normalized EDFs (if normalized) and raw EDFs with pointwise 95% bands: each up to the
     reference space's 95th percentile and over the full range."""
     from edftools import plot
-    from edftools.plot.style import grid, set_title, style
+    from edftools.plot.style import grid, label_left_column, set_title, style
 
     kinds = [b.normalized for b in result.bands]
     with style():
@@ -47,6 +47,7 @@ def edf_figure(result: ComparisonResult) -> Figure:
             label = f"normalized by {result.settings.normalize}" if normalized else "raw"
             set_title(axes[2 * k], f"error EDFs ({label}), the region that decides")
             set_title(axes[2 * k + 1], f"error EDFs ({label}), full range")
+        label_left_column(axes, 2)
     return fig
 
 
@@ -130,27 +131,28 @@ class CompareFigures:
     trends: bytes | None
 
 
-def _ranges_and_trends(result: ComparisonResult) -> None:
-    result.ranges_and_trends  # noqa: B018  # the report's notes list what it skipped
+def _figure_statistics(result: ComparisonResult) -> None:
+    """The good ranges and trends (the report's notes list what they skipped)."""
+    result.ranges_and_trends  # noqa: B018
 
 
 def figures(result: ComparisonResult) -> CompareFigures:
     """The report's figures as PNG bytes, drawn on two cores
     (:func:`~edftools.report.parallel.share`; the same bytes either way): the helper process
-    takes the EDFs (with their bands), the complexity histograms, error vs complexity and
-    best of k first, while this process computes the good ranges and trends (whose notes the
-    report shows too) and then draws from the other end: the trends, then the good ranges."""
-    result.weighted_frame  # noqa: B018  # both processes use it: computed once, before the fork
-    (edfs, histograms, scatter, best, good, trend), _ = share(
+    takes the complexity histograms, error vs complexity, best of k and the EDFs (with their
+    bands) first, while this process computes the good ranges and trends and then draws from
+    the other end: the trends, then the good ranges."""
+    result.weighted_frame  # noqa: B018  # both processes use it: sent with every task
+    (histograms, scatter, best, edfs, good, trend), _ = share(
         [
-            (_edfs_png, (result,)),
             (_histograms_png, (result,)),
             (_scatter_png, (result,)),
             (_best_of_k_png, (result,)),
+            (_edfs_png, (result,)),
             (_ranges_png, (result,)),
             (_trends_png, (result,)),
         ],
-        [lambda: _ranges_and_trends(result)],
+        [lambda: _figure_statistics(result)],
     )
     return CompareFigures(edfs, histograms, scatter, best, good, trend)
 

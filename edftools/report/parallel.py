@@ -72,7 +72,8 @@ def can_fork() -> bool:
 @contextlib.contextmanager
 def helper(preload: Sequence[str] = ()) -> Iterator[Helper | None]:
     """Fork the helper now (None where :func:`can_fork` is false); it imports the ``preload``
-    modules while the caller goes on, and :func:`share` uses it until the block ends."""
+    modules (``"module"``, or ``"module:function"`` to call that function of it too) while
+    the caller goes on, and :func:`share` uses it until the block ends."""
     global _current
     if _current is not None or not can_fork():
         yield _current
@@ -208,8 +209,11 @@ class Helper:
 def _serve(conn: Connection, preload: tuple[str, ...]) -> None:
     """The helper: import ``preload``, say so, then run each task sent until told to stop."""
     for name in preload:
+        module, _, function = name.partition(":")
         with contextlib.suppress(Exception):  # a task that needs it fails, and runs in the parent
-            importlib.import_module(name)
+            loaded = importlib.import_module(module)
+            if function:
+                getattr(loaded, function)()
     try:
         conn.send(_READY)
         while True:

@@ -1,0 +1,87 @@
+"""The style's helpers: figures no wider than the page shows them, titles wrapped to their
+width, y labels on the first column of a shared grid, ticks made only where they are drawn."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import numpy as np
+from PIL import Image
+
+from edftools.plot.style import (
+    SHOWN_WIDTH_PX,
+    InViewLocator,
+    grid,
+    label_left_column,
+    style,
+    text_width,
+    to_png,
+    wrap,
+)
+from edftools.report import htmldoc
+
+
+def test_a_figure_wider_than_the_page_is_drawn_at_the_width_shown() -> None:
+    assert f"max-width: {SHOWN_WIDTH_PX}px" in htmldoc._CSS  # the page shows figures that wide
+    with style():
+        wide, axes = grid(4, 4)
+        narrow, (ax,) = grid(1, 1)
+    for a in [*axes, ax]:
+        a.plot([0, 1], [0, 1])
+    width = Image.open(io.BytesIO(to_png(wide))).size[0]
+    assert SHOWN_WIDTH_PX - 2 <= width <= SHOWN_WIDTH_PX
+    assert Image.open(io.BytesIO(to_png(narrow))).size[0] < SHOWN_WIDTH_PX
+
+
+def test_wrapped_lines_fit_and_keep_every_character() -> None:
+    rng = random.Random(1)
+    words = ["AnyNetX_A", "→", "no", "loss", "shown,", "a", "(futility", "rule)", "N" * 90, "$x^$"]
+    for _ in range(200):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 25)))
+        width = rng.uniform(0.5, 5.0)
+        lines = wrap(text, width).split("\n")
+        assert all(text_width(line, 10.0) <= width or len(line) == 1 for line in lines)
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+
+
+def test_only_the_first_column_labels_a_shared_y_axis() -> None:
+    with style():
+        fig, axes = grid(5, 3)
+        for ax in axes:
+            ax.plot([0, 1], [0, 1])
+            ax.set_ylabel("cumulative prob.")
+        label_left_column(axes, 3)
+    to_png(fig)
+    labelled = [bool(ax.get_ylabel()) for ax in axes]
+    shown = [any(t.get_visible() for t in ax.get_yticklabels()) for ax in axes]
+    assert labelled == shown == [True, False, False, True, False]
+
+
+def test_ticks_are_made_only_inside_the_view_with_the_same_pixels() -> None:
+    def figure(wrapped: bool):
+        with style():
+            fig, (ax,) = grid(1, 1)
+            ax.plot(np.linspace(0.3, 9.7, 20), np.linspace(0.1, 0.93, 20))
+            ax.set_xlim(0.3, 9.7)
+        png = to_png(fig) if wrapped else _png_as_drawn(fig)
+        return fig, png
+
+    fig, png = figure(True)
+    assert isinstance(fig.axes[0].xaxis.get_major_locator(), InViewLocator)
+    lo, hi = fig.axes[0].get_xlim()
+    assert all(lo <= t <= hi for t in fig.axes[0].get_xticks())
+    _plain, plain_png = figure(False)
+    assert plain_png == png
+
+
+def _png_as_drawn(fig) -> bytes:
+    """``to_png`` without :func:`ticks_in_view` (its ticks as matplotlib makes them)."""
+    import edftools.plot.style as style_module
+
+    original = style_module.ticks_in_view
+    style_module.ticks_in_view = lambda fig: None
+    try:
+        return to_png(fig)
+    finally:
+        style_module.ticks_in_view = original
