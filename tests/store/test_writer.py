@@ -229,3 +229,27 @@ def test_sweep_epochs_keep_a_diverged_loss_as_null(store_path: Path) -> None:
     store.write_run(dataclasses.replace(record, result=result))
     rows = store.fetch("SELECT epoch, train_loss FROM epochs ORDER BY epoch")[1]
     assert rows == [(1, 2.0), (2, None)]
+
+
+def test_a_held_store_opens_the_file_once_for_all_its_reads(
+    filled_store: Path, monkeypatch
+) -> None:
+    opened: list[bool] = []
+    original = store_module.connect_with_retry
+
+    def counted(*args, **kwargs):
+        opened.append(True)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(store_module, "connect_with_retry", counted)
+    store = open_store(filled_store, read_only=True, lazy=True)
+    with store.held():
+        runs = store.runs_frame(status=None)
+        sweeps = store.fetch("SELECT name FROM sweeps")[1]
+        epochs = store.epochs_frame(["a1"])
+        with pytest.raises(StoreError, match="no_such_table"):  # an SQL error, one line
+            store.query("SELECT * FROM no_such_table")
+    assert len(opened) == 1
+    assert len(runs) == 5 and sweeps == [("sw",)] and list(epochs.epoch) == [1, 2, 3]
+    store.runs_frame()  # after the block, each operation opens the file again
+    assert len(opened) == 2
