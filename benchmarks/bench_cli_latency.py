@@ -10,11 +10,13 @@ when its first model was stored, read from the store's ``created_at`` (the issue
 model <= 3 s"); ``--sweep`` measures only that.
 
 Then where ``refine`` and ``compare --out`` spend their CPU time, measured in one fresh process
-each (:data:`PHASES_CODE`, on one core): imports, reading the store, the statistics, e_fit, the
-verdicts through training, and the figures (built and drawn to PNG) — the numbers to compare
-before and after a change, since on a shared machine CPU seconds vary less than wall seconds.
-The commands themselves draw their figures on two cores (``edftools.report.parallel``): their
-CPU time is the sum over both processes, their wall time less.
+each (:data:`PHASES_CODE`, on one core): imports, reading the store (one connection), the
+statistics, e_fit, the verdicts through training, and the figures (built and drawn to PNG) —
+the numbers to compare before and after a change, since on a shared machine CPU seconds vary
+less than wall seconds. The commands themselves use two cores (``edftools.report.parallel``):
+a helper process forked at the command's start imports matplotlib while the command reads the
+store and computes, then both draw the figures; their CPU time is the sum over both processes
+(the helper's imports included), their wall time less.
 
 Targets (issue 19, on a quiet 2-core machine): ``--help`` and one-line commands <= 0.5 s;
 ``refine`` and ``compare --out`` <= 3 s; the 4-model tiny sweep <= 5 s, its first model stored
