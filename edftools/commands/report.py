@@ -144,8 +144,20 @@ def refine_cmd(
     """
     from edftools.report.parallel import helper
 
+    _import_shared()
     with helper(REFINE_DRAWING):  # imports the drawing stack meanwhile, on the other core
         _refine(fixed, beside, chain, out_dir, store_path, sweep, dataset, as_json, settings)
+
+
+#: What both the command and its helper process need: imported once, before the fork.
+SHARED_IMPORTS = ("pandas",)
+
+
+def _import_shared() -> None:
+    import importlib
+
+    for name in SHARED_IMPORTS:
+        importlib.import_module(name)
 
 
 #: What the helper process imports while ``refine`` reads the store and computes (it draws).
@@ -219,6 +231,7 @@ def compare_cmd(
     """
     from edftools.report.parallel import helper
 
+    _import_shared()
     with helper(COMPARE_DRAWING) if out_file else contextlib.nullcontext():
         _compare(spaces, out_file, params, store_path, sweep, dataset, as_json, settings)
 
