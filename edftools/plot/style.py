@@ -223,8 +223,7 @@ def warm_up() -> None:
     import edftools.plot  # noqa: F401  # every figure module
 
     with style():
-        fig = Figure(figsize=(1.0, 1.0), layout="constrained")
-        ax = fig.subplots()
+        fig, (ax,) = grid(1, 1, width=2.0, height=1.5)
         ax.plot([0.0, 1.0], [0.0, 1.0], label="0.5")
         ax.set_title("warm-up 0.5")
         legend_outside(ax)
