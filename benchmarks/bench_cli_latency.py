@@ -77,6 +77,7 @@ from edftools.analysis.refinement import RefineOptions, refine
 from edftools.analysis.comparison import CompareOptions, compare_spaces
 from edftools.analysis.settings import Settings
 from edftools.report import refine_html, compare_html
+import edftools.plot  # the drawing stack (the commands import it in their helper process)
 lap("imports (analysis, matplotlib, report)")
 store = sys.argv[1]
 read = rep.read_store(store, None, looks=True, recipes=True, epochs=True)
