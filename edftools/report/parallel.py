@@ -145,9 +145,11 @@ class Helper:
                     i = pending.pop()
                 func, args = tasks[i]
                 done[i] = func(*args)
-        except BaseException:
-            with lock:  # the helper takes no further task
+        except BaseException:  # an error here (or Ctrl-C): the command ends, the helper too
+            with lock:
                 pending.clear()
+            self.alive = False
+            self._process.kill()  # the feeder sees the pipe close instead of waiting
             raise
         finally:
             feeder.join()  # it waits at most CHILD_TIMEOUT_S for the helper's task

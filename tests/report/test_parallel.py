@@ -145,3 +145,18 @@ def test_reports_are_the_same_bytes_drawn_on_one_core_or_two(runs, monkeypatch) 
     forked = pages()
     monkeypatch.setenv(parallel.SERIAL_ENV, "1")
     assert pages() == forked
+
+
+@needs_fork
+def test_an_error_here_stops_the_helper_without_waiting_for_its_task(helped) -> None:
+    with parallel.helper(()) as started:
+        assert started is not None
+        with pytest.raises(ValueError, match="here"):
+            parallel.share([(_hangs_in_the_helper, ())], [_wait_for_the_helper, _fails_here])
+        assert not started.alive  # killed: not waited on for CHILD_TIMEOUT_S
+        theirs, _ = parallel.share([(_echo, (1,))], [])  # a new helper serves the next call
+    assert theirs == [1]
+
+
+def _fails_here() -> None:
+    raise ValueError("here")
