@@ -138,19 +138,20 @@ def _figure_statistics(result: ComparisonResult) -> None:
 
 def figures(result: ComparisonResult) -> CompareFigures:
     """The report's figures as PNG bytes, drawn on two cores
-    (:func:`~edftools.report.parallel.share`; the same bytes either way): the helper process
-    takes the complexity histograms, error vs complexity, best of k and the EDFs (with their
-    bands) first, while this process computes the good ranges and trends and then draws from
-    the other end: the trends, then the good ranges."""
+    (:func:`~edftools.report.parallel.share`; the same bytes either way), largest first: the
+    helper process takes the EDFs (with their bands), the trends and the good ranges first,
+    while this process computes the good ranges and trends (whose notes the report shows
+    too) and then draws from the other end, the smallest first: best of k, the complexity
+    histograms, error vs complexity."""
     result.weighted_frame  # noqa: B018  # both processes use it: sent with every task
-    (histograms, scatter, best, edfs, good, trend), _ = share(
+    (edfs, trend, good, scatter, histograms, best), _ = share(
         [
-            (_histograms_png, (result,)),
-            (_scatter_png, (result,)),
-            (_best_of_k_png, (result,)),
             (_edfs_png, (result,)),
-            (_ranges_png, (result,)),
             (_trends_png, (result,)),
+            (_ranges_png, (result,)),
+            (_scatter_png, (result,)),
+            (_histograms_png, (result,)),
+            (_best_of_k_png, (result,)),
         ],
         [lambda: _figure_statistics(result)],
     )

@@ -84,24 +84,25 @@ class RefineFigures:
 
 
 def _figure_statistics(result: RefineResult) -> None:
-    """The bands (the EDF grid's: computed here while the helper draws the history, and sent
-    with its task) and the verdicts through training (the tables show them too)."""
+    """The bands (the EDF grid's: computed here while the helper draws e_fit, and sent with
+    its task) and the verdicts through training (the tables show them too)."""
     result.bands  # noqa: B018
     result.through_training  # noqa: B018
 
 
 def figures(result: RefineResult) -> RefineFigures:
     """The report's figures as PNG bytes (None: not shown), drawn on two cores
-    (:func:`~edftools.report.parallel.share`; the same bytes either way): the helper process
-    takes the sequential history, the EDF grid, the good ranges first, while this process
-    computes the bands and the verdicts through training and then draws from the other end:
-    the strip, then e_fit."""
-    (history, edfs, ranges, efit, strip), _ = share(
+    (:func:`~edftools.report.parallel.share`; the same bytes either way), largest first: the
+    helper process takes e_fit (with its fits), the EDF grid, the sequential history first,
+    while this process computes the bands and the verdicts through training (which the
+    tables show too) and then draws from the other end, the smallest first: the strip, the
+    good ranges."""
+    (efit, edfs, history, ranges, strip), _ = share(
         [
-            (_history_png, (result,)),
-            (_refinement_png, (result,)),
-            (_ranges_png, (result,)),
             (_efit_png, (result,)),
+            (_refinement_png, (result,)),
+            (_history_png, (result,)),
+            (_ranges_png, (result,)),
             (_strip_png, (result,)),
         ],
         [lambda: _figure_statistics(result)],
