@@ -84,17 +84,16 @@ class RefineFigures:
 
 
 def _figure_statistics(result: RefineResult) -> None:
-    """The bands (the EDF grid's: computed here while the helper draws e_fit, and sent with
-    its task) and the verdicts through training (the tables show them too)."""
-    result.bands  # noqa: B018
+    """The verdicts through training (the tables show them too: computed here, and sent with
+    the strip's task if the helper takes it)."""
     result.through_training  # noqa: B018
 
 
 def figures(result: RefineResult) -> RefineFigures:
     """The report's figures as PNG bytes (None: not shown), drawn on two cores
     (:func:`~edftools.report.parallel.share`; the same bytes either way), largest first: the
-    helper process takes e_fit (with its fits), the EDF grid, the sequential history first,
-    while this process computes the bands and the verdicts through training (which the
+    helper process takes e_fit (with its fits), the EDF grid (with its bands), the sequential
+    history first, while this process computes the verdicts through training (which the
     tables show too) and then draws from the other end, the smallest first: the strip, the
     good ranges."""
     (efit, edfs, history, ranges, strip), _ = share(
