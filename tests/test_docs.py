@@ -1,5 +1,6 @@
 """The guides in docs/ run: each guide's Python blocks in order in one fresh folder (one
-process), and each `edftools ...` line of its shell blocks as a command that must exit 0."""
+process), and each `edftools ...` line of its shell blocks as a command that must exit 0
+(through the CLI's entry point, in that process)."""
 
 from __future__ import annotations
 
@@ -57,15 +58,23 @@ def test_guide_runs(guide: Path, tmp_path: Path) -> None:
                     words, out = words[:at], words[at + 1]
                 call = f"_run({words[1:]!r}, {out!r})"
                 script.append(call + "\n")
+    # The guide's commands run in the guide's process through the CLI's entry point (what
+    # `python -m edftools` calls): a second interpreter per command would only re-pay imports.
     prelude = (
-        "import subprocess, sys\n"
+        "import contextlib, io\n"
+        "from edftools.cli import main as _main\n"
         "def _run(args, out):\n"
-        "    res = subprocess.run([sys.executable, '-m', 'edftools', *args],\n"
-        "                         capture_output=True, text=True)\n"
-        "    assert res.returncode == 0, (args, res.stderr)\n"
+        "    stdout, stderr = io.StringIO(), io.StringIO()\n"
+        "    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):\n"
+        "        try:\n"
+        "            _main(list(args))\n"
+        "            code = 0\n"
+        "        except SystemExit as exc:\n"
+        "            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)\n"
+        "    assert code == 0, (args, stderr.getvalue())\n"
         "    if out:\n"
-        "        open(out, 'w').write(res.stdout)\n"
-        "    print(res.stdout[:2000])\n"
+        "        open(out, 'w').write(stdout.getvalue())\n"
+        "    print(stdout.getvalue()[:2000])\n"
     )
     (tmp_path / "guide.py").write_text(prelude + "\n".join(script), encoding="utf-8")
     res = subprocess.run([sys.executable, "guide.py"], cwd=tmp_path, capture_output=True, text=True)

@@ -4,8 +4,6 @@ one argument style, result objects, and the same verdicts as the CLI on the same
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +12,9 @@ import pytest
 from report_synthetic import synthetic_runs
 
 import edftools
+from edftools.cli import main
 from edftools.errors import EdftoolsError, StatsInputError
 
-ROOT = Path(__file__).resolve().parents[2]
 SHIFTS = {"A": 0.0, "B": -4.0, "C": -8.0}
 
 
@@ -128,22 +126,19 @@ def test_files_and_arrow_tables_are_data(df, tmp_path: Path) -> None:
     assert a.verdicts == b.verdicts == {"B": "improves"}
 
 
-def test_verdicts_equal_the_cli_on_the_same_runs(tmp_path: Path) -> None:
+def test_verdicts_equal_the_cli_on_the_same_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     runs = synthetic_runs({"AnyNetX_A": 0.0, "AnyNetX_B": -4.0, "AnyNetX_C": -8.0}, n=80, seed=2)
     parquet = tmp_path / "runs.parquet"
     runs.to_parquet(parquet, index=False)
     store = tmp_path / "s.duckdb"
-    cli = [sys.executable, "-m", "edftools"]
-    subprocess.run([*cli, "import", str(parquet), "--store", str(store)], check=True, cwd=ROOT)
+    # the CLI's entry point in this process (a second interpreter would only re-pay imports)
+    main(["import", str(parquet), "--store", str(store)])
     args = ["refine", "--store", str(store), "--chain", "A,B,C", "--json", "--seed", "3"]
-    args += ["--out", str(tmp_path / "r"), "--bins", "4"]
-    out = subprocess.run(
-        [*cli, *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    ).stdout
+    capsys.readouterr()
+    main([*args, "--out", str(tmp_path / "r"), "--bins", "4"])
+    out = capsys.readouterr().out
     cli_rows = json.loads(out)["rows"]
     from_store = edftools.refine(store, ["A", "B", "C"], complexity="flops", seed=3, bins=4)
     from_frame = edftools.refine(runs, ["A", "B", "C"], complexity="flops", seed=3, bins=4)

@@ -1,5 +1,9 @@
 """The Ray backend on a local Ray instance (2 CPUs): same runs as the local backend, resume,
-crashed workers, timeouts, the CLI joining a cluster by address, and the missing-Ray message."""
+crashed workers, timeouts, the CLI joining a cluster by address, and the missing-Ray message.
+
+`make test` keeps the sweep on Ray (same runs as the local backend, resume) and the cheap
+executor tests; the crashed-worker and CLI-by-address tests (12-23 s each: workers killed and
+restarted, a second interpreter importing torch) are slow, run by `make test-full`."""
 
 from __future__ import annotations
 
@@ -130,6 +134,7 @@ def _fake_recipe(retries: int, timeout_s: float | None = None) -> str:
     )
 
 
+@pytest.mark.slow
 def test_crashed_worker_is_failed_or_retried_never_lost(local_ray: str, tmp_path: Path) -> None:
     marker = str(tmp_path / "crashed-once")
     tasks = [_task("ok-1", 11), _task("crash-1", 12), _task("ok-2", 13)]
@@ -231,6 +236,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     )
 
 
+@pytest.mark.slow
 def test_cli_sweep_joins_a_cluster_by_address(local_ray: str, tmp_path: Path) -> None:
     store = tmp_path / "cli.duckdb"
     args = ["sweep", str(TINY), "--n", "1", "--store", str(store), "--no-progress"]
