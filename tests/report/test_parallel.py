@@ -136,11 +136,13 @@ def runs():
 @needs_fork
 def test_reports_are_the_same_bytes_drawn_on_one_core_or_two(runs, monkeypatch) -> None:
     settings = Settings(bins=4, n_boot=100)
+    # the statistics once: only drawing (render's run_beside) is forked or serial
+    refined = refine(runs, RefineOptions(chain=("P", "R", "S"), settings=settings))
+    opts = C.CompareOptions(spaces=("P", "R"), settings=settings, params=("d", "w0"))
+    compared = C.compare_spaces(runs, opts)
 
     def pages() -> tuple[str, str]:
-        result = refine(runs, RefineOptions(chain=("P", "R", "S"), settings=settings))
-        opts = C.CompareOptions(spaces=("P", "R"), settings=settings, params=("d", "w0"))
-        return refine_html.render(result), compare_html.render(C.compare_spaces(runs, opts))
+        return refine_html.render(refined), compare_html.render(compared)
 
     forked = pages()
     monkeypatch.setenv(parallel.SERIAL_ENV, "1")
