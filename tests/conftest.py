@@ -18,9 +18,12 @@ LONG_FIRST = (
     "tests/test_docs.py",
     "tests/test_study.py",
     "tests/train/test_sweep.py",
-    "tests/report/test_browser.py",
     "tests/report/test_parallel.py",
+    # the three modules of the demo_result session fixture (a whole demo, ~10 s), side by side
+    # near the front of one worker's slice: built once, not once per worker
+    "tests/report/test_browser.py",
     "tests/report/test_demo.py",
+    "tests/report/test_html.py",
 )
 
 
