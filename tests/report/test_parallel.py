@@ -136,7 +136,7 @@ def runs():
 @needs_fork
 def test_reports_are_the_same_bytes_drawn_on_one_core_or_two(runs, monkeypatch) -> None:
     settings = Settings(bins=4, n_boot=100)
-    # the statistics once: only drawing (render's run_beside) is forked or serial
+    # the statistics once: only drawing (render's share) is forked or serial
     refined = refine(runs, RefineOptions(chain=("P", "R", "S"), settings=settings))
     opts = C.CompareOptions(spaces=("P", "R"), settings=settings, params=("d", "w0"))
     compared = C.compare_spaces(runs, opts)
