@@ -98,7 +98,7 @@ lap("refine: figures and HTML")
 comparison = compare_spaces(runs, CompareOptions(spaces=("AnyNetX_A", "RegNetX"),
                                                  settings=Settings(), params=("d", "w0", "wm")))
 comparison.bands, comparison.ranges_and_trends
-lap("compare: statistics, trends (statsmodels)")
+lap("compare: statistics, trends")
 compare_html.render(comparison)
 lap("compare: figures and HTML")
 print(f"total\t{time.process_time() - t0:.3f}")
