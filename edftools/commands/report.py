@@ -146,7 +146,26 @@ def refine_cmd(
 
     _import_shared()
     with helper(REFINE_DRAWING):  # imports the drawing stack meanwhile, on the other core
-        _refine(fixed, beside, chain, out_dir, store_path, sweep, dataset, as_json, settings)
+        from edftools.analysis.refinement import RefineOptions, refine, to_json
+        from edftools.analysis.runs import parse_names
+        from edftools.report.writers import refinement_markdown_file, write_refinement
+
+        options = RefineOptions(
+            chain=tuple(parse_names(chain)),
+            beside=tuple(parse_names(beside)),
+            settings=pop_settings(settings),
+            sweep=sweep,
+            dataset=dataset,
+        )
+        read = read_store(store_path, sweep, looks=not fixed, recipes=True, epochs=True)
+        spaces = recipe_spaces(read.recipes)
+        result = refine(read.runs, options, read.looks, spaces, read.epochs)
+        files = write_refinement(result, out_dir)
+    if as_json:
+        click.echo(json.dumps(to_json(result), indent=2, allow_nan=False))
+    else:
+        click.echo(refinement_markdown_file(result), nl=False)
+    click.echo("wrote " + ", ".join(str(f) for f in files), err=True)
 
 
 #: What both the command and its helper process need: imported once, before the fork.
@@ -164,39 +183,6 @@ def _import_shared() -> None:
 REFINE_DRAWING = ("edftools.report.refine_html", "edftools.plot.style:warm_up")
 #: What the helper process imports while ``compare --out`` reads the store and computes.
 COMPARE_DRAWING = ("edftools.report.compare_html", "edftools.plot.style:warm_up")
-
-
-def _refine(
-    fixed: bool,
-    beside: str,
-    chain: str,
-    out_dir: str,
-    store_path: str | None,
-    sweep: str | None,
-    dataset: str | None,
-    as_json: bool,
-    settings: dict[str, object],
-) -> None:
-    from edftools.analysis.refinement import RefineOptions, refine, to_json
-    from edftools.analysis.runs import parse_names
-    from edftools.report.writers import refinement_markdown_file, write_refinement
-
-    options = RefineOptions(
-        chain=tuple(parse_names(chain)),
-        beside=tuple(parse_names(beside)),
-        settings=pop_settings(settings),
-        sweep=sweep,
-        dataset=dataset,
-    )
-    read = read_store(store_path, sweep, looks=not fixed, recipes=True, epochs=True)
-    spaces = recipe_spaces(read.recipes)
-    result = refine(read.runs, options, read.looks, spaces, read.epochs)
-    files = write_refinement(result, out_dir)
-    if as_json:
-        click.echo(json.dumps(to_json(result), indent=2, allow_nan=False))
-    else:
-        click.echo(refinement_markdown_file(result), nl=False)
-    click.echo("wrote " + ", ".join(str(f) for f in files), err=True)
 
 
 @click.command("compare")
