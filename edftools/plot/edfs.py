@@ -28,14 +28,13 @@ from edftools.plot.style import (
     grid,
     label_left_column,
     legend_outside,
-    log_axis,
     new_axes,
-    no_minor_ticks,
     palette,
     set_title,
     set_titles,
     style,
 )
+from edftools.plot.ticks import log_axis, no_minor_ticks
 
 EDF_YLABEL = "cumulative prob."
 ERROR_XLABEL = "error (%)"

@@ -19,16 +19,15 @@ from edftools.analysis import curves
 from edftools.analysis.library import long_form
 from edftools.errors import StatsInputError
 from edftools.plot.style import (
-    complexity_axis,
     grid,
     legend_outside,
-    log_axis,
     new_axes,
     palette,
     set_title,
     side_note,
     style,
 )
+from edftools.plot.ticks import complexity_axis, log_axis
 
 ERROR_LABEL = "error (%)"
 

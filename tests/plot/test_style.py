@@ -11,7 +11,6 @@ from PIL import Image
 
 from edftools.plot.style import (
     SHOWN_WIDTH_PX,
-    InViewLocator,
     grid,
     label_left_column,
     style,
@@ -19,6 +18,7 @@ from edftools.plot.style import (
     to_png,
     wrap,
 )
+from edftools.plot.ticks import InViewLocator
 from edftools.report import htmldoc
 
 

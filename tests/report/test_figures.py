@@ -320,7 +320,7 @@ def test_drawing_a_report_imports_neither_seaborn_nor_scipy_stats() -> None:
 def test_log_axes_skip_the_invisible_minor_ticks_with_the_same_pixels() -> None:
     from matplotlib.ticker import LogLocator
 
-    from edftools.plot.style import log_axis
+    from edftools.plot.ticks import log_axis
 
     def figure() -> Figure:
         with style():
