@@ -219,39 +219,26 @@ def compare_cmd(
 
     _import_shared()
     with helper(COMPARE_DRAWING) if out_file else contextlib.nullcontext():
-        _compare(spaces, out_file, params, store_path, sweep, dataset, as_json, settings)
+        from edftools.analysis.comparison import CompareOptions, compare_spaces, to_json
+        from edftools.analysis.curves import param_values
+        from edftools.analysis.runs import parse_names
+        from edftools.report.compare_table import to_markdown
 
+        options = CompareOptions(
+            spaces=tuple(parse_names(spaces)),
+            settings=pop_settings(settings),
+            sweep=sweep,
+            dataset=dataset,
+            params=tuple(parse_names(params)),
+        )
+        result = compare_spaces(read_store(store_path, sweep).runs, options)
+        if out_file:
+            from edftools.report.writers import write_comparison
 
-def _compare(
-    spaces: tuple[str, ...],
-    out_file: str | None,
-    params: str,
-    store_path: str | None,
-    sweep: str | None,
-    dataset: str | None,
-    as_json: bool,
-    settings: dict[str, object],
-) -> None:
-    from edftools.analysis.comparison import CompareOptions, compare_spaces, to_json
-    from edftools.analysis.curves import param_values
-    from edftools.analysis.runs import parse_names
-    from edftools.report.compare_table import to_markdown
-
-    options = CompareOptions(
-        spaces=tuple(parse_names(spaces)),
-        settings=pop_settings(settings),
-        sweep=sweep,
-        dataset=dataset,
-        params=tuple(parse_names(params)),
-    )
-    result = compare_spaces(read_store(store_path, sweep).runs, options)
-    if out_file:
-        from edftools.report.writers import write_comparison
-
-        for name in options.params:  # an unknown parameter fails before anything is written
-            param_values(result.frame, name)
-        path = write_comparison(result, out_file)
-        click.echo(f"wrote {path}", err=True)
+            for name in options.params:  # an unknown parameter fails before anything is written
+                param_values(result.frame, name)
+            path = write_comparison(result, out_file)
+            click.echo(f"wrote {path}", err=True)
     if as_json:
         click.echo(json.dumps(to_json(result), indent=2, allow_nan=False))
     else:
