@@ -238,8 +238,7 @@ class Store:
         The recipe is identified by ``sha256(recipe_text)``; an existing sweep of the same name
         with a different recipe is a :class:`StoreError` (a changed recipe needs a new name).
         """
-        if not name or not name.strip():
-            raise StoreError("a sweep needs a non-empty name")
+        _check_sweep_name(name)
         with self.transaction() as con:
             return register_sweep(con, name, recipe_text)
 
@@ -306,8 +305,7 @@ class Store:
     def start_sweep(self, name: str, recipe_text: str) -> dict[str, tuple[str, str | None]]:
         """:meth:`ensure_sweep` then :meth:`run_outcomes`, in one opening of the file: a sweep's
         bookkeeping before it trains (each opening costs 30-50 ms)."""
-        if not name or not name.strip():
-            raise StoreError("a sweep needs a non-empty name")
+        _check_sweep_name(name)
         with self.transaction() as con:
             register_sweep(con, name, recipe_text)
             return _outcomes(con, name)
@@ -409,6 +407,11 @@ class Store:
             "SELECT * FROM run_epochs WHERE list_contains(?, run_id) ORDER BY run_id, epoch",
             [list(run_ids)],
         )
+
+
+def _check_sweep_name(name: str) -> None:
+    if not name or not name.strip():
+        raise StoreError("a sweep needs a non-empty name")
 
 
 def _outcomes(con: duckdb.DuckDBPyConnection, sweep: str) -> dict[str, tuple[str, str | None]]:
