@@ -122,10 +122,7 @@ def sweep_cmd(
         from edftools.train.ray_executor import import_ray
 
         import_ray()  # says how to install Ray before the recipe is read
-    else:  # the workers' torch import starts now, beside reading the recipe and planning
-        from edftools.train.worker_server import start_worker_server
-
-        start_worker_server()
+    # local workers: their server started before click (edftools.cli.main, start_for_command)
     from edftools.recipe import load_recipe
     from edftools.sweeping import run_sweep
 
