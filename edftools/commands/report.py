@@ -168,15 +168,9 @@ def refine_cmd(
     click.echo("wrote " + ", ".join(str(f) for f in files), err=True)
 
 
-#: What both the command and its helper process need: imported once, before the fork.
-SHARED_IMPORTS = ("pandas",)
-
-
 def _import_shared() -> None:
-    import importlib
-
-    for name in SHARED_IMPORTS:
-        importlib.import_module(name)
+    """Import what both the command and its helper process need, once, before the fork."""
+    import pandas  # noqa: F401
 
 
 #: What the helper process imports while ``refine`` reads the store and computes (it draws).

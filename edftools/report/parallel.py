@@ -1,15 +1,15 @@
 """A report's figures on two cores: a forked helper process and this one share the tasks,
 whichever is free taking the next.
 
-A command starts the helper first thing (:func:`helper`), before it imports pandas or reads the
-store: the helper imports the drawing stack (matplotlib, :mod:`edftools.plot`) meanwhile, then
-waits for tasks. :func:`share` hands it tasks from the front of a list while this process runs
-its own (the statistics its tables need) and then takes tasks from the back, so neither core
-idles while a figure is left. A task is a module-level function and its arguments, pickled when
-the helper takes it: a result object goes with whatever it has computed by then (a copy of its
-cached values), and what it lacks the helper computes itself. Every random step is seeded, so a
-report is byte-identical whichever process drew each figure. Without a helper started,
-:func:`share` forks one for the call.
+A command starts the helper first thing (:func:`helper`), before it reads the store (having
+imported only what both processes need, pandas): the helper imports the drawing stack
+(matplotlib, :mod:`edftools.plot`) meanwhile, then waits for tasks. :func:`share` hands it tasks
+from the front of a list while this process runs its own (the statistics its tables need) and
+then takes tasks from the back, so neither core idles while a figure is left. A task is a
+module-level function and its arguments, pickled when the helper takes it: a result object goes
+with whatever it has computed by then (a copy of its cached values), and what it lacks the
+helper computes itself. Every random step is seeded, so a report is byte-identical whichever
+process drew each figure. Without a helper started, :func:`share` forks one for the call.
 
 Where fork is unavailable (Windows), on one CPU, with :data:`SERIAL_ENV` set, every task runs
 here, in order. A task that fails in the helper, a result that does not pickle, a helper that
