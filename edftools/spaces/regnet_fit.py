@@ -135,16 +135,12 @@ def _unique_rows(
     factors = np.asarray(scale, dtype=np.float64)
     ints = np.round(rows * factors).astype(np.int64)
     bits = [max(1, int(c.max()).bit_length()) for c in ints.T] if len(rows) else [1] * len(scale)
-    if ints.min(initial=0) >= 0 and sum(bits) <= 62:
-        key = np.zeros(len(rows), dtype=np.int64)
-        for col, b in zip(ints.T, bits, strict=True):
-            key = (key << b) | col
-        _, first, inv = np.unique(key, return_index=True, return_inverse=True)
-        uniq = rows[first]
-        if np.array_equal(uniq[inv.ravel()], rows):
-            return uniq, inv.ravel()
-    uniq, inv = np.unique(rows, axis=0, return_inverse=True)
-    return uniq, inv.ravel()
+    if ints.min(initial=0) < 0 or sum(bits) > 62:
+        return _rows_by_key(rows, None)
+    key = np.zeros(len(rows), dtype=np.int64)
+    for col, b in zip(ints.T, bits, strict=True):
+        key = (key << b) | col
+    return _rows_by_key(rows, key)
 
 
 #: Odd 64-bit multipliers, one per block, that hash a row of log widths to one integer.
@@ -157,15 +153,22 @@ def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     is checked against its representative (falling back to an exact row sort if two distinct
     rows shared a key)."""
     if rows.shape[1] > _ROW_MIX.size:
-        uniq, inv = np.unique(rows, axis=0, return_inverse=True)
-        return uniq, inv.ravel()
+        return _rows_by_key(rows, None)
     bits = np.ascontiguousarray(rows).view(np.int64)
     with np.errstate(over="ignore"):
         key = (bits * _ROW_MIX[: rows.shape[1]]).sum(axis=1)
-    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
-    uniq = rows[first]
-    if np.array_equal(uniq[inv], rows):
-        return uniq, inv
+    return _rows_by_key(rows, key)
+
+
+def _rows_by_key(rows: np.ndarray, key: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows (in the order of ``key``, one integer per row) and the inverse index
+    (``distinct[inverse] == rows``), every row checked against its key's representative; an
+    exact row sort where there is no key or the key conflated two distinct rows."""
+    if key is not None:
+        _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+        uniq, inv = rows[first], inv.ravel()
+        if np.array_equal(uniq[inv], rows):
+            return uniq, inv
     uniq, inv = np.unique(rows, axis=0, return_inverse=True)
     return uniq, inv.ravel()
 
