@@ -7,6 +7,7 @@ scipy, matplotlib) happen inside the commands, never at CLI start-up.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import time
 from collections.abc import Sequence
@@ -169,8 +170,16 @@ def refine_cmd(
 
 
 def _import_shared() -> None:
-    """Import what both the command and its helper process need, once, before the fork."""
-    import pandas  # noqa: F401
+    """Import what both the command and its helper process need, once, before the fork:
+    without automatic garbage collection meanwhile (an import makes many objects and frees
+    few), and then frozen (``gc.freeze``: never scanned again, nor copied into the helper by a
+    collection there)."""
+    gc.disable()
+    try:
+        import pandas  # noqa: F401
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 #: What the helper process imports while ``refine`` reads the store and computes (it draws).

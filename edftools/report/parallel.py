@@ -1,15 +1,18 @@
-"""A report's figures on two cores: a forked helper process and this one share the tasks,
-whichever is free taking the next.
+"""A report's figures on two cores: a forked helper process and this one share the tasks.
 
 A command starts the helper first thing (:func:`helper`), before it reads the store (having
 imported only what both processes need, pandas): the helper imports the drawing stack
 (matplotlib, :mod:`edftools.plot`) meanwhile, then waits for tasks. :func:`share` hands it tasks
-from the front of a list while this process runs its own (the statistics its tables need) and
-then takes tasks from the back, so neither core idles while a figure is left. A task is a
-module-level function and its arguments, pickled when the helper takes it: a result object goes
-with whatever it has computed by then (a copy of its cached values), and what it lacks the
-helper computes itself. Every random step is seeded, so a report is byte-identical whichever
-process drew each figure. Without a helper started, :func:`share` forks one for the call.
+from the front of a list while this process runs its own (the statistics its tables need).
+A task may wait for one of those (``after``): it is handed over once that one is done, with
+what it computed. This process then either takes tasks from the back too (``steal``), so
+that neither core idles while a figure is left, or leaves them all to the helper and never
+imports matplotlib itself (``refine``: its statistics take as long as the figures). A task is
+a module-level function and its arguments, pickled when the helper takes it: a result object
+goes with whatever it has computed by then (a copy of its cached values), and what it lacks
+the helper computes itself. Every random step is seeded, so a report is byte-identical
+whichever process drew each figure. Without a helper started, :func:`share` forks one for
+the call.
 
 Where fork is unavailable (Windows), on one CPU, with :data:`SERIAL_ENV` set, every task runs
 here, in order. A task that fails in the helper, a result that does not pickle, a helper that
@@ -20,14 +23,15 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gc
 import importlib
 import multiprocessing
 import os
 import pickle
 import sys
 import threading
+import time
 import warnings
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
@@ -87,19 +91,34 @@ def helper(preload: Sequence[str] = ()) -> Iterator[Helper | None]:
         started.close()
 
 
-def share(tasks: Sequence[Task], here: Sequence[Callable[[], Any]] = ()) -> tuple[list, list]:
-    """The results of ``tasks`` (the helper's from the front, this process's from the back
-    once the ``here`` tasks are done) and of ``here`` (run in this process), each in order.
-    Without a helper from :func:`helper`, one is forked for this call; without fork, every
-    task runs here (``tasks`` first)."""
+def share(
+    tasks: Sequence[Task],
+    here: Sequence[Callable[[], Any]] = (),
+    after: Sequence[int | None] | None = None,
+    steal: bool = True,
+) -> tuple[list, list]:
+    """The results of ``tasks`` (the helper's from the front) and of ``here`` (run in this
+    process, in order), each in order.
+
+    ``after[i]`` (default: None for every task) is the index of the ``here`` task that task i
+    needs done first: the helper is handed task i only then, with what that one computed (the
+    task's arguments are pickled when it is handed over). With ``steal``, this process takes
+    tasks from the back once its ``here`` tasks are done; without, it waits for the helper
+    (and runs only what the helper could not: a task that failed there, or all of them if the
+    helper died), which spares it the imports the tasks need. Without a helper from
+    :func:`helper`, one is forked for this call; without fork, every task runs here, after the
+    ``here`` tasks."""
+    gates = list(after) if after is not None else [None] * len(tasks)
+    if len(gates) != len(tasks) or any(g is not None and not 0 <= g < len(here) for g in gates):
+        raise ValueError("after must give, for each task, None or the index of a here task")
     if _current is not None and _current.alive:
-        return _current.share(tasks, here)
+        return _current.share(tasks, here, gates, steal)
     if not tasks or not can_fork():
-        theirs = [func(*args) for func, args in tasks]
-        return theirs, [task() for task in here]
+        mine = [task() for task in here]
+        return [func(*args) for func, args in tasks], mine
     forked = Helper(())
     try:
-        return forked.share(tasks, here)
+        return forked.share(tasks, here, gates, steal)
     finally:
         forked.close()
 
@@ -108,6 +127,59 @@ def _snapshot(value: Any) -> Any:
     """A shallow copy of an object with cached attributes (so that pickling it in the feeder
     thread does not see them change), else ``value``."""
     return copy.copy(value) if hasattr(value, "__dict__") and not callable(value) else value
+
+
+class _Queue:
+    """The tasks not yet taken, in order, each open once the ``here`` task it waits for (its
+    ``after``) is done; the feeder takes the first open one (waiting while none is), this
+    process the last."""
+
+    def __init__(self, n: int, after: Sequence[int | None]) -> None:
+        self._pending = list(range(n))
+        self._after = list(after)
+        self._finished: set[int] = set()
+        self._cond = threading.Condition()
+
+    def _open(self, i: int) -> bool:
+        gate = self._after[i]
+        return gate is None or gate in self._finished
+
+    def finished(self, j: int) -> None:
+        """The ``here`` task j is done: the tasks waiting for it are open."""
+        with self._cond:
+            self._finished.add(j)
+            self._cond.notify_all()
+
+    def take_first(self) -> int | None:
+        """The first open task (waiting for one to open), None once none is left."""
+        with self._cond:
+            while self._pending:
+                for i in self._pending:
+                    if self._open(i):
+                        self._pending.remove(i)
+                        return i
+                self._cond.wait()
+            return None
+
+    def take_last(self) -> int | None:
+        """The last open task, None when none is (this process takes it)."""
+        with self._cond:
+            for i in reversed(self._pending):
+                if self._open(i):
+                    self._pending.remove(i)
+                    self._cond.notify_all()
+                    return i
+            return None
+
+    def empty(self) -> bool:
+        with self._cond:
+            return not self._pending
+
+    def clear(self) -> None:
+        """Nothing more is taken (and a feeder waiting for a task to open stops)."""
+        with self._cond:
+            self._pending.clear()
+            self._cond.notify_all()
 
 
 class Helper:
@@ -129,25 +201,28 @@ class Helper:
         self._ready = False
         self.alive = True
 
-    def share(self, tasks: Sequence[Task], here: Sequence[Callable[[], Any]]) -> tuple[list, list]:
+    def share(
+        self,
+        tasks: Sequence[Task],
+        here: Sequence[Callable[[], Any]],
+        after: Sequence[int | None],
+        steal: bool,
+    ) -> tuple[list, list]:
         """:func:`share` with this helper."""
-        pending = deque(range(len(tasks)))
+        queue = _Queue(len(tasks), after)
         done: dict[int, Any] = {}
-        lock = threading.Lock()
-        feeder = threading.Thread(target=self._feed, args=(tasks, pending, done, lock))
+        feeder = threading.Thread(target=self._feed, args=(tasks, queue, done))
         feeder.start()
         try:
-            mine = [task() for task in here]
-            while True:
-                with lock:
-                    if not pending:
-                        break
-                    i = pending.pop()
+            mine = []
+            for j, task in enumerate(here):
+                mine.append(task())
+                queue.finished(j)
+            while steal and (i := queue.take_last()) is not None:
                 func, args = tasks[i]
                 done[i] = func(*args)
         except BaseException:  # an error here (or Ctrl-C): the command ends, the helper too
-            with lock:
-                pending.clear()
+            queue.clear()
             self.alive = False
             self._process.kill()  # the feeder sees the pipe close instead of waiting
             raise
@@ -160,24 +235,20 @@ class Helper:
                 done[i] = func(*args)
         return [done[i] for i in range(len(tasks))], mine
 
-    def _feed(
-        self, tasks: Sequence[Task], pending: deque[int], done: dict[int, Any], lock: Any
-    ) -> None:
-        """The feeder thread: hand the helper the front task while any is left, and collect
-        its results (a task the helper fails is left out of ``done``)."""
+    def _feed(self, tasks: Sequence[Task], queue: _Queue, done: dict[int, Any]) -> None:
+        """The feeder thread: hand the helper the first task it may have while any is left,
+        and collect its results (a task the helper fails is left out of ``done``)."""
+        deadline = time.monotonic() + CHILD_TIMEOUT_S
         try:
             while not self._ready:
+                if time.monotonic() > deadline:
+                    raise TimeoutError
                 if self._conn.poll(_READY_POLL_S):
                     self._ready = self._conn.recv() == _READY
                     continue
-                with lock:
-                    if not pending:
-                        return
-            while True:
-                with lock:
-                    if not pending:
-                        return
-                    i = pending.popleft()
+                if queue.empty():
+                    return
+            while (i := queue.take_first()) is not None:
                 func, args = tasks[i]
                 try:
                     data = pickle.dumps((i, func, tuple(_snapshot(a) for a in args)), -1)
@@ -209,13 +280,20 @@ class Helper:
 
 
 def _serve(conn: Connection, preload: tuple[str, ...]) -> None:
-    """The helper: import ``preload``, say so, then run each task sent until told to stop."""
+    """The helper: import ``preload``, say so, then run each task sent until told to stop.
+
+    Without automatic garbage collection: what the imports made is frozen (never scanned
+    again), and the garbage of each task (a figure's reference cycles) is collected once
+    after its result is sent, while the parent reads it. The automatic collections, set off
+    by the many objects a figure makes, took about a tenth of the helper's time."""
+    gc.disable()
     for name in preload:
         module, _, function = name.partition(":")
         with contextlib.suppress(Exception):  # a task that needs it fails, and runs in the parent
             loaded = importlib.import_module(module)
             if function:
                 getattr(loaded, function)()
+    gc.freeze()
     try:
         conn.send(_READY)
         while True:
@@ -231,6 +309,8 @@ def _serve(conn: Connection, preload: tuple[str, ...]) -> None:
                 conn.send(reply)
             except Exception:  # a result that does not pickle
                 conn.send((i, _FAILED, None))
+            del message, func, args, reply
+            gc.collect()
     except (EOFError, OSError):  # the parent has gone
         return
     finally:

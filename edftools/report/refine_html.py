@@ -83,28 +83,25 @@ class RefineFigures:
     efit: bytes | None
 
 
-def _figure_statistics(result: RefineResult) -> None:
-    """The verdicts through training (the tables show them too: computed here, and sent with
-    the strip's task if the helper takes it)."""
-    result.through_training  # noqa: B018
-
-
 def figures(result: RefineResult) -> RefineFigures:
     """The report's figures as PNG bytes (None: not shown), drawn on two cores
-    (:func:`~edftools.report.parallel.share`; the same bytes either way), largest first: the
-    helper process takes e_fit (with its fits), the EDF grid (with its bands), the sequential
-    history first, while this process computes the verdicts through training (which the
-    tables show too) and then draws from the other end, the smallest first: the strip, the
-    good ranges."""
-    (efit, edfs, history, ranges, strip), _ = share(
+    (:func:`~edftools.report.parallel.share`; the same bytes either way).
+
+    This process only computes: e_fit, then the verdicts through training (which the tables
+    show too), and never imports matplotlib. The helper process draws: the EDF grid (with its
+    bands), the sequential history and the good ranges while this one computes, then e_fit
+    and the strip, each handed over once this process has computed its numbers."""
+    (history, ranges, edfs, efit, strip), _ = share(
         [
-            (_efit_png, (result,)),
-            (_refinement_png, (result,)),
             (_history_png, (result,)),
             (_ranges_png, (result,)),
+            (_refinement_png, (result,)),
+            (_efit_png, (result,)),
             (_strip_png, (result,)),
         ],
-        [lambda: _figure_statistics(result)],
+        [lambda: result.bands, lambda: result.efit, lambda: result.through_training],
+        after=[None, None, 0, 1, 2],
+        steal=False,
     )
     return RefineFigures(edfs, history, ranges, strip, efit)
 

@@ -5,10 +5,12 @@ first imports what it is asked to; a report is byte-identical whichever process 
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
 import time
+import weakref
 
 import pytest
 from report_synthetic import synthetic_runs
@@ -66,6 +68,28 @@ def _imported_and_signal(name: str) -> tuple[int, bool]:
     return _pid_and_signal(), _imported(name)
 
 
+class _Node:
+    """An object that can sit in a reference cycle and be weakly referenced."""
+
+    link: object = None
+
+
+_CYCLES: list[weakref.ref] = []
+
+
+def _make_a_cycle() -> bool:
+    """Leave a reference cycle behind (only a garbage collection frees it); says whether
+    automatic collection is on in this process."""
+    node = _Node()
+    node.link = node
+    _CYCLES.append(weakref.ref(node))
+    return gc.isenabled()
+
+
+def _cycles_left() -> int:
+    return sum(ref() is not None for ref in _CYCLES)
+
+
 @pytest.fixture
 def helped():
     assert _HELPED is not None
@@ -82,6 +106,49 @@ def test_tasks_run_in_the_helper_and_here_and_return_in_order(helped) -> None:
     )
     assert theirs[0] != os.getpid() and theirs[1:] == ["b", {"c": 3}]
     assert mine == ["waited", "y"]
+
+
+@needs_fork
+def test_a_task_after_a_here_task_is_handed_over_with_what_that_one_computed(helped) -> None:
+    computed: dict[str, int] = {}
+
+    def compute() -> str:
+        _wait_for_the_helper()  # the helper is free (it ran the first task) before this ends
+        time.sleep(0.05)  # a feeder that ignored the gate would hand the task over meanwhile
+        computed["value"] = 7
+        return "computed"
+
+    theirs, mine = parallel.share(
+        [(_pid_and_signal, ()), (_echo, (computed,)), (_echo, ("free",))],
+        [compute],
+        after=[None, 0, None],
+    )
+    assert theirs[1:] == [{"value": 7}, "free"] and mine == ["computed"]
+
+
+def test_after_names_a_here_task_for_each_task() -> None:
+    with pytest.raises(ValueError, match="after"):
+        parallel.share([(_echo, (1,))], [lambda: 1], after=[1])
+    with pytest.raises(ValueError, match="after"):
+        parallel.share([(_echo, (1,)), (_echo, (2,))], [lambda: 1], after=[0])
+
+
+@needs_fork
+def test_without_steal_every_task_runs_in_the_helper() -> None:
+    theirs, mine = parallel.share([(os.getpid, ())] * 4, [os.getpid], steal=False)
+    assert mine == [os.getpid()] and len(set(theirs)) == 1 and theirs[0] != os.getpid()
+
+
+@needs_fork
+def test_the_helper_collects_each_tasks_garbage_itself() -> None:
+    _CYCLES.clear()
+    assert gc.isenabled()
+    (automatic, left), _ = parallel.share(
+        [(_make_a_cycle, ()), (_cycles_left, ())], [], steal=False
+    )
+    assert automatic is False  # no collection set off in the middle of a figure
+    assert left == 0  # but the first task's cycle was collected once it was done
+    assert gc.isenabled()  # this process is left as it was
 
 
 @needs_fork
@@ -125,7 +192,7 @@ def test_without_fork_every_task_runs_here_in_order(monkeypatch: pytest.MonkeyPa
             [(lambda: order.append("helper") or os.getpid(), ())],
             [lambda: order.append("here") or os.getpid()],
         )
-    assert theirs == mine == [os.getpid()] and order == ["helper", "here"]
+    assert theirs == mine == [os.getpid()] and order == ["here", "helper"]
 
 
 @pytest.fixture(scope="module")
