@@ -170,16 +170,16 @@ def refine_cmd(
 
 
 def _import_shared() -> None:
-    """Import what both the command and its helper process need, once, before the fork:
+    """Import what both the command and its helper process need, once, before the fork,
     without automatic garbage collection meanwhile (an import makes many objects and frees
-    few), and then frozen (``gc.freeze``: never scanned again, nor copied into the helper by a
-    collection there)."""
+    few: the collections it set off were wasted)."""
+    collecting = gc.isenabled()
     gc.disable()
     try:
         import pandas  # noqa: F401
     finally:
-        gc.freeze()
-        gc.enable()
+        if collecting:
+            gc.enable()
 
 
 #: What the helper process imports while ``refine`` reads the store and computes (it draws).
