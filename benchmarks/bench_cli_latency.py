@@ -15,8 +15,10 @@ statistics, e_fit, the verdicts through training, and the figures (built and dra
 the numbers to compare before and after a change, since on a shared machine CPU seconds vary
 less than wall seconds. The commands themselves use two cores (``edftools.report.parallel``):
 a helper process forked at the command's start imports matplotlib while the command reads the
-store and computes, then both draw the figures; their CPU time is the sum over both processes
-(the helper's imports included), their wall time less.
+store and computes; then, in ``refine``, the helper draws every figure while the command computes
+the statistics they and the tables need (it never imports matplotlib), and in ``compare`` both
+draw; their CPU time is the sum over both processes (the helper's imports included), their wall
+time less.
 
 Targets (issue 19, on a quiet 2-core machine): ``--help`` and one-line commands <= 0.5 s;
 ``refine`` and ``compare --out`` <= 3 s; the 4-model tiny sweep <= 5 s, its first model stored
