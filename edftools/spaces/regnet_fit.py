@@ -163,42 +163,81 @@ def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _rows_by_key(rows: np.ndarray, key: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Distinct rows (in the order of ``key``, one integer per row) and the inverse index
     (``distinct[inverse] == rows``), every row checked against its key's representative; an
-    exact row sort where there is no key or the key conflated two distinct rows."""
+    exact row sort where there is no key or the key conflated two distinct rows. One
+    (unstable) argsort of the key: any row of a group of equal keys may represent it, as the
+    check makes every row of the group equal to it."""
     if key is not None:
-        _, first, inv = np.unique(key, return_index=True, return_inverse=True)
-        uniq, inv = rows[first], inv.ravel()
+        perm = np.argsort(key)
+        sorted_key = key[perm]
+        starts = np.empty(len(key), dtype=bool)
+        starts[:1] = True
+        np.not_equal(sorted_key[1:], sorted_key[:-1], out=starts[1:])
+        inv = np.empty(len(key), dtype=np.intp)
+        inv[perm] = np.cumsum(starts) - 1
+        uniq = rows[perm[starts]]
         if np.array_equal(uniq[inv], rows):
             return uniq, inv
     uniq, inv = np.unique(rows, axis=0, return_inverse=True)
     return uniq, inv.ravel()
 
 
+def _union_log_widths(w0: np.ndarray, wm: np.ndarray, was: np.ndarray, d: int) -> np.ndarray:
+    """``ln w_j`` of the generator for every ``(w0[p], was[a], wm[p])``, ``(P * A, d)`` rows in
+    (pair, wa) order: the elements of :func:`_log_widths` (the same floating-point operations
+    of :func:`~edftools.spaces.regnet.block_widths_batch`), with its two shared factors
+    computed once. ``ln((j wa + w0) / w0)`` depends on (w0, wa, j) only: it is taken once per
+    distinct w0; ``k_j = round(that / ln wm)``; and ``ln(round(w0 wm^k / 8) * 8)`` is taken
+    once per pair and stage index ``k`` and gathered at each ``k_j``."""
+    j = np.arange(d, dtype=np.float64)
+    w0s, w0_of = np.unique(w0, return_inverse=True)
+    u = j[None, None, :] * was[None, :, None] + w0s[:, None, None]
+    numer = np.log(u / w0s[:, None, None])  # (W, A, d)
+    log_wm = np.log(wm)
+    step = max(1, _CHUNK_ELEMENTS // (was.size * d))
+    parts = []
+    for i in range(0, w0.size, step):
+        sl = slice(i, i + step)
+        ks = np.round(numer[w0_of[sl]] / log_wm[sl, None, None]).astype(np.intp)  # (p, A, d)
+        k = np.arange(int(ks.max()) + 1 if ks.size else 1, dtype=np.float64)
+        power = np.power(
+            wm[sl, None], np.ascontiguousarray(np.broadcast_to(k, (ks.shape[0], k.size)))
+        )
+        widths = (np.round(w0[sl, None] * power / QUANTUM) * QUANTUM).astype(np.int64)
+        table = np.log(widths)  # (p, K)
+        ks += (np.arange(ks.shape[0]) * k.size)[:, None, None]
+        parts.append(table.ravel()[ks].reshape(-1, d))
+    return np.concatenate(parts) if parts else np.zeros((0, d))
+
+
 def _evaluate_coarse(log_obs: np.ndarray, axes: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
     """Errors of each model's coarse grid (models of one depth), in the grid's order. The log
     widths are generated once for the union of the grids: every grid is its (w0, wm) pairs
-    times the same ``was``, so the union is the distinct pairs times ``was``. Quantization
-    makes many candidates generate the same widths: each model's errors are computed once per
-    distinct row of widths (a row's error is the same float mean wherever it is computed) and
-    gathered for its grid."""
+    times the same ``was``, so the union is the distinct pairs times ``was``
+    (:func:`_union_log_widths`). Quantization makes many candidates generate the same widths:
+    each model's errors are computed once per distinct row of widths that its grid reaches (a
+    row's error is the same float mean wherever it is computed) and gathered for its grid."""
     d = log_obs.shape[1]
     was = axes[0][1]
     pairs = [np.meshgrid(w0s, wms, indexing="ij") for w0s, _, wms in axes]
     rows = np.concatenate([np.stack([a.ravel(), b.ravel()], axis=1) for a, b in pairs])
     uniq, inv = _unique_rows(rows, (1.0, 1000.0))
-    log_w = _log_widths(
-        np.repeat(uniq[:, 0], was.size), np.tile(was, len(uniq)), np.repeat(uniq[:, 1], was.size), d
-    )
-    distinct, row_of = _distinct_rows(log_w)
+    distinct, row_of = _distinct_rows(_union_log_widths(uniq[:, 0], uniq[:, 1], was, d))
+    row_of = row_of.reshape(len(uniq), was.size)
     bounds = np.cumsum([0, *(a.size for a, _ in pairs)])
     step = max(1, _CHUNK_ELEMENTS // d)
+    slot = np.zeros(len(distinct), dtype=np.intp)
     out = []
     for m, ((a, _), obs) in enumerate(zip(pairs, log_obs, strict=True)):
         pair = inv[bounds[m] : bounds[m + 1]].reshape(a.shape)  # (w0, wm) -> its union row
-        idx = (pair[:, None, :] * was.size + np.arange(was.size)[None, :, None]).ravel()
+        rows_of_grid = row_of[pair].transpose(0, 2, 1).ravel()  # (w0, wa, wm) order
+        reached = np.zeros(len(distinct), dtype=bool)
+        reached[rows_of_grid] = True
+        used = np.flatnonzero(reached)
+        slot[used] = np.arange(used.size)
         err = np.concatenate(
-            [_errors(distinct[i : i + step], obs) for i in range(0, len(distinct), step)]
+            [_errors(distinct[used[i : i + step]], obs) for i in range(0, used.size, step)]
         )
-        out.append(err[row_of[idx]])
+        out.append(err[slot[rows_of_grid]])
     return out
 
 
