@@ -125,6 +125,20 @@ def _errors(log_w: np.ndarray, log_obs: np.ndarray) -> np.ndarray:
     return np.abs(log_w - log_obs).mean(axis=1)
 
 
+def _int_key(rows: np.ndarray, scale: Sequence[float]) -> np.ndarray | None:
+    """One integer per row, the columns times ``scale`` rounded and packed side by side (equal
+    rows, equal keys); ``None`` where a column is negative or they need more than 62 bits."""
+    factors = np.asarray(scale, dtype=np.float64)
+    ints = np.round(rows * factors).astype(np.int64)
+    bits = [max(1, int(c.max()).bit_length()) for c in ints.T] if len(rows) else [1] * len(scale)
+    if ints.min(initial=0) < 0 or sum(bits) > 62:
+        return None
+    key = np.zeros(len(rows), dtype=np.int64)
+    for col, b in zip(ints.T, bits, strict=True):
+        key = (key << b) | col
+    return key
+
+
 def _unique_rows(
     rows: np.ndarray, scale: Sequence[float] = (1.0, 1.0, 100.0, 1000.0)
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -132,15 +146,23 @@ def _unique_rows(
     (default ``(model, w0, wa, wm)``: a model's index, w0, wa to 0.01, wm to 0.001, as the
     grids are rounded). An integer key sorts fast, and every row is checked against its
     representative (falling back to an exact row sort if the key conflated two)."""
-    factors = np.asarray(scale, dtype=np.float64)
-    ints = np.round(rows * factors).astype(np.int64)
-    bits = [max(1, int(c.max()).bit_length()) for c in ints.T] if len(rows) else [1] * len(scale)
-    if ints.min(initial=0) < 0 or sum(bits) > 62:
-        return _rows_by_key(rows, None)
-    key = np.zeros(len(rows), dtype=np.int64)
-    for col, b in zip(ints.T, bits, strict=True):
-        key = (key << b) | col
-    return _rows_by_key(rows, key)
+    return _rows_by_key(rows, _int_key(rows, scale))
+
+
+def _candidates(rows: np.ndarray) -> np.ndarray:
+    """The distinct rows ``(model, w0, wa, wm)`` of :func:`_unique_rows`, sorted, without the
+    inverse index: sorted by their integer key, a row equal to the one before it is dropped,
+    and every row of a run of equal keys must equal its neighbour (else the exact row sort)."""
+    key = _int_key(rows, (1.0, 1.0, 100.0, 1000.0))
+    if key is None:
+        return np.unique(rows, axis=0)
+    perm = np.argsort(key)
+    sorted_key, sorted_rows = key[perm], rows[perm]
+    same_key = sorted_key[1:] == sorted_key[:-1]
+    same_row = (sorted_rows[1:] == sorted_rows[:-1]).all(axis=1)
+    if not np.array_equal(same_key, same_row):
+        return np.unique(rows, axis=0)
+    return sorted_rows[np.r_[True, ~same_key]]
 
 
 #: Odd 64-bit multipliers, one per block, that hash a row of log widths to one integer.
@@ -286,7 +308,7 @@ def _fit_group(
         a_step, m_step = a_step / 3, m_step / 3
         per = w0.size // len(centers)
         grid = np.stack([np.repeat(centers[:, 0], per), w0, wa, wm], axis=1)
-        cands, _ = _unique_rows(np.concatenate([grid, centers[:, :4]]))
+        cands = _candidates(np.concatenate([grid, centers[:, :4]]))
         err = _evaluate(log_obs, cands)
         keep = err <= _cuts(cands[:, 0].astype(int), err, len(obs), k)
         best = _best(np.concatenate([cands[keep], err[keep, None]], axis=1), k)
