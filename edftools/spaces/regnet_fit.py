@@ -49,15 +49,74 @@ def fit_errors(log_obs: np.ndarray, w0: Any, wa: Any, wm: Any) -> np.ndarray:
     return np.abs(np.log(ws) - log_obs).mean(axis=1)
 
 
-def _local_grids(centers: np.ndarray, a_step: float, m_step: float, n: int, lo_m, hi_m):
-    """Candidate (w0, wa, wm) around each centre: w0 +-8, wa * exp(+-a_step), wm +- m_step."""
+def _local_axes(
+    centers: np.ndarray, a_step: float, m_step: float, n: int, lo_m: float, hi_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Axes of the zoomed grid around each centre ``(w0, wa, wm)``, one row per centre: w0 +-8
+    (``(C, 3)``), ``round(wa * exp(a_step t), 2)`` and ``round(clip(wm + m_step t), 3)`` on
+    ``n`` values ``t`` in [-1, 1] (``(C, n)`` each); the grid is their product per centre."""
     t = np.linspace(-1.0, 1.0, n)
-    grid = np.meshgrid([-8.0, 0.0, 8.0], t, t, indexing="ij")
-    dw, ta, tm = (g.ravel() for g in grid)
-    w0 = np.maximum(8.0, centers[:, 0:1] + dw[None, :])
-    wa = np.round(centers[:, 1:2] * np.exp(a_step * ta[None, :]), 2)
-    wm = np.round(np.clip(centers[:, 2:3] + m_step * tm[None, :], lo_m, hi_m), 3)
-    return w0.ravel(), wa.ravel(), wm.ravel()
+    w0 = np.maximum(8.0, centers[:, 0:1] + np.array([-8.0, 0.0, 8.0])[None, :])
+    wa = np.round(centers[:, 1:2] * np.exp(a_step * t[None, :]), 2)
+    wm = np.round(np.clip(centers[:, 2:3] + m_step * t[None, :], lo_m, hi_m), 3)
+    return w0, wa, wm
+
+
+def _zoom_candidates(
+    centers: np.ndarray, a_step: float, m_step: float, lo_m: float, hi_m: float
+) -> np.ndarray:
+    """The distinct rows ``(model, w0, wa, wm)`` (sorted) of the zoomed grids (9 ``t``'s,
+    :func:`_local_axes`) around ``centers`` (rows ``(model, w0, wa, wm, ...)``) and of the
+    centres themselves, as :func:`_candidates` gives them. All grids are rounded, so every
+    value is ``i / s`` for an integer ``i`` (``s`` of :data:`_SCALE`): each row is packed into
+    one integer from the integers of its axes (no per-candidate rounding), the keys are
+    sorted, and the distinct keys are unpacked into the very same floats (checked on the axes:
+    a value that is not ``i / s`` sends the whole grid through :func:`_candidates`, as do keys
+    that would not fit in 62 bits)."""
+    w0, wa, wm = _local_axes(centers[:, 1:4], a_step, m_step, 9, lo_m, hi_m)
+    axes = (centers[:, 0:1], w0, wa, wm)
+    ints = [np.round(ax * s).astype(np.int64) for ax, s in zip(axes, _SCALE, strict=True)]
+    own = np.round(centers[:, :4] * _SCALE).astype(np.int64)
+    bits = [
+        max(1, int(i.max()).bit_length(), int(o.max()).bit_length())
+        for i, o in zip(ints, own.T, strict=True)
+    ]
+    exact = all(np.array_equal(i / s, ax) for i, s, ax in zip(ints, _SCALE, axes, strict=True))
+    exact = exact and np.array_equal(own / _SCALE, centers[:, :4])
+    negative = own.min() < 0 or min(int(i.min()) for i in ints) < 0
+    if not exact or negative or sum(bits) > 62:
+        grid = np.stack(
+            np.broadcast_arrays(
+                axes[0][:, :, None, None],
+                w0[:, :, None, None],
+                wa[:, None, :, None],
+                wm[:, None, None, :],
+            ),
+            axis=-1,
+        ).reshape(-1, 4)
+        return _candidates(np.concatenate([grid, centers[:, :4]]))
+    shaped = (
+        ints[0][:, :, None, None],
+        ints[1][:, :, None, None],
+        ints[2][:, None, :, None],
+        ints[3][:, None, None, :],
+    )
+    keys = np.sort(np.concatenate([_pack(shaped, bits).ravel(), _pack(own.T, bits)]))
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
+    out = np.empty((keys.size, 4))
+    for col in range(3, -1, -1):
+        out[:, col] = (keys & ((1 << bits[col]) - 1) if col else keys) / _SCALE[col]
+        keys = keys >> bits[col]
+    return out
+
+
+def _pack(cols: Sequence[np.ndarray], bits: Sequence[int]) -> np.ndarray:
+    """Non-negative integer columns side by side in one integer, ``bits[c]`` bits for column
+    ``c`` (broadcast): ``((c0 << b1 | c1) << b2 | c2) ...``."""
+    key = cols[0]
+    for col, b in zip(cols[1:], bits[1:], strict=True):
+        key = (key << b) | col
+    return key
 
 
 def _cut(err: np.ndarray, k: int) -> float:
@@ -139,6 +198,11 @@ def _int_key(rows: np.ndarray, scale: Sequence[float]) -> np.ndarray | None:
     return key
 
 
+#: Integer scale of the rows ``(model, w0, wa, wm)``: wa to 0.01, wm to 0.001, as the grids
+#: are rounded.
+_SCALE = np.array([1.0, 1.0, 100.0, 1000.0])
+
+
 def _unique_rows(
     rows: np.ndarray, scale: Sequence[float] = (1.0, 1.0, 100.0, 1000.0)
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -153,7 +217,7 @@ def _candidates(rows: np.ndarray) -> np.ndarray:
     """The distinct rows ``(model, w0, wa, wm)`` of :func:`_unique_rows`, sorted, without the
     inverse index: sorted by their integer key, a row equal to the one before it is dropped,
     and every row of a run of equal keys must equal its neighbour (else the exact row sort)."""
-    key = _int_key(rows, (1.0, 1.0, 100.0, 1000.0))
+    key = _int_key(rows, _SCALE)
     if key is None:
         return np.unique(rows, axis=0)
     perm = np.argsort(key)
@@ -304,11 +368,8 @@ def _fit_group(
         centers = best[active]
         if not len(centers):
             break
-        w0, wa, wm = _local_grids(centers[:, 1:4], a_step, m_step, 9, lo_m, hi_m)
+        cands = _zoom_candidates(centers, a_step, m_step, lo_m, hi_m)
         a_step, m_step = a_step / 3, m_step / 3
-        per = w0.size // len(centers)
-        grid = np.stack([np.repeat(centers[:, 0], per), w0, wa, wm], axis=1)
-        cands = _candidates(np.concatenate([grid, centers[:, :4]]))
         err = _evaluate(log_obs, cands)
         keep = err <= _cuts(cands[:, 0].astype(int), err, len(obs), k)
         best = _best(np.concatenate([cands[keep], err[keep, None]], axis=1), k)
