@@ -235,15 +235,13 @@ _ROW_MIX = np.random.default_rng(20200330).integers(1, 2**62, 64, dtype=np.int64
 
 def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct rows of a float array and the inverse index (``distinct[inverse] == rows``).
-    Rows are keyed by a wrapping sum of their bit patterns times :data:`_ROW_MIX`; every row
-    is checked against its representative (falling back to an exact row sort if two distinct
-    rows shared a key)."""
+    Rows are keyed by a wrapping sum of their bit patterns times :data:`_ROW_MIX` (an integer
+    matrix product); every row is checked against its representative (falling back to an
+    exact row sort if two distinct rows shared a key)."""
     if rows.shape[1] > _ROW_MIX.size:
         return _rows_by_key(rows, None)
     bits = np.ascontiguousarray(rows).view(np.int64)
-    with np.errstate(over="ignore"):
-        key = (bits * _ROW_MIX[: rows.shape[1]]).sum(axis=1)
-    return _rows_by_key(rows, key)
+    return _rows_by_key(rows, bits @ _ROW_MIX[: rows.shape[1]])  # integer matmul: wraps
 
 
 def _rows_by_key(rows: np.ndarray, key: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
