@@ -282,13 +282,13 @@ def _union_log_widths(w0: np.ndarray, wm: np.ndarray, was: np.ndarray, d: int) -
     for i in range(0, w0.size, step):
         sl = slice(i, i + step)
         ks = np.round(numer[w0_of[sl]] / log_wm[sl, None, None]).astype(np.intp)  # (p, A, d)
-        k = np.arange(int(ks.max()) + 1 if ks.size else 1, dtype=np.float64)
-        power = np.power(
-            wm[sl, None], np.ascontiguousarray(np.broadcast_to(k, (ks.shape[0], k.size)))
-        )
+        # each pair's k = 0 .. K-1, capped at its own largest (never past what it generates)
+        top = ks.max(axis=(1, 2), initial=0)
+        k = np.minimum(np.arange(int(top.max(initial=0)) + 1)[None, :], top[:, None])
+        power = np.power(wm[sl, None], k.astype(np.float64))
         widths = (np.round(w0[sl, None] * power / QUANTUM) * QUANTUM).astype(np.int64)
         table = np.log(widths)  # (p, K)
-        ks += (np.arange(ks.shape[0]) * k.size)[:, None, None]
+        ks += (np.arange(ks.shape[0]) * k.shape[1])[:, None, None]
         parts.append(table.ravel()[ks].reshape(-1, d))
     return np.concatenate(parts) if parts else np.zeros((0, d))
 
