@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -154,18 +155,32 @@ def _observed(block_widths: Any) -> np.ndarray:
     return obs
 
 
+@lru_cache(maxsize=8)
+def _shared_axes(
+    wm_range: tuple[float, float], wa_range: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The parts of :func:`_coarse_axes` common to every model (read-only): the 61 evenly
+    spaced ``wm`` and the ``was`` (0 and 64 log-spaced values, to 0.01)."""
+    (lo_m, hi_m), (lo_a, hi_a) = wm_range, wa_range
+    wms = np.linspace(lo_m, hi_m, 61)
+    was = np.concatenate([[0.0], np.round(np.geomspace(lo_a, hi_a, 64), 2)])
+    wms.setflags(write=False)
+    was.setflags(write=False)
+    return wms, was
+
+
 def _coarse_axes(obs: np.ndarray, wm_range, wa_range) -> tuple[np.ndarray, ...]:
     """The axes ``(w0s, was, wms)`` of :func:`fit_regnet`'s coarse grid for one model (the
     grid is their product, in ``meshgrid(..., indexing="ij")`` order)."""
-    (lo_m, hi_m), (lo_a, hi_a) = wm_range, wa_range
+    lo_m, hi_m = wm_range
+    even_wms, was = _shared_axes(tuple(map(float, wm_range)), tuple(map(float, wa_range)))
     first = obs[0]
     near = QUANTUM * np.round(first / QUANTUM)
     w0s = np.unique(np.maximum(QUANTUM, near + QUANTUM * np.arange(-2, 3)))
     ratios = np.unique(obs[obs > first] / first)
     wm_data = np.concatenate([ratios ** (1.0 / k) for k in range(1, 5)])
     wm_data = wm_data[(wm_data >= lo_m) & (wm_data <= hi_m)]
-    wms = np.unique(np.round(np.concatenate([np.linspace(lo_m, hi_m, 61), wm_data]), 3))
-    was = np.concatenate([[0.0], np.round(np.geomspace(lo_a, hi_a, 64), 2)])
+    wms = np.unique(np.round(np.concatenate([even_wms, wm_data]), 3))
     return w0s, was, wms
 
 
