@@ -8,10 +8,13 @@ the batch of one): models of equal depth go through every round together, as row
 with the model's index (one evaluation, one selection of each model's best candidates, one
 set of zoomed grids per round, no loop over models), and the coarse grid's log widths
 ``ln w_j`` (which do not depend on the observed widths) are generated once for the union of
-all those models' coarse grids (distinct (w0, wm) pairs times the common ``wa`` values); each
-model then only gathers its rows and takes ``mean_j |ln w_j - ln obs_j|``. The elements and the
-row means are the very floating-point operations of the direct evaluation, so results do not
-depend on batching (``tests/spaces/test_regnet.py`` checks them against a plain search).
+all those models' coarse grids (distinct (w0, wm) pairs times the common ``wa`` values),
+with ``ln((j wa + w0) / w0)`` taken once per w0 and ``ln w`` once per pair and stage index;
+each model then takes ``mean_j |ln w_j - ln obs_j|`` once per distinct row of widths its grid
+reaches and gathers it for its grid. The zoomed grids are deduplicated as integer keys packed
+from their axes. The elements and the row means are the very floating-point operations of the
+direct evaluation, so results do not depend on batching (``tests/spaces/test_regnet.py``
+checks them against a plain search).
 """
 
 from __future__ import annotations
@@ -199,7 +202,7 @@ def _errors(log_w: np.ndarray, log_obs: np.ndarray) -> np.ndarray:
     return np.abs(log_w - log_obs).mean(axis=1)
 
 
-def _int_key(rows: np.ndarray, scale: Sequence[float]) -> np.ndarray | None:
+def _int_key(rows: np.ndarray, scale: Sequence[float] | np.ndarray) -> np.ndarray | None:
     """One integer per row, the columns times ``scale`` rounded and packed side by side (equal
     rows, equal keys); ``None`` where a column is negative or they need more than 62 bits."""
     factors = np.asarray(scale, dtype=np.float64)
