@@ -28,7 +28,13 @@ from typing import Any
 import numpy as np
 
 from edftools.errors import ConfigError
-from edftools.spaces.regnet import QUANTUM, block_widths_batch
+from edftools.spaces.regnet import (
+    QUANTUM,
+    block_widths_batch,
+    log_growth,
+    quantized_width,
+    stage_of_growth,
+)
 
 _CHUNK_ELEMENTS = 250_000
 
@@ -188,13 +194,19 @@ def _coarse_axes(obs: np.ndarray, wm_range, wa_range) -> tuple[np.ndarray, ...]:
 
 
 def _log_widths(w0: np.ndarray, wa: np.ndarray, wm: np.ndarray, d: int) -> np.ndarray:
-    """``ln w_j`` of the generator for candidate arrays, ``(n, d)``, in bounded chunks."""
+    """``ln w_j`` of the generator for candidate arrays, ``(n, d)``, in bounded chunks: the
+    elements of :func:`~edftools.spaces.regnet.block_widths_batch`, with
+    ``ln((j wa + w0) / w0)`` taken once per run of equal (w0, wa) (sorted zoom candidates come
+    in runs of several wm)."""
+    j = np.arange(d, dtype=np.float64)
     step = max(1, _CHUNK_ELEMENTS // d)
     parts = []
     for i in range(0, w0.size, step):
-        sl = slice(i, i + step)
-        ws, _, _ = block_widths_batch(w0[sl], wa[sl], wm[sl], np.full(w0[sl].size, d), d)
-        parts.append(np.log(ws))
+        w0_, wa_, wm_ = w0[i : i + step, None], wa[i : i + step, None], wm[i : i + step, None]
+        head = np.r_[True, (w0_[1:, 0] != w0_[:-1, 0]) | (wa_[1:, 0] != wa_[:-1, 0])]
+        growth = log_growth(j[None, :], w0_[head], wa_[head])[np.cumsum(head) - 1]
+        widths = quantized_width(w0_, wm_, stage_of_growth(growth, wm_))
+        parts.append(np.log(widths.astype(np.int64)))
     return np.concatenate(parts) if parts else np.zeros((0, d))
 
 
@@ -292,20 +304,17 @@ def _union_log_widths(w0: np.ndarray, wm: np.ndarray, was: np.ndarray, d: int) -
     once per pair and stage index ``k`` and gathered at each ``k_j``."""
     j = np.arange(d, dtype=np.float64)
     w0s, w0_of = np.unique(w0, return_inverse=True)
-    u = j[None, None, :] * was[None, :, None] + w0s[:, None, None]
-    numer = np.log(u / w0s[:, None, None])  # (W, A, d)
-    log_wm = np.log(wm)
+    growth = log_growth(j[None, None, :], w0s[:, None, None], was[None, :, None])  # (W, A, d)
     step = max(1, _CHUNK_ELEMENTS // (was.size * d))
     parts = []
     for i in range(0, w0.size, step):
         sl = slice(i, i + step)
-        ks = np.round(numer[w0_of[sl]] / log_wm[sl, None, None]).astype(np.intp)  # (p, A, d)
+        ks = stage_of_growth(growth[w0_of[sl]], wm[sl, None, None]).astype(np.intp)  # (p, A, d)
         # each pair's k = 0 .. K-1, capped at its own largest (never past what it generates)
         top = ks.max(axis=(1, 2), initial=0)
         k = np.minimum(np.arange(int(top.max(initial=0)) + 1)[None, :], top[:, None])
-        power = np.power(wm[sl, None], k.astype(np.float64))
-        widths = (np.round(w0[sl, None] * power / QUANTUM) * QUANTUM).astype(np.int64)
-        table = np.log(widths)  # (p, K)
+        widths = quantized_width(w0[sl, None], wm[sl, None], k.astype(np.float64))
+        table = np.log(widths.astype(np.int64))  # (p, K)
         ks += (np.arange(ks.shape[0]) * k.shape[1])[:, None, None]
         parts.append(table.ravel()[ks].reshape(-1, d))
     return np.concatenate(parts) if parts else np.zeros((0, d))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from edftools.spaces import regnet_fit
+from edftools.spaces.regnet import block_widths_batch
 from edftools.spaces.regnet_fit import (
     _candidates,
     _coarse_axes,
@@ -32,16 +33,21 @@ def test_coarse_errors_equal_the_direct_evaluation_bit_for_bit():
 
 
 @pytest.mark.parametrize("depth", [1, 2, 7, 23, 40])
-def test_union_log_widths_equal_the_generator_bit_for_bit(depth):
+def test_log_widths_equal_the_generator_bit_for_bit(depth):
     rng = np.random.default_rng(depth)
     w0 = 8.0 * rng.integers(1, 400, 60)  # narrow to wide, repeated w0 values
     wm = np.round(rng.uniform(1.01, 4.0, 60), 3)
     wm[:5] = 2.0  # exactly representable powers
     was = np.concatenate([[0.0], np.round(np.geomspace(0.1, 512.0, 64), 2)])
-    got = _union_log_widths(w0, wm, was, depth)
-    w0s, wms = np.repeat(w0, was.size), np.repeat(wm, was.size)
-    assert got.shape == (w0.size * was.size, depth)
-    assert np.array_equal(got, _log_widths(w0s, np.tile(was, w0.size), wms, depth))
+    w0s, wms, wa = np.repeat(w0, was.size), np.repeat(wm, was.size), np.tile(was, w0.size)
+    ws, _, _ = block_widths_batch(w0s, wa, wms, np.full(w0s.size, depth))
+    expected = np.log(ws)
+    assert np.array_equal(_union_log_widths(w0, wm, was, depth), expected)
+    # sorted by (w0, wa, wm): runs of equal (w0, wa) share ln((j wa + w0) / w0); and shuffled
+    order = np.lexsort((wms, wa, w0s))
+    assert np.array_equal(_log_widths(w0s[order], wa[order], wms[order], depth), expected[order])
+    order = rng.permutation(w0s.size)
+    assert np.array_equal(_log_widths(w0s[order], wa[order], wms[order], depth), expected[order])
 
 
 def _plain_zoom(centers, a_step, m_step, lo_m, hi_m):
