@@ -5,18 +5,20 @@ log widths, the integer-keyed candidates and their exact fallbacks."""
 import numpy as np
 import pytest
 
-from edftools.spaces import regnet_fit
+from edftools.spaces import regnet_fit_rows
 from edftools.spaces.regnet import block_widths_batch
 from edftools.spaces.regnet_fit import (
-    _candidates,
     _coarse_axes,
-    _distinct_rows,
     _evaluate_coarse,
-    _local_axes,
     _log_widths,
     _union_log_widths,
-    _zoom_candidates,
     fit_errors,
+)
+from edftools.spaces.regnet_fit_rows import (
+    distinct_rows,
+    local_axes,
+    sorted_candidates,
+    zoom_candidates,
 )
 
 
@@ -51,7 +53,7 @@ def test_log_widths_equal_the_generator_bit_for_bit(depth):
 
 
 def _plain_zoom(centers, a_step, m_step, lo_m, hi_m):
-    w0, wa, wm = _local_axes(centers[:, 1:4], a_step, m_step, 9, lo_m, hi_m)
+    w0, wa, wm = local_axes(centers[:, 1:4], a_step, m_step, 9, lo_m, hi_m)
     rows = {tuple(c[:4]) for c in centers.tolist()}
     for c, w0s, was, wms in zip(centers.tolist(), w0, wa, wm, strict=True):
         rows |= {(c[0], a, b, d) for a in w0s.tolist() for b in was.tolist() for d in wms.tolist()}
@@ -60,7 +62,7 @@ def _plain_zoom(centers, a_step, m_step, lo_m, hi_m):
 
 @pytest.mark.parametrize(
     "change",
-    ["none", "unrounded wm", "huge w0"],  # the last two take _candidates' exact path
+    ["none", "unrounded wm", "huge w0"],  # the last two take sorted_candidates' exact path
 )
 def test_zoom_candidates_are_the_distinct_grid_rows(change):
     rng = np.random.default_rng(3)
@@ -79,9 +81,9 @@ def test_zoom_candidates_are_the_distinct_grid_rows(change):
         centers[0, 3] = 2.0004
     elif change == "huge w0":
         centers[0, 1] = 8.0 * 2**40
-    got = _zoom_candidates(centers, 0.05, 0.01, 1.5, 3.0)
+    got = zoom_candidates(centers, 0.05, 0.01, 1.5, 3.0)
     assert np.array_equal(got, _plain_zoom(centers, 0.05, 0.01, 1.5, 3.0))
-    assert np.array_equal(got, _candidates(got[::-1].copy()))
+    assert np.array_equal(got, sorted_candidates(got[::-1].copy()))
 
 
 def test_candidates_survive_a_key_collision(monkeypatch):
@@ -96,17 +98,17 @@ def test_candidates_survive_a_key_collision(monkeypatch):
         axis=1,
     )
     expected = np.unique(rows, axis=0)
-    assert np.array_equal(_candidates(rows), expected)
-    monkeypatch.setattr(regnet_fit, "_int_key", lambda r, s: np.zeros(len(r), dtype=np.int64))
-    assert np.array_equal(_candidates(rows), expected)
+    assert np.array_equal(sorted_candidates(rows), expected)
+    monkeypatch.setattr(regnet_fit_rows, "int_key", lambda r, s: np.zeros(len(r), dtype=np.int64))
+    assert np.array_equal(sorted_candidates(rows), expected)
 
 
 def test_distinct_rows_invert_and_survive_a_key_collision(monkeypatch):
     rng = np.random.default_rng(8)
     rows = np.log(rng.choice([8.0, 16.0, 24.0, 32.0], (500, 5)))
-    uniq, inv = _distinct_rows(rows)
+    uniq, inv = distinct_rows(rows)
     assert np.array_equal(uniq[inv], rows) and len(np.unique(uniq, axis=0)) == len(uniq)
     # multipliers of 0 give every row the same key: the exact fallback must take over
-    monkeypatch.setattr(regnet_fit, "_ROW_MIX", np.zeros(64, dtype=np.int64))
-    uniq, inv = _distinct_rows(rows)
+    monkeypatch.setattr(regnet_fit_rows, "ROW_MIX", np.zeros(64, dtype=np.int64))
+    uniq, inv = distinct_rows(rows)
     assert np.array_equal(uniq[inv], rows) and len(uniq) == len(np.unique(rows, axis=0))
