@@ -3,8 +3,8 @@
 Imports only numpy and the standard library (no torch, scipy or pandas): ``edftools sample``
 must start fast. Every import of the package is at module top and its modules form an acyclic
 graph (``tests/spaces/test_import_graph.py``), bottom up: config, params, sampling; complexity,
-regnet; restrictions, regnet_fit, regnet_count; definition (a space's data); band_sampler,
-naive (the samplers); space (``Space`` = definition + sampling); catalog; count.
+regnet, regnet_fit_rows; restrictions, regnet_fit, regnet_count; definition (a space's data);
+band_sampler, naive (the samplers); space (``Space`` = definition + sampling); catalog; count.
 """
 
 from edftools.spaces.catalog import get_space, list_spaces, space_from_dict

@@ -75,13 +75,31 @@ def _check_params(w0: float, wa: float, wm: float, depth: int) -> None:
         )
 
 
+def log_growth(j: Any, w0: Any, wa: Any) -> np.ndarray:
+    """``ln(u_j / w0) = ln((j * wa + w0) / w0)`` (floats, broadcast): :func:`stage_index`'s
+    numerator, which does not depend on ``wm`` (the fit shares it across many ``wm``)."""
+    return np.log((j * wa + w0) / w0)
+
+
+def stage_of_growth(growth: Any, wm: Any) -> np.ndarray:
+    """``k = round(growth / ln(wm))`` for a :func:`log_growth` ``growth`` (broadcast)."""
+    return np.round(growth / np.log(wm))
+
+
 def stage_index(j: Any, w0: Any, wa: Any, wm: Any) -> np.ndarray:
     """Stage index ``k_j = round(ln((j * wa + w0) / w0) / ln(wm))`` (floats, broadcast).
 
-    The one place the generator's arithmetic lives: the sampler, the exact counts and the fit
-    all call it, so their floating-point rounding at ties is the same.
+    The one place the generator's arithmetic lives (with :func:`log_growth`,
+    :func:`stage_of_growth` and :func:`quantized_width`, which it is made of): the sampler, the
+    exact counts and the fit all call them, so their floating-point rounding at ties is the
+    same.
     """
-    return np.round(np.log((j * wa + w0) / w0) / np.log(wm))
+    return stage_of_growth(log_growth(j, w0, wa), wm)
+
+
+def quantized_width(w0: Any, wm: Any, k: Any) -> np.ndarray:
+    """``round(w0 * wm^k / 8) * 8`` (floats, broadcast): the width of stage ``k``."""
+    return np.round(w0 * np.power(wm, k) / QUANTUM) * QUANTUM
 
 
 def block_widths_batch(w0: Any, wa: Any, wm: Any, depth: Any, max_depth: int | None = None):
@@ -98,7 +116,7 @@ def block_widths_batch(w0: Any, wa: Any, wm: Any, depth: Any, max_depth: int | N
     d_max = int(max_depth if max_depth is not None else (depth.max() if depth.size else 1))
     j = np.arange(d_max, dtype=np.float64)[None, :]
     ks = stage_index(j, w0, wa, wm)
-    ws = (np.round(w0 * np.power(wm, ks) / QUANTUM) * QUANTUM).astype(np.int64)
+    ws = quantized_width(w0, wm, ks).astype(np.int64)
     valid = j < depth[:, None]
     return ws, ks.astype(np.int64), valid
 

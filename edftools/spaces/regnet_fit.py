@@ -8,10 +8,13 @@ the batch of one): models of equal depth go through every round together, as row
 with the model's index (one evaluation, one selection of each model's best candidates, one
 set of zoomed grids per round, no loop over models), and the coarse grid's log widths
 ``ln w_j`` (which do not depend on the observed widths) are generated once for the union of
-all those models' coarse grids (distinct (w0, wm) pairs times the common ``wa`` values); each
-model then only gathers its rows and takes ``mean_j |ln w_j - ln obs_j|``. The elements and the
-row means are the very floating-point operations of the direct evaluation, so results do not
-depend on batching (``tests/spaces/test_regnet.py`` checks them against a plain search).
+all those models' coarse grids (distinct (w0, wm) pairs times the common ``wa`` values),
+with ``ln((j wa + w0) / w0)`` taken once per w0 and ``ln w`` once per pair and stage index;
+each model then takes ``mean_j |ln w_j - ln obs_j|`` once per distinct row of widths its grid
+reaches and gathers it for its grid. The zoomed grids are deduplicated as integer keys packed
+from their axes. The elements and the row means are the very floating-point operations of the
+direct evaluation, so results do not depend on batching (``tests/spaces/test_regnet.py``
+checks them against a plain search).
 """
 
 from __future__ import annotations
@@ -19,12 +22,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from edftools.errors import ConfigError
-from edftools.spaces.regnet import QUANTUM, block_widths_batch
+from edftools.spaces.regnet import (
+    QUANTUM,
+    block_widths_batch,
+    log_growth,
+    quantized_width,
+    stage_of_growth,
+)
+from edftools.spaces.regnet_fit_rows import distinct_rows, unique_rows, zoom_candidates
 
 _CHUNK_ELEMENTS = 250_000
 
@@ -47,17 +58,6 @@ def fit_errors(log_obs: np.ndarray, w0: Any, wa: Any, wm: Any) -> np.ndarray:
     d = log_obs.shape[1]
     ws, _, _ = block_widths_batch(w0, wa, wm, np.full(np.size(w0), d), max_depth=d)
     return np.abs(np.log(ws) - log_obs).mean(axis=1)
-
-
-def _local_grids(centers: np.ndarray, a_step: float, m_step: float, n: int, lo_m, hi_m):
-    """Candidate (w0, wa, wm) around each centre: w0 +-8, wa * exp(+-a_step), wm +- m_step."""
-    t = np.linspace(-1.0, 1.0, n)
-    grid = np.meshgrid([-8.0, 0.0, 8.0], t, t, indexing="ij")
-    dw, ta, tm = (g.ravel() for g in grid)
-    w0 = np.maximum(8.0, centers[:, 0:1] + dw[None, :])
-    wa = np.round(centers[:, 1:2] * np.exp(a_step * ta[None, :]), 2)
-    wm = np.round(np.clip(centers[:, 2:3] + m_step * tm[None, :], lo_m, hi_m), 3)
-    return w0.ravel(), wa.ravel(), wm.ravel()
 
 
 def _cut(err: np.ndarray, k: int) -> float:
@@ -95,29 +95,49 @@ def _observed(block_widths: Any) -> np.ndarray:
     return obs
 
 
+@lru_cache(maxsize=8)
+def _shared_axes(
+    wm_range: tuple[float, float], wa_range: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The parts of :func:`_coarse_axes` common to every model (read-only): the 61 evenly
+    spaced ``wm`` and the ``was`` (0 and 64 log-spaced values, to 0.01)."""
+    (lo_m, hi_m), (lo_a, hi_a) = wm_range, wa_range
+    wms = np.linspace(lo_m, hi_m, 61)
+    was = np.concatenate([[0.0], np.round(np.geomspace(lo_a, hi_a, 64), 2)])
+    wms.setflags(write=False)
+    was.setflags(write=False)
+    return wms, was
+
+
 def _coarse_axes(obs: np.ndarray, wm_range, wa_range) -> tuple[np.ndarray, ...]:
     """The axes ``(w0s, was, wms)`` of :func:`fit_regnet`'s coarse grid for one model (the
     grid is their product, in ``meshgrid(..., indexing="ij")`` order)."""
-    (lo_m, hi_m), (lo_a, hi_a) = wm_range, wa_range
+    lo_m, hi_m = wm_range
+    even_wms, was = _shared_axes(tuple(map(float, wm_range)), tuple(map(float, wa_range)))
     first = obs[0]
     near = QUANTUM * np.round(first / QUANTUM)
     w0s = np.unique(np.maximum(QUANTUM, near + QUANTUM * np.arange(-2, 3)))
     ratios = np.unique(obs[obs > first] / first)
     wm_data = np.concatenate([ratios ** (1.0 / k) for k in range(1, 5)])
     wm_data = wm_data[(wm_data >= lo_m) & (wm_data <= hi_m)]
-    wms = np.unique(np.round(np.concatenate([np.linspace(lo_m, hi_m, 61), wm_data]), 3))
-    was = np.concatenate([[0.0], np.round(np.geomspace(lo_a, hi_a, 64), 2)])
+    wms = np.unique(np.round(np.concatenate([even_wms, wm_data]), 3))
     return w0s, was, wms
 
 
 def _log_widths(w0: np.ndarray, wa: np.ndarray, wm: np.ndarray, d: int) -> np.ndarray:
-    """``ln w_j`` of the generator for candidate arrays, ``(n, d)``, in bounded chunks."""
+    """``ln w_j`` of the generator for candidate arrays, ``(n, d)``, in bounded chunks: the
+    elements of :func:`~edftools.spaces.regnet.block_widths_batch`, with
+    ``ln((j wa + w0) / w0)`` taken once per run of equal (w0, wa) (sorted zoom candidates come
+    in runs of several wm)."""
+    j = np.arange(d, dtype=np.float64)
     step = max(1, _CHUNK_ELEMENTS // d)
     parts = []
     for i in range(0, w0.size, step):
-        sl = slice(i, i + step)
-        ws, _, _ = block_widths_batch(w0[sl], wa[sl], wm[sl], np.full(w0[sl].size, d), d)
-        parts.append(np.log(ws))
+        w0_, wa_, wm_ = w0[i : i + step, None], wa[i : i + step, None], wm[i : i + step, None]
+        head = np.r_[True, (w0_[1:, 0] != w0_[:-1, 0]) | (wa_[1:, 0] != wa_[:-1, 0])]
+        growth = log_growth(j[None, :], w0_[head], wa_[head])[np.cumsum(head) - 1]
+        widths = quantized_width(w0_, wm_, stage_of_growth(growth, wm_))
+        parts.append(np.log(widths.astype(np.int64)))
     return np.concatenate(parts) if parts else np.zeros((0, d))
 
 
@@ -125,80 +145,60 @@ def _errors(log_w: np.ndarray, log_obs: np.ndarray) -> np.ndarray:
     return np.abs(log_w - log_obs).mean(axis=1)
 
 
-def _unique_rows(
-    rows: np.ndarray, scale: Sequence[float] = (1.0, 1.0, 100.0, 1000.0)
-) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows (sorted) and the inverse index; ``scale`` makes each column an integer
-    (default ``(model, w0, wa, wm)``: a model's index, w0, wa to 0.01, wm to 0.001, as the
-    grids are rounded). An integer key sorts fast, and every row is checked against its
-    representative (falling back to an exact row sort if the key conflated two)."""
-    factors = np.asarray(scale, dtype=np.float64)
-    ints = np.round(rows * factors).astype(np.int64)
-    bits = [max(1, int(c.max()).bit_length()) for c in ints.T] if len(rows) else [1] * len(scale)
-    if ints.min(initial=0) < 0 or sum(bits) > 62:
-        return _rows_by_key(rows, None)
-    key = np.zeros(len(rows), dtype=np.int64)
-    for col, b in zip(ints.T, bits, strict=True):
-        key = (key << b) | col
-    return _rows_by_key(rows, key)
-
-
-#: Odd 64-bit multipliers, one per block, that hash a row of log widths to one integer.
-_ROW_MIX = np.random.default_rng(20200330).integers(1, 2**62, 64, dtype=np.int64) * 2 + 1
-
-
-def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows of a float array and the inverse index (``distinct[inverse] == rows``).
-    Rows are keyed by a wrapping sum of their bit patterns times :data:`_ROW_MIX`; every row
-    is checked against its representative (falling back to an exact row sort if two distinct
-    rows shared a key)."""
-    if rows.shape[1] > _ROW_MIX.size:
-        return _rows_by_key(rows, None)
-    bits = np.ascontiguousarray(rows).view(np.int64)
-    with np.errstate(over="ignore"):
-        key = (bits * _ROW_MIX[: rows.shape[1]]).sum(axis=1)
-    return _rows_by_key(rows, key)
-
-
-def _rows_by_key(rows: np.ndarray, key: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows (in the order of ``key``, one integer per row) and the inverse index
-    (``distinct[inverse] == rows``), every row checked against its key's representative; an
-    exact row sort where there is no key or the key conflated two distinct rows."""
-    if key is not None:
-        _, first, inv = np.unique(key, return_index=True, return_inverse=True)
-        uniq, inv = rows[first], inv.ravel()
-        if np.array_equal(uniq[inv], rows):
-            return uniq, inv
-    uniq, inv = np.unique(rows, axis=0, return_inverse=True)
-    return uniq, inv.ravel()
+def _union_log_widths(w0: np.ndarray, wm: np.ndarray, was: np.ndarray, d: int) -> np.ndarray:
+    """``ln w_j`` of the generator for every ``(w0[p], was[a], wm[p])``, ``(P * A, d)`` rows in
+    (pair, wa) order: the elements of :func:`_log_widths` (the same floating-point operations
+    of :func:`~edftools.spaces.regnet.block_widths_batch`), with its two shared factors
+    computed once. ``ln((j wa + w0) / w0)`` depends on (w0, wa, j) only: it is taken once per
+    distinct w0; ``k_j = round(that / ln wm)``; and ``ln(round(w0 wm^k / 8) * 8)`` is taken
+    once per pair and stage index ``k`` and gathered at each ``k_j``."""
+    j = np.arange(d, dtype=np.float64)
+    w0s, w0_of = np.unique(w0, return_inverse=True)
+    growth = log_growth(j[None, None, :], w0s[:, None, None], was[None, :, None])  # (W, A, d)
+    step = max(1, _CHUNK_ELEMENTS // (was.size * d))
+    parts = []
+    for i in range(0, w0.size, step):
+        sl = slice(i, i + step)
+        ks = stage_of_growth(growth[w0_of[sl]], wm[sl, None, None]).astype(np.intp)  # (p, A, d)
+        # each pair's k = 0 .. K-1, capped at its own largest (never past what it generates)
+        top = ks.max(axis=(1, 2), initial=0)
+        k = np.minimum(np.arange(int(top.max(initial=0)) + 1)[None, :], top[:, None])
+        widths = quantized_width(w0[sl, None], wm[sl, None], k.astype(np.float64))
+        table = np.log(widths.astype(np.int64))  # (p, K)
+        ks += (np.arange(ks.shape[0]) * k.shape[1])[:, None, None]
+        parts.append(table.ravel()[ks].reshape(-1, d))
+    return np.concatenate(parts) if parts else np.zeros((0, d))
 
 
 def _evaluate_coarse(log_obs: np.ndarray, axes: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
     """Errors of each model's coarse grid (models of one depth), in the grid's order. The log
     widths are generated once for the union of the grids: every grid is its (w0, wm) pairs
-    times the same ``was``, so the union is the distinct pairs times ``was``. Quantization
-    makes many candidates generate the same widths: each model's errors are computed once per
-    distinct row of widths (a row's error is the same float mean wherever it is computed) and
-    gathered for its grid."""
+    times the same ``was``, so the union is the distinct pairs times ``was``
+    (:func:`_union_log_widths`). Quantization makes many candidates generate the same widths:
+    each model's errors are computed once per distinct row of widths that its grid reaches (a
+    row's error is the same float mean wherever it is computed) and gathered for its grid."""
     d = log_obs.shape[1]
     was = axes[0][1]
     pairs = [np.meshgrid(w0s, wms, indexing="ij") for w0s, _, wms in axes]
     rows = np.concatenate([np.stack([a.ravel(), b.ravel()], axis=1) for a, b in pairs])
-    uniq, inv = _unique_rows(rows, (1.0, 1000.0))
-    log_w = _log_widths(
-        np.repeat(uniq[:, 0], was.size), np.tile(was, len(uniq)), np.repeat(uniq[:, 1], was.size), d
-    )
-    distinct, row_of = _distinct_rows(log_w)
+    uniq, inv = unique_rows(rows, (1.0, 1000.0))
+    distinct, row_of = distinct_rows(_union_log_widths(uniq[:, 0], uniq[:, 1], was, d))
+    row_of = row_of.reshape(len(uniq), was.size)
     bounds = np.cumsum([0, *(a.size for a, _ in pairs)])
     step = max(1, _CHUNK_ELEMENTS // d)
+    slot = np.zeros(len(distinct), dtype=np.intp)
     out = []
     for m, ((a, _), obs) in enumerate(zip(pairs, log_obs, strict=True)):
         pair = inv[bounds[m] : bounds[m + 1]].reshape(a.shape)  # (w0, wm) -> its union row
-        idx = (pair[:, None, :] * was.size + np.arange(was.size)[None, :, None]).ravel()
+        rows_of_grid = row_of[pair].transpose(0, 2, 1).ravel()  # (w0, wa, wm) order
+        reached = np.zeros(len(distinct), dtype=bool)
+        reached[rows_of_grid] = True
+        used = np.flatnonzero(reached)
+        slot[used] = np.arange(used.size)
         err = np.concatenate(
-            [_errors(distinct[i : i + step], obs) for i in range(0, len(distinct), step)]
+            [_errors(distinct[used[i : i + step]], obs) for i in range(0, used.size, step)]
         )
-        out.append(err[row_of[idx]])
+        out.append(err[slot[rows_of_grid]])
     return out
 
 
@@ -243,11 +243,8 @@ def _fit_group(
         centers = best[active]
         if not len(centers):
             break
-        w0, wa, wm = _local_grids(centers[:, 1:4], a_step, m_step, 9, lo_m, hi_m)
+        cands = zoom_candidates(centers, a_step, m_step, lo_m, hi_m)
         a_step, m_step = a_step / 3, m_step / 3
-        per = w0.size // len(centers)
-        grid = np.stack([np.repeat(centers[:, 0], per), w0, wa, wm], axis=1)
-        cands, _ = _unique_rows(np.concatenate([grid, centers[:, :4]]))
         err = _evaluate(log_obs, cands)
         keep = err <= _cuts(cands[:, 0].astype(int), err, len(obs), k)
         best = _best(np.concatenate([cands[keep], err[keep, None]], axis=1), k)

@@ -162,3 +162,47 @@ def test_batched_search_equals_the_plain_search_model_by_model():
     fits = fit_regnet_batch(models)
     for m, fit in zip(models, fits, strict=True):
         assert (fit.w0, fit.wa, fit.wm, fit.e_fit) == _search_one(m)
+
+
+def _random_models(rng: np.random.Generator, n: int) -> list[np.ndarray]:
+    """Per-block widths of random depths 1..40 (several models per depth, so they share the
+    batched rounds): random multiples of 8, sorted or not; constant widths (every wm ties at
+    wa = 0); exact RegNets (e_fit 0); free integers over a wide range; a repeated model."""
+    models: list[np.ndarray] = []
+    depths = rng.integers(1, 41, max(1, n // 3))
+    for i in range(n):
+        d = int(depths[i % depths.size])
+        kind = i % 5
+        if kind == 0:
+            w = 8.0 * rng.integers(1, 200, d)
+        elif kind == 1:
+            w = np.sort(8.0 * rng.integers(1, 120, d))
+        elif kind == 2:
+            w = np.full(d, 8.0 * rng.integers(1, 60))
+        elif kind == 3:
+            w0, wa, wm = 8 * int(rng.integers(2, 30)), rng.uniform(0, 60), rng.uniform(1.5, 3.0)
+            w = np.array(generate_regnet(w0, round(wa, 2), round(wm, 3), d).block_widths, float)
+        else:
+            w = np.round(rng.uniform(1, 5000, d))
+        models.append(w)
+    return [*models, models[0].copy()]
+
+
+def _check_against_the_plain_search(seed: int, n: int) -> None:
+    from edftools.spaces import fit_regnet_batch
+
+    models = _random_models(np.random.default_rng(seed), n)
+    for m, fit in zip(models, fit_regnet_batch(models), strict=True):
+        w0, wa, wm, e = _search_one(m)
+        assert (fit.w0, fit.wa, fit.wm, fit.e_fit, fit.depth) == (w0, wa, wm, e, m.size)
+        assert fit.predicted == generate_regnet(fit.w0, fit.wa, fit.wm, m.size).block_widths
+
+
+def test_batched_search_equals_the_plain_search_on_random_models():
+    _check_against_the_plain_search(seed=11, n=10)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(3))
+def test_batched_search_equals_the_plain_search_on_many_random_models(seed):
+    _check_against_the_plain_search(seed=100 + seed, n=40)
