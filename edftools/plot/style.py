@@ -29,6 +29,8 @@ import matplotlib
 import numpy as np
 from matplotlib import font_manager
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import FigureCanvasBase
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
@@ -158,6 +160,7 @@ def to_png(fig: Figure) -> bytes:
     png["pil_kwargs"] = _PNG_OPTIONS
     engine = fig.get_layout_engine()
     ticks_in_view(fig)
+    agg_canvas(fig)
     with style():
         if engine is None:
             fig.savefig(buf, bbox_inches="tight", **png)
@@ -172,6 +175,17 @@ def to_png(fig: Figure) -> bytes:
             fig.set_layout_engine(engine)
             fig.set_dpi(dpi)
     return buf.getvalue()
+
+
+def agg_canvas(fig: Figure) -> None:
+    """Give a plain ``Figure`` (its canvas a ``FigureCanvasBase``) an Agg canvas, the one
+    that ``savefig`` prints a PNG with: the layout then measures text with the renderer that
+    draws it, and matplotlib's text-metrics cache (per renderer) spares measuring every
+    label, title and legend entry again when the figure is drawn (a plain figure's layout
+    gets a renderer of its own, another again at ``savefig``). A figure with a canvas of its
+    own (pyplot's) keeps it."""
+    if type(fig.canvas) is FigureCanvasBase:
+        FigureCanvasAgg(fig)
 
 
 def warm_up() -> None:
