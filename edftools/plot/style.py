@@ -424,15 +424,14 @@ def grid(
     n: int, ncols: int, width: float = 4.2, height: float = 3.2, legend: bool = True
 ) -> tuple[Figure, list[Axes]]:
     """A figure of ``n`` panels in ``ncols`` columns (:class:`~edftools.plot.layout.GridLayout`:
-    titles, labels and outside legends get the room they need); the unused axes are hidden."""
+    titles, labels and outside legends get the room they need); the cells after the ``n``-th
+    stay empty (no axes is made for them: an Axes costs as much to make as to draw empty)."""
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
     extra = LEGEND_WIDTH if legend else 0.0  # inches per column for a legend beside the axes
     fig = Figure(figsize=((width + extra) * ncols, height * nrows), layout=GridLayout())
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    return fig, axes[:n]
+    cells = fig.add_gridspec(nrows, ncols)
+    return fig, [fig.add_subplot(cells[i // ncols, i % ncols]) for i in range(n)]
 
 
 def label_left_column(axes: Sequence[Axes], ncols: int) -> None:
