@@ -7,12 +7,15 @@ import io
 import random
 
 import numpy as np
+from matplotlib.figure import Figure
 from PIL import Image
 
 from edftools.plot.style import (
     SHOWN_WIDTH_PX,
     grid,
     label_left_column,
+    legend_outside,
+    set_title,
     style,
     text_width,
     to_png,
@@ -79,3 +82,20 @@ def test_ticks_are_made_only_inside_the_view_with_the_same_pixels(monkeypatch) -
     assert not isinstance(plain.axes[0].xaxis.get_major_locator(), InViewLocator)
     assert len(plain.axes[0].get_xticks()) > len(fig.axes[0].get_xticks())
     assert plain_png == png
+
+
+def test_a_plain_figure_is_laid_out_and_drawn_on_one_agg_canvas_reproducibly() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    def figure() -> Figure:
+        with style():
+            fig, (ax,) = grid(1, 1)
+            ax.plot([0.0, 1.0], [0.0, 2.0], label="a name")
+            set_title(ax, "a title")
+            legend_outside(ax)
+        return fig
+
+    fig = figure()
+    png = to_png(fig)
+    assert isinstance(fig.canvas, FigureCanvasAgg)
+    assert to_png(figure()) == png  # the same figure made again: the same bytes
