@@ -36,7 +36,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 
 from edftools.plot.layout import GridLayout
-from edftools.plot.ticks import ticks_in_view
+from edftools.plot.ticks import fixed_ticks, ticks_in_view
 
 DPI = 90
 #: The widest a report shows a figure, in CSS pixels (the page width of
@@ -170,7 +170,8 @@ def to_png(fig: Figure) -> bytes:
             fig.set_dpi(png["dpi"])
             _lay_out(fig, engine)
             fig.set_layout_engine(None)  # laid out above: savefig draws it once
-            fig.savefig(buf, **png)
+            with fixed_ticks(fig):  # the axes' sizes are final: so are their ticks
+                fig.savefig(buf, **png)
         finally:
             fig.set_layout_engine(engine)
             fig.set_dpi(dpi)

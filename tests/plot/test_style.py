@@ -21,7 +21,7 @@ from edftools.plot.style import (
     to_png,
     wrap,
 )
-from edftools.plot.ticks import InViewLocator
+from edftools.plot.ticks import InViewLocator, fixed_ticks, log_axis, ticks_in_view
 from edftools.report import htmldoc
 
 
@@ -99,3 +99,30 @@ def test_a_plain_figure_is_laid_out_and_drawn_on_one_agg_canvas_reproducibly() -
     png = to_png(fig)
     assert isinstance(fig.canvas, FigureCanvasAgg)
     assert to_png(figure()) == png  # the same figure made again: the same bytes
+
+
+def test_fixed_ticks_keep_the_ticks_labels_and_offset_and_restore_the_axes() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.ticker import FixedLocator
+
+    with style():
+        fig, (ax,) = grid(1, 1)
+        ax.plot([1.0, 300.0], [1e-7, 3e-7])
+        log_axis(ax, 10)
+        ticks_in_view(fig)
+        FigureCanvasAgg(fig).draw()
+        y = ax.yaxis
+        before = (list(y.get_majorticklocs()), [t.get_text() for t in y.get_ticklabels()])
+        x_before = [t.get_text() for t in ax.get_xticklabels()]
+        offset = y.get_major_formatter().get_offset()
+        locator, formatter = y.get_major_locator(), y.get_major_formatter()
+        default = y.isDefault_majfmt
+        with fixed_ticks(fig):
+            assert isinstance(y.get_major_locator(), FixedLocator)
+            fig.canvas.draw()
+            assert list(y.get_majorticklocs()) == before[0]
+            assert [t.get_text() for t in y.get_ticklabels()] == before[1]
+            assert [t.get_text() for t in ax.get_xticklabels()] == x_before
+            assert y.offsetText.get_text() == offset
+        assert y.get_major_locator() is locator and y.get_major_formatter() is formatter
+        assert y.isDefault_majfmt == default
