@@ -29,12 +29,14 @@ import matplotlib
 import numpy as np
 from matplotlib import font_manager
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import FigureCanvasBase
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 
 from edftools.plot.layout import GridLayout
-from edftools.plot.ticks import ticks_in_view
+from edftools.plot.ticks import fixed_ticks, ticks_in_view
 
 DPI = 90
 #: The widest a report shows a figure, in CSS pixels (the page width of
@@ -158,6 +160,7 @@ def to_png(fig: Figure) -> bytes:
     png["pil_kwargs"] = _PNG_OPTIONS
     engine = fig.get_layout_engine()
     ticks_in_view(fig)
+    agg_canvas(fig)
     with style():
         if engine is None:
             fig.savefig(buf, bbox_inches="tight", **png)
@@ -167,11 +170,23 @@ def to_png(fig: Figure) -> bytes:
             fig.set_dpi(png["dpi"])
             _lay_out(fig, engine)
             fig.set_layout_engine(None)  # laid out above: savefig draws it once
-            fig.savefig(buf, **png)
+            with fixed_ticks(fig):  # the axes' sizes are final: so are their ticks
+                fig.savefig(buf, **png)
         finally:
             fig.set_layout_engine(engine)
             fig.set_dpi(dpi)
     return buf.getvalue()
+
+
+def agg_canvas(fig: Figure) -> None:
+    """Give a plain ``Figure`` (its canvas a ``FigureCanvasBase``) an Agg canvas, the one
+    that ``savefig`` prints a PNG with: the layout then measures text with the renderer that
+    draws it, and matplotlib's text-metrics cache (per renderer) spares measuring every
+    label, title and legend entry again when the figure is drawn (a plain figure's layout
+    gets a renderer of its own, another again at ``savefig``). A figure with a canvas of its
+    own (pyplot's) keeps it."""
+    if type(fig.canvas) is FigureCanvasBase:
+        FigureCanvasAgg(fig)
 
 
 def warm_up() -> None:
@@ -410,15 +425,14 @@ def grid(
     n: int, ncols: int, width: float = 4.2, height: float = 3.2, legend: bool = True
 ) -> tuple[Figure, list[Axes]]:
     """A figure of ``n`` panels in ``ncols`` columns (:class:`~edftools.plot.layout.GridLayout`:
-    titles, labels and outside legends get the room they need); the unused axes are hidden."""
+    titles, labels and outside legends get the room they need); the cells after the ``n``-th
+    stay empty (no axes is made for them: an Axes costs as much to make as to draw empty)."""
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
     extra = LEGEND_WIDTH if legend else 0.0  # inches per column for a legend beside the axes
     fig = Figure(figsize=((width + extra) * ncols, height * nrows), layout=GridLayout())
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    return fig, axes[:n]
+    cells = fig.add_gridspec(nrows, ncols)
+    return fig, [fig.add_subplot(cells[i // ncols, i % ncols]) for i in range(n)]
 
 
 def label_left_column(axes: Sequence[Axes], ncols: int) -> None:

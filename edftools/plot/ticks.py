@@ -5,12 +5,16 @@ only inside each axis' view."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import (
+    FixedFormatter,
+    FixedLocator,
     FuncFormatter,
     Locator,
     LogLocator,
@@ -56,6 +60,35 @@ def ticks_in_view(fig: Figure) -> None:
             locator = axis.get_major_locator()
             if isinstance(locator, MaxNLocator | LogLocator):
                 axis.set_major_locator(InViewLocator(locator))
+
+
+@contextmanager
+def fixed_ticks(fig: Figure) -> Iterator[None]:
+    """Inside the block, each axis with an :class:`InViewLocator` has its current major ticks
+    and labels fixed (``FixedLocator``, ``FixedFormatter`` with the offset text): for drawing a
+    figure its layout has sized, whose drawing computes every axis' ticks three times (tick
+    labels, axis label position, draw). The same ticks, labels and pixels; the locators,
+    formatters (and their default flags) are restored after."""
+    saved = []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            locator, formatter = axis.get_major_locator(), axis.get_major_formatter()
+            if not isinstance(locator, InViewLocator):
+                continue
+            locs: Any = axis.get_majorticklocs()  # an array, as matplotlib passes it
+            labels = formatter.format_ticks(locs)
+            fixed = FixedFormatter(labels)
+            fixed.set_offset_string(formatter.get_offset())
+            saved.append((axis, locator, formatter, axis.isDefault_majloc, axis.isDefault_majfmt))
+            axis.set_major_locator(FixedLocator(locs))
+            axis.set_major_formatter(fixed)
+    try:
+        yield
+    finally:
+        for axis, locator, formatter, default_locator, default_formatter in saved:
+            axis.set_major_locator(locator)
+            axis.set_major_formatter(formatter)
+            axis.isDefault_majloc, axis.isDefault_majfmt = default_locator, default_formatter
 
 
 #: Extra tick positions per power of the base when an axis spans too few powers to label.

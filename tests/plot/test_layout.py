@@ -58,3 +58,31 @@ def test_a_figure_that_is_not_one_grid_is_left_to_constrained_layout() -> None:
     fig = Figure(figsize=(4, 3))
     fig.add_axes((0.1, 0.1, 0.8, 0.8))
     assert not lay_out_grid(fig)
+
+
+def test_a_grid_makes_axes_only_for_its_panels() -> None:
+    with style():
+        fig, axes = grid(5, 3)
+    assert len(fig.axes) == 5 == len(axes)
+    assert {ax.get_subplotspec().get_geometry()[:2] for ax in axes} == {(2, 3)}
+
+
+def test_the_panel_box_skips_only_spines_without_tick_marks() -> None:
+    from edftools.plot.layout import _on_the_box, _tightbbox
+
+    with style():
+        fig, (plain, marked) = grid(2, 2)
+        for ax in (plain, marked):
+            ax.plot([0.0, 10.0], [0.0, 1.0])
+            ax.set_xlabel("x")
+        marked.tick_params(axis="both", which="major", bottom=True, left=True, length=12)
+        FigureCanvasAgg(fig)
+        renderer = fig.canvas.get_renderer()
+        assert all(_on_the_box(s) for s in plain.spines.values())
+        assert not _on_the_box(marked.spines["bottom"]) and not _on_the_box(marked.spines["left"])
+        for ax in (plain, marked):
+            assert (
+                _tightbbox(ax, renderer).bounds
+                == ax.get_tightbbox(renderer, for_layout_only=True).bounds
+            )
+            assert all(s.get_in_layout() for s in ax.spines.values())

@@ -7,18 +7,21 @@ import io
 import random
 
 import numpy as np
+from matplotlib.figure import Figure
 from PIL import Image
 
 from edftools.plot.style import (
     SHOWN_WIDTH_PX,
     grid,
     label_left_column,
+    legend_outside,
+    set_title,
     style,
     text_width,
     to_png,
     wrap,
 )
-from edftools.plot.ticks import InViewLocator
+from edftools.plot.ticks import InViewLocator, fixed_ticks, log_axis, ticks_in_view
 from edftools.report import htmldoc
 
 
@@ -79,3 +82,47 @@ def test_ticks_are_made_only_inside_the_view_with_the_same_pixels(monkeypatch) -
     assert not isinstance(plain.axes[0].xaxis.get_major_locator(), InViewLocator)
     assert len(plain.axes[0].get_xticks()) > len(fig.axes[0].get_xticks())
     assert plain_png == png
+
+
+def test_a_plain_figure_is_laid_out_and_drawn_on_one_agg_canvas_reproducibly() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    def figure() -> Figure:
+        with style():
+            fig, (ax,) = grid(1, 1)
+            ax.plot([0.0, 1.0], [0.0, 2.0], label="a name")
+            set_title(ax, "a title")
+            legend_outside(ax)
+        return fig
+
+    fig = figure()
+    png = to_png(fig)
+    assert isinstance(fig.canvas, FigureCanvasAgg)
+    assert to_png(figure()) == png  # the same figure made again: the same bytes
+
+
+def test_fixed_ticks_keep_the_ticks_labels_and_offset_and_restore_the_axes() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.ticker import FixedLocator
+
+    with style():
+        fig, (ax,) = grid(1, 1)
+        ax.plot([1.0, 300.0], [1e-7, 3e-7])
+        log_axis(ax, 10)
+        ticks_in_view(fig)
+        FigureCanvasAgg(fig).draw()
+        y = ax.yaxis
+        before = (list(y.get_majorticklocs()), [t.get_text() for t in y.get_ticklabels()])
+        x_before = [t.get_text() for t in ax.get_xticklabels()]
+        offset = y.get_major_formatter().get_offset()
+        locator, formatter = y.get_major_locator(), y.get_major_formatter()
+        default = y.isDefault_majfmt
+        with fixed_ticks(fig):
+            assert isinstance(y.get_major_locator(), FixedLocator)
+            fig.canvas.draw()
+            assert list(y.get_majorticklocs()) == before[0]
+            assert [t.get_text() for t in y.get_ticklabels()] == before[1]
+            assert [t.get_text() for t in ax.get_xticklabels()] == x_before
+            assert y.offsetText.get_text() == offset
+        assert y.get_major_locator() is locator and y.get_major_formatter() is formatter
+        assert y.isDefault_majfmt == default
