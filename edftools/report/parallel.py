@@ -150,26 +150,28 @@ class _Queue:
             self._finished.add(j)
             self._cond.notify_all()
 
+    def _take(self, order: Sequence[int]) -> int | None:
+        """The first open task in ``order``, taken (the lock held), None when none is."""
+        for i in order:
+            if self._open(i):
+                self._pending.remove(i)
+                self._cond.notify_all()
+                return i
+        return None
+
     def take_first(self) -> int | None:
         """The first open task (waiting for one to open), None once none is left."""
         with self._cond:
             while self._pending:
-                for i in self._pending:
-                    if self._open(i):
-                        self._pending.remove(i)
-                        return i
+                if (i := self._take(list(self._pending))) is not None:
+                    return i
                 self._cond.wait()
             return None
 
     def take_last(self) -> int | None:
         """The last open task, None when none is (this process takes it)."""
         with self._cond:
-            for i in reversed(self._pending):
-                if self._open(i):
-                    self._pending.remove(i)
-                    self._cond.notify_all()
-                    return i
-            return None
+            return self._take(self._pending[::-1])
 
     def empty(self) -> bool:
         with self._cond:
