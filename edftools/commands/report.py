@@ -10,7 +10,7 @@ import contextlib
 import gc
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,8 +145,8 @@ def refine_cmd(
     """
     from edftools.report.parallel import helper
 
-    _import_shared()
-    with helper(REFINE_DRAWING):  # imports the drawing stack meanwhile, on the other core
+    # the helper imports the drawing stack meanwhile, on the other core
+    with _shared_imports(), helper(REFINE_DRAWING):
         from edftools.analysis.refinement import RefineOptions, refine, to_json
         from edftools.analysis.runs import parse_names
         from edftools.report.writers import refinement_markdown_file, write_refinement
@@ -169,10 +169,15 @@ def refine_cmd(
     click.echo("wrote " + ", ".join(str(f) for f in files), err=True)
 
 
-def _import_shared() -> None:
+@contextlib.contextmanager
+def _shared_imports() -> Iterator[None]:
     """Import what both the command and its helper process need, once, before the fork,
     without automatic garbage collection meanwhile (an import makes many objects and frees
-    few: the collections it set off were wasted)."""
+    few: the collections it set off were wasted); then, for the command's length, freeze what
+    exists (``gc.freeze``: the imports), so that the collections the command's own objects set
+    off do not scan the imports again each time (refine: 0.09 s of collections → 0.03 s).
+    The caller's state is restored at the end: collection on or off as it was, and the objects
+    unfrozen, unless the caller had frozen some itself (then left as they are)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -180,6 +185,14 @@ def _import_shared() -> None:
     finally:
         if collecting:
             gc.enable()
+    freezing = gc.get_freeze_count() == 0
+    if freezing:
+        gc.freeze()
+    try:
+        yield
+    finally:
+        if freezing:
+            gc.unfreeze()
 
 
 #: What the helper process imports while ``refine`` reads the store and computes (it draws).
@@ -220,8 +233,7 @@ def compare_cmd(
     """
     from edftools.report.parallel import helper
 
-    _import_shared()
-    with helper(COMPARE_DRAWING) if out_file else contextlib.nullcontext():
+    with _shared_imports(), helper(COMPARE_DRAWING) if out_file else contextlib.nullcontext():
         from edftools.analysis.comparison import CompareOptions, compare_spaces, to_json
         from edftools.analysis.curves import param_values
         from edftools.analysis.runs import parse_names

@@ -126,3 +126,29 @@ def test_sequential_plan_shows_its_progress_on_stderr(store: Path, capsys) -> No
     assert "simulated studies" in err and "20/20" in err
     code, out, err = _cli([*args, "--no-progress"], capsys)
     assert code == 0 and "simulated studies" not in err
+
+
+def test_report_commands_freeze_the_imports_only_while_they_run() -> None:
+    import gc
+
+    from edftools.commands.report import _shared_imports
+
+    gc.unfreeze()  # a known start, whatever ran before in this process
+    assert gc.isenabled()
+    with _shared_imports():
+        assert gc.get_freeze_count() > 0  # the imports are not rescanned by each collection
+        assert gc.isenabled()
+    assert gc.get_freeze_count() == 0 and gc.isenabled()  # the caller's state, restored
+    gc.disable()
+    try:
+        with _shared_imports():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+        gc.freeze()  # a caller that froze objects itself keeps them frozen
+        frozen = gc.get_freeze_count()
+        with _shared_imports():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+        gc.enable()
