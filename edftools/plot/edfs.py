@@ -22,18 +22,8 @@ from edftools.analysis.history import CURVES, FUTILITY, StepHistory
 from edftools.analysis.library import long_form, settings_of
 from edftools.analysis.refinement import RefineResult
 from edftools.analysis.runs import select_runs
-from edftools.plot.style import (
-    corner_note,
-    figure_legend,
-    grid,
-    label_left_column,
-    legend_outside,
-    new_axes,
-    palette,
-    set_title,
-    set_titles,
-    style,
-)
+from edftools.plot.style import grid, label_left_column, new_axes, palette, style
+from edftools.plot.text import corner_note, figure_legend, legend_outside, set_title, set_titles
 from edftools.plot.ticks import log_axis, no_minor_ticks
 
 EDF_YLABEL = "cumulative prob."

@@ -12,7 +12,8 @@ from matplotlib.patches import Patch, Rectangle
 
 from edftools.analysis.epoch_verdicts import UNTESTED, EpochVerdicts
 from edftools.errors import StatsInputError
-from edftools.plot.style import VERDICT_COLORS, new_axes, set_title, style
+from edftools.plot.style import VERDICT_COLORS, new_axes, style
+from edftools.plot.text import set_title
 from edftools.stats.verdicts import VERDICTS
 
 #: How "decided from epoch k on" is drawn: a black bar on the cell's left edge and a triangle.

@@ -18,15 +18,8 @@ from matplotlib.figure import Figure
 from edftools.analysis import curves
 from edftools.analysis.library import long_form
 from edftools.errors import StatsInputError
-from edftools.plot.style import (
-    grid,
-    legend_outside,
-    new_axes,
-    palette,
-    set_title,
-    side_note,
-    style,
-)
+from edftools.plot.style import grid, new_axes, palette, style
+from edftools.plot.text import legend_outside, set_title, side_note
 from edftools.plot.ticks import complexity_axis, log_axis
 
 ERROR_LABEL = "error (%)"

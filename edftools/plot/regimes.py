@@ -12,17 +12,9 @@ from matplotlib.patches import Patch, Rectangle
 
 from edftools.analysis.regimes import GeneralizeResult
 from edftools.plot.edfs import draw_edfs
-from edftools.plot.style import (
-    VERDICT_COLORS,
-    grid,
-    label_left_column,
-    legend_outside,
-    new_axes,
-    palette,
-    set_title,
-    set_titles,
-)
+from edftools.plot.style import VERDICT_COLORS, grid, label_left_column, new_axes, palette
 from edftools.plot.style import style as plot_style
+from edftools.plot.text import legend_outside, set_title, set_titles
 from edftools.stats.verdicts import VERDICTS
 
 

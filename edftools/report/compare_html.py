@@ -36,7 +36,8 @@ def edf_figure(result: ComparisonResult) -> Figure:
     """Normalized EDFs (if normalized) and raw EDFs with pointwise 95% bands: each up to the
     reference space's 95th percentile and over the full range."""
     from edftools import plot
-    from edftools.plot.style import grid, label_left_column, set_title, style
+    from edftools.plot.style import grid, label_left_column, style
+    from edftools.plot.text import set_title
 
     kinds = [b.normalized for b in result.bands]
     with style():

@@ -25,7 +25,7 @@ def _strip_figure(steps: int, epochs: int) -> Figure:
     """A report's strip figure (a plain Figure: nothing leaks into pyplot)."""
     from matplotlib.figure import Figure
 
-    from edftools.plot.style import LEGEND_WIDTH
+    from edftools.plot.text import LEGEND_WIDTH
 
     fig = Figure(
         figsize=(2.6 + 0.6 * epochs + LEGEND_WIDTH, 1.0 + 0.42 * steps), layout="constrained"

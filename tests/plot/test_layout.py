@@ -7,7 +7,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from edftools.plot.layout import GridLayout, lay_out_grid
-from edftools.plot.style import figure_legend, grid, legend_outside, set_title, style, to_png
+from edftools.plot.style import grid, style, to_png
+from edftools.plot.text import figure_legend, legend_outside, set_title
 
 
 def _panel_grid(title: str, ylabel: str) -> Figure:

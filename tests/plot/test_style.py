@@ -10,17 +10,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
-from edftools.plot.style import (
-    SHOWN_WIDTH_PX,
-    grid,
-    label_left_column,
-    legend_outside,
-    set_title,
-    style,
-    text_width,
-    to_png,
-    wrap,
-)
+from edftools.plot.style import SHOWN_WIDTH_PX, grid, label_left_column, style, to_png
+from edftools.plot.text import legend_outside, set_title, text_width, wrap
 from edftools.plot.ticks import InViewLocator, fixed_ticks, log_axis, ticks_in_view
 from edftools.report import htmldoc
 

@@ -347,7 +347,8 @@ def test_a_report_figure_is_laid_out_once_drawn_once_and_clips_nothing(monkeypat
 
     from PIL import Image
 
-    from edftools.plot.style import DPI, grid, legend_outside, set_title
+    from edftools.plot.style import DPI, grid
+    from edftools.plot.text import legend_outside, set_title
 
     with style():
         fig, axes = grid(2, 2)
