@@ -125,20 +125,18 @@ def _coarse_axes(obs: np.ndarray, wm_range, wa_range) -> tuple[np.ndarray, ...]:
 
 
 def _log_widths(w0: np.ndarray, wa: np.ndarray, wm: np.ndarray, d: int) -> np.ndarray:
-    """``ln w_j`` of the generator for candidate arrays, ``(n, d)``, in bounded chunks: the
-    elements of :func:`~edftools.spaces.regnet.block_widths_batch`, with
-    ``ln((j wa + w0) / w0)`` taken once per run of equal (w0, wa) (sorted zoom candidates come
-    in runs of several wm)."""
+    """``ln w_j`` of the generator for candidate arrays, ``(n, d)`` (callers bound n·d,
+    :func:`_evaluate`): the elements of :func:`~edftools.spaces.regnet.block_widths_batch`,
+    with ``ln((j wa + w0) / w0)`` taken once per run of equal (w0, wa) (sorted zoom candidates
+    come in runs of several wm)."""
+    if w0.size == 0:
+        return np.zeros((0, d))
     j = np.arange(d, dtype=np.float64)
-    step = max(1, _CHUNK_ELEMENTS // d)
-    parts = []
-    for i in range(0, w0.size, step):
-        w0_, wa_, wm_ = w0[i : i + step, None], wa[i : i + step, None], wm[i : i + step, None]
-        head = np.r_[True, (w0_[1:, 0] != w0_[:-1, 0]) | (wa_[1:, 0] != wa_[:-1, 0])]
-        growth = log_growth(j[None, :], w0_[head], wa_[head])[np.cumsum(head) - 1]
-        widths = quantized_width(w0_, wm_, stage_of_growth(growth, wm_))
-        parts.append(np.log(widths.astype(np.int64)))
-    return np.concatenate(parts) if parts else np.zeros((0, d))
+    w0_, wa_, wm_ = w0[:, None], wa[:, None], wm[:, None]
+    head = np.r_[True, (w0[1:] != w0[:-1]) | (wa[1:] != wa[:-1])]
+    growth = log_growth(j[None, :], w0_[head], wa_[head])[np.cumsum(head) - 1]
+    widths = quantized_width(w0_, wm_, stage_of_growth(growth, wm_))
+    return np.log(widths.astype(np.int64))
 
 
 def _errors(log_w: np.ndarray, log_obs: np.ndarray) -> np.ndarray:
