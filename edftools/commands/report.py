@@ -196,9 +196,9 @@ def _shared_imports() -> Iterator[None]:
 
 
 #: What the helper process imports while ``refine`` reads the store and computes (it draws).
-REFINE_DRAWING = ("edftools.report.refine_html", "edftools.plot.style:warm_up")
+REFINE_DRAWING = ("edftools.report.refine_html", "edftools.plot")
 #: What the helper process imports while ``compare --out`` reads the store and computes.
-COMPARE_DRAWING = ("edftools.report.compare_html", "edftools.plot.style:warm_up")
+COMPARE_DRAWING = ("edftools.report.compare_html", "edftools.plot")
 
 
 @click.command("compare")

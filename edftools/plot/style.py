@@ -34,7 +34,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from edftools.plot.layout import GridLayout
-from edftools.plot.text import LEGEND_WIDTH, MISSING_GLYPH, font_family, legend_outside
+from edftools.plot.text import LEGEND_WIDTH, MISSING_GLYPH, font_family
 from edftools.plot.ticks import fixed_ticks, ticks_in_view
 
 DPI = 90
@@ -155,19 +155,6 @@ def agg_canvas(fig: Figure) -> None:
     own (pyplot's) keeps it."""
     if type(fig.canvas) is FigureCanvasBase:
         FigureCanvasAgg(fig)
-
-
-def warm_up() -> None:
-    """Import what drawing needs and load the font, by drawing a small figure: a process that
-    will draw (the reports' helper, while it waits for its first task) pays this up front."""
-    import edftools.plot  # noqa: F401  # every figure module
-
-    with style():
-        fig, (ax,) = grid(1, 1, width=2.0, height=1.5)
-        ax.plot([0.0, 1.0], [0.0, 1.0], label="0.5")
-        ax.set_title("warm-up 0.5")
-        legend_outside(ax)
-    to_png(fig)
 
 
 def png_dpi(fig: Figure) -> float:

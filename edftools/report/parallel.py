@@ -76,8 +76,7 @@ def can_fork() -> bool:
 @contextlib.contextmanager
 def helper(preload: Sequence[str] = ()) -> Iterator[Helper | None]:
     """Fork the helper now (None where :func:`can_fork` is false); it imports the ``preload``
-    modules (``"module"``, or ``"module:function"`` to call that function of it too) while
-    the caller goes on, and :func:`share` uses it until the block ends."""
+    modules while the caller goes on, and :func:`share` uses it until the block ends."""
     global _current
     if _current is not None or not can_fork():
         yield _current
@@ -289,12 +288,9 @@ def _serve(conn: Connection, preload: tuple[str, ...]) -> None:
     after its result is sent, while the parent reads it. The automatic collections, set off
     by the many objects a figure makes, took about a tenth of the helper's time."""
     gc.disable()
-    for name in preload:
-        module, _, function = name.partition(":")
+    for module in preload:
         with contextlib.suppress(Exception):  # a task that needs it fails, and runs in the parent
-            loaded = importlib.import_module(module)
-            if function:
-                getattr(loaded, function)()
+            importlib.import_module(module)
     gc.freeze()
     try:
         conn.send(_READY)
