@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from edftools.analysis.comparison import ComparisonResult
 from edftools.analysis.curves import DECISION_QUANTILE, param_values
+from edftools.records import METRICS
 from edftools.report import htmldoc, seednoise_table
 from edftools.report.compare_table import (
     PAIR_HEADERS,
@@ -21,7 +22,6 @@ from edftools.report.compare_table import (
     space_cells,
 )
 from edftools.report.parallel import share
-from edftools.spaces.complexity import METRICS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

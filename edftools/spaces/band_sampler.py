@@ -20,12 +20,13 @@ from typing import Any, TypedDict
 import numpy as np
 
 from edftools.errors import SpaceError
+from edftools.formats import format_number
 from edftools.spaces.complexity import METRICS, ComplexityBatch, complexity_batch
 from edftools.spaces.config import NetConfig, StageConfig
 from edftools.spaces.definition import SpaceDefinition
 from edftools.spaces.params import DISTS, FAMILY_PARAMS, plain_value
 from edftools.spaces.regnet import QUANTUM, block_widths_batch, stage_index
-from edftools.spaces.restrictions import Band, format_number
+from edftools.spaces.restrictions import Band
 from edftools.spaces.sampling import (
     adjust_compatibility_batch,
     draw_index,

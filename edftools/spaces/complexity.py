@@ -49,11 +49,8 @@ from typing import Any
 import numpy as np
 
 from edftools.errors import ConfigError
+from edftools.records import METRICS  # the spaces' name for it
 from edftools.spaces.config import BLOCK_TYPES, STEM_STRIDE, STEM_TYPES, NetConfig
-
-#: The complexity measures of a network, in this order everywhere: the one definition that
-#: bands, store columns, importers and reports use.
-METRICS: tuple[str, ...] = ("flops", "params", "acts")
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edftools.errors import SpaceError
+from edftools.formats import format_number
 from edftools.spaces.complexity import METRICS
 
 ALIASES: dict[str, str] = {
@@ -48,14 +49,6 @@ SYMBOL: dict[str, str] = {
 def canonical_param(name: str) -> str:
     """The canonical parameter name for ``name`` (``d`` -> ``depth``, ...)."""
     return ALIASES.get(name, name)
-
-
-def format_number(x: float) -> str:
-    """Human form of a count or complexity: 360000000 -> '360M', 1.5e9 -> '1.5G'."""
-    for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if abs(x) >= scale:
-            return f"{x / scale:.4g}{suffix}"
-    return f"{x:.4g}"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
 from edftools.errors import ConfigError, StoreError
-from edftools.records import FAILURE_KINDS, RUN_STATUSES
+from edftools.records import FAILURE_KINDS, METRICS, RUN_STATUSES
 from edftools.store import schema
 from edftools.store.schema import (
     EPOCH_COLUMNS,
@@ -241,8 +241,6 @@ def validate_run_row(row: Mapping[str, Any], where: str) -> dict[str, Any]:
             and out[best] > out[final] + ERROR_TOLERANCE
         ):
             raise _fail(where, best, f"{out[best]} exceeds {final} {out[final]}")
-    from edftools.spaces.complexity import METRICS  # here: `info`/`sql` start without numpy
-
     if all(out[c] is None for c in METRICS) and out["status"] != "failed":
         raise _fail(where, "flops", "one of flops, params, acts is required")
     for name, kind in RUN_COLUMNS:
