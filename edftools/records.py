@@ -28,11 +28,6 @@ from typing import Any
 
 from edftools.errors import DatasetError
 
-#: The complexity measures of a network, in this order everywhere: the one definition that
-#: bands, store columns (:class:`RunRecord`'s fields), importers and reports use
-#: (``edftools.spaces.complexity.METRICS`` is this one).
-METRICS: tuple[str, ...] = ("flops", "params", "acts")
-
 RUN_STATUSES: tuple[str, ...] = ("ok", "diverged", "failed", "incomplete")
 """``incomplete``: an imported run that stopped before its last epoch (sweeps never write it)."""
 FAILURE_KINDS: tuple[str, ...] = ("environment", "config")

@@ -23,7 +23,7 @@ from matplotlib.ticker import (
     NullLocator,
 )
 
-from edftools.formats import format_number
+from edftools.measures import format_number
 
 
 class InViewLocator(Locator):

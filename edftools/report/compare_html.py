@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from edftools.analysis.comparison import ComparisonResult
 from edftools.analysis.curves import DECISION_QUANTILE, param_values
-from edftools.records import METRICS
+from edftools.measures import METRICS
 from edftools.report import htmldoc, seednoise_table
 from edftools.report.compare_table import (
     PAIR_HEADERS,

@@ -20,7 +20,7 @@ from typing import Any, TypedDict
 import numpy as np
 
 from edftools.errors import SpaceError
-from edftools.formats import format_number
+from edftools.measures import format_number
 from edftools.spaces.complexity import METRICS, ComplexityBatch, complexity_batch
 from edftools.spaces.config import NetConfig, StageConfig
 from edftools.spaces.definition import SpaceDefinition

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from edftools.errors import ConfigError
-from edftools.records import METRICS  # the spaces' name for it
+from edftools.measures import METRICS
 from edftools.spaces.config import BLOCK_TYPES, STEM_STRIDE, STEM_TYPES, NetConfig
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edftools.errors import SpaceError
-from edftools.formats import format_number
+from edftools.measures import format_number
 from edftools.spaces.complexity import METRICS
 
 ALIASES: dict[str, str] = {

@@ -18,7 +18,8 @@ from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
 from edftools.errors import ConfigError, StoreError
-from edftools.records import FAILURE_KINDS, METRICS, RUN_STATUSES
+from edftools.measures import METRICS
+from edftools.records import FAILURE_KINDS, RUN_STATUSES
 from edftools.store import schema
 from edftools.store.schema import (
     EPOCH_COLUMNS,
