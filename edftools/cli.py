@@ -37,6 +37,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Commands that, run as a program, end with ``os._exit`` once their output is flushed,
+#: skipping the interpreter's teardown: with pandas, scipy and matplotlib loaded it took
+#: 0.25-0.3 s of a 3-4 s ``refine`` (measured: wall minus the command's own time, 0.29-0.34 s
+#: with the teardown, 0.05-0.07 s without). They only read the store, write their files
+#: atomically and close what they open (the reports' helper process included), so the
+#: teardown has nothing left to do; a command that trains or writes the store exits as usual.
+EXITS_WITHOUT_TEARDOWN = frozenset({"refine", "compare", "generalize", "plan"})
+
+
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported only when they are invoked."""
 
@@ -89,9 +98,12 @@ def main(argv: list[str] | None = None) -> None:
     """
     from edftools.train.worker_server import start_for_command
 
-    start_for_command(sys.argv[1:] if argv is None else argv, fork=argv is None)
+    args = sys.argv[1:] if argv is None else argv
+    start_for_command(args, fork=argv is None)
     try:
         cli.main(args=argv, prog_name="edftools", standalone_mode=False)
+        if argv is None and _command_name(args) in EXITS_WITHOUT_TEARDOWN:
+            _exit_without_teardown()
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
@@ -105,3 +117,22 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except BrokenPipeError:
         sys.exit(0)
+
+
+def _command_name(args: list[str]) -> str | None:
+    """The subcommand named in ``args``: the first argument that is not an option (the group's
+    own options, ``--version`` and ``--help``, take no value)."""
+    return next((a for a in args if not a.startswith("-")), None)
+
+
+def _exit_without_teardown() -> None:
+    """Flush stdout and stderr, then end the process at once (``os._exit(0)``), without the
+    interpreter's teardown (:data:`EXITS_WITHOUT_TEARDOWN`). A reader that closed the pipe
+    early gets what was written, as with :class:`BrokenPipeError` in :func:`main`."""
+    import contextlib
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BrokenPipeError, ValueError):  # reader gone, stream closed
+            stream.flush()
+    os._exit(0)

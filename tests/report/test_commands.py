@@ -132,6 +132,51 @@ def test_the_drawing_helper_does_not_import_the_design_spaces() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_refine_as_a_program_ends_without_teardown_and_loses_no_output(
+    store: Path, tmp_path: Path
+) -> None:
+    """``python -m edftools refine`` ends with os._exit (cli.EXITS_WITHOUT_TEARDOWN): its whole
+    stdout still reaches a pipe, its files are complete, and a reader that stops after the
+    first line gets no traceback (exit 0, as with a BrokenPipeError)."""
+    from edftools.cli import EXITS_WITHOUT_TEARDOWN, _command_name
+
+    assert {"refine", "compare"} <= EXITS_WITHOUT_TEARDOWN and "sweep" not in EXITS_WITHOUT_TEARDOWN
+    assert _command_name(["--version"]) is None
+    assert _command_name(["refine", "--store", "x"]) == "refine"
+    quick = ["--chain", "A,B", "--beside", ""]  # one step: the exit is what is tested
+    args = [sys.executable, "-m", "edftools", "refine", *quick, "--store", str(store), "--out"]
+    done = subprocess.run([*args, str(tmp_path / "a")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    markdown = (tmp_path / "a" / "refinement.md").read_text(encoding="utf-8")
+    assert done.stdout == markdown and markdown.endswith("\n")
+    html = (tmp_path / "a" / "refinement.html").read_text(encoding="utf-8")
+    assert html.rstrip().endswith("</body></html>")
+    assert "wrote " in done.stderr and "Traceback" not in done.stderr
+    with subprocess.Popen(
+        [*args, str(tmp_path / "b")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as reader:
+        assert reader.stdout is not None and reader.stderr is not None
+        first = reader.stdout.readline()
+        reader.stdout.close()  # the reader stops early, as `| head -1` does
+        err = reader.stderr.read()
+        assert reader.wait() == 0
+    assert first == markdown.splitlines(keepends=True)[0]
+    assert "Traceback" not in err and "Exception ignored" not in err
+    refine = ["refine", *quick, "--out", str(tmp_path / "c")]
+    for command, tears_down in (refine, False), (["info"], True):
+        mark = tmp_path / f"teardown-{command[0]}"
+        code = (
+            "import atexit, sys\n"
+            f"atexit.register(lambda: open({str(mark)!r}, 'w').close())\n"
+            f"sys.argv = ['edftools', *{command!r}, '--store', {str(store)!r}]\n"
+            "from edftools.cli import main\n"
+            "main()\n"
+        )
+        ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert ran.returncode == 0, ran.stderr
+        assert mark.exists() is tears_down  # refine skips the teardown (atexit), info does not
+
+
 def test_sequential_plan_shows_its_progress_on_stderr(store: Path, capsys) -> None:
     args = ["plan", "AnyNetX_A", "--store", str(store), "--normalize", "none", "--sequential"]
     args += ["--steps", "1", "--look-every", "50", "--max-n", "100", "--simulations", "10"]
