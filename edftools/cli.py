@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import NoReturn
 
 import click
 
@@ -40,10 +41,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
 #: Commands that, run as a program, end with ``os._exit`` once their output is flushed,
 #: skipping the interpreter's teardown: with pandas, scipy and matplotlib loaded it took
 #: 0.25-0.3 s of a 3-4 s ``refine`` (measured: wall minus the command's own time, 0.29-0.34 s
-#: with the teardown, 0.05-0.07 s without). They only read the store, write their files
-#: atomically and close what they open (the reports' helper process included), so the
-#: teardown has nothing left to do; a command that trains or writes the store exits as usual.
-EXITS_WITHOUT_TEARDOWN = frozenset({"refine", "compare", "generalize", "plan"})
+#: with the teardown, 0.05-0.07 s without). They only read the store (or nothing), write
+#: their files atomically and close what they open (the reports' helper process included),
+#: so the teardown has nothing left to do; a command that trains, imports or writes exits as
+#: usual.
+EXITS_WITHOUT_TEARDOWN = frozenset(
+    {"refine", "compare", "generalize", "plan", "info", "sql", "spaces", "sample", "describe"}
+)
 
 
 class LazyGroup(click.Group):
@@ -117,6 +121,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except BrokenPipeError:
         sys.exit(0)
+    except OSError as exc:  # the machine's, not the input's: stdout on a full disk, say
+        if argv is None and _command_name(args) in EXITS_WITHOUT_TEARDOWN:
+            _exit_after_write_error(exc)  # at once: the teardown would flush stdout again
+        click.echo(f"edftools: {printable(str(exc))}", err=True)
+        sys.exit(1)
 
 
 def _command_name(args: list[str]) -> str | None:
@@ -133,6 +142,22 @@ def _exit_without_teardown() -> None:
     import os
 
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(BrokenPipeError, ValueError):  # reader gone, stream closed
-            stream.flush()
+        try:
+            with contextlib.suppress(BrokenPipeError, ValueError):  # reader gone, stream closed
+                stream.flush()
+        except OSError as exc:
+            _exit_after_write_error(exc)
     os._exit(0)
+
+
+def _exit_after_write_error(exc: OSError) -> NoReturn:
+    """One line on stderr and exit code 1 for an error of the machine's (stdout on a full
+    disk, a file that cannot be written), at once: the interpreter's teardown would try to
+    flush the same output again and print a second error."""
+    import contextlib
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"edftools: {printable(str(exc))}\n")
+        sys.stderr.flush()
+    os._exit(1)

@@ -163,7 +163,8 @@ def test_refine_as_a_program_ends_without_teardown_and_loses_no_output(
     assert first == markdown.splitlines(keepends=True)[0]
     assert "Traceback" not in err and "Exception ignored" not in err
     refine = ["refine", *quick, "--out", str(tmp_path / "c")]
-    for command, tears_down in (refine, False), (["info"], True):
+    export = ["export", "--format", "csv", "--out", str(tmp_path / "runs.csv")]
+    for command, tears_down in (refine, False), (["info"], False), (export, True):
         mark = tmp_path / f"teardown-{command[0]}"
         code = (
             "import atexit, sys\n"
@@ -174,7 +175,22 @@ def test_refine_as_a_program_ends_without_teardown_and_loses_no_output(
         )
         ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert ran.returncode == 0, ran.stderr
-        assert mark.exists() is tears_down  # refine skips the teardown (atexit), info does not
+        assert mark.exists() is tears_down  # refine and info skip the teardown, export does not
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("command", [["info"], ["refine", "--chain", "A,B", "--beside", ""]])
+def test_stdout_on_a_full_disk_is_one_line_and_exit_1(
+    store: Path, tmp_path: Path, command: list[str]
+) -> None:
+    args = [sys.executable, "-m", "edftools", *command, "--store", str(store)]
+    if command[0] == "refine":
+        args += ["--out", str(tmp_path)]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(args, stdout=full, stderr=subprocess.PIPE, text=True)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == "edftools: [Errno 28] No space left on device"
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
 
 
 def test_sequential_plan_shows_its_progress_on_stderr(store: Path, capsys) -> None:
