@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     start_for_command(args, fork=argv is None)
     try:
         cli.main(args=argv, prog_name="edftools", standalone_mode=False)
-        if argv is None and _command_name(args) in EXITS_WITHOUT_TEARDOWN:
+        if _exits_without_teardown(argv, args):
             _exit_without_teardown()
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         sys.exit(0)
     except OSError as exc:  # the machine's, not the input's: stdout on a full disk, say
-        if argv is None and _command_name(args) in EXITS_WITHOUT_TEARDOWN:
+        if _exits_without_teardown(argv, args):
             _exit_after_write_error(exc)  # at once: the teardown would flush stdout again
         click.echo(f"edftools: {printable(str(exc))}", err=True)
         sys.exit(1)
@@ -132,6 +132,18 @@ def _command_name(args: list[str]) -> str | None:
     """The subcommand named in ``args``: the first argument that is not an option (the group's
     own options, ``--version`` and ``--help``, take no value)."""
     return next((a for a in args if not a.startswith("-")), None)
+
+
+def _exits_without_teardown(argv: list[str] | None, args: list[str]) -> bool:
+    """Whether this run ends with ``os._exit``: run as a program (``argv`` None), a command of
+    :data:`EXITS_WITHOUT_TEARDOWN`, and no profiler or tracer set (cProfile, coverage: they
+    write their results at exit)."""
+    return (
+        argv is None
+        and _command_name(args) in EXITS_WITHOUT_TEARDOWN
+        and sys.getprofile() is None
+        and sys.gettrace() is None
+    )
 
 
 def _exit_without_teardown() -> None:

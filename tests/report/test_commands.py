@@ -178,6 +178,15 @@ def test_refine_as_a_program_ends_without_teardown_and_loses_no_output(
         assert mark.exists() is tears_down  # refine and info skip the teardown, export does not
 
 
+def test_a_profiled_command_keeps_its_teardown(tmp_path: Path) -> None:
+    """Under a profiler (or coverage's tracer) the commands exit as usual: cProfile writes its
+    results at exit."""
+    out = tmp_path / "spaces.prof"
+    profile = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "edftools", "spaces"]
+    subprocess.run(profile, check=True, capture_output=True)
+    assert out.stat().st_size > 0
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
 @pytest.mark.parametrize("command", [["info"], ["refine", "--chain", "A,B", "--beside", ""]])
 def test_stdout_on_a_full_disk_is_one_line_and_exit_1(
