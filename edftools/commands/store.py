@@ -192,7 +192,13 @@ def import_cmd(
 
 
 @click.command("export")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Output file.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Output file; - writes CSV to stdout (the count goes to stderr).",
+)
 @click.option(
     "--format",
     "fmt",
@@ -220,7 +226,8 @@ def export_cmd(
         from edftools.store.looks import export_looks
 
         suffix = Path(out).suffix.lower()
-        if fmt not in (None, "parquet") or (fmt is None and suffix not in (".parquet", ".pq")):
+        named = fmt == "parquet" or (fmt is None and suffix in (".parquet", ".pq"))
+        if out == "-" or not named:
             raise click.UsageError(
                 f"--looks exports Parquet only: name the file .parquet (not {Path(out).name!r})"
             )
@@ -229,5 +236,35 @@ def export_cmd(
         return
     from edftools.store.importers import export_runs
 
+    if out == "-":
+        n = _export_runs_to_stdout(store, fmt, sweep)
+        click.echo(f"exported {n} run(s) to stdout", err=True)
+        return
     n = export_runs(store, out, fmt, sweep=sweep)
     click.echo(f"exported {n} run(s) to {out}", file=sys.stdout)
+
+
+def _export_runs_to_stdout(store: Any, fmt: str | None, sweep: str | None) -> int:
+    """``export --out -``: the runs as CSV on stdout (Parquet is binary: a file only). The
+    export is written to a temporary file first (DuckDB's COPY), then streamed, so a failed
+    export prints nothing; a reader that stops early (``| head``) ends it quietly."""
+    import shutil
+    import tempfile
+
+    from edftools.store.importers import export_runs
+
+    if fmt not in (None, "csv"):
+        raise click.UsageError(f"--out - writes CSV only: name a file for --format {fmt}")
+    with tempfile.TemporaryDirectory(prefix="edftools-export-") as tmp:
+        path = Path(tmp) / "runs.csv"
+        n = export_runs(store, path, "csv", sweep=sweep)
+        sys.stdout.flush()
+        try:
+            with path.open("rb") as src:
+                shutil.copyfileobj(src, sys.stdout.buffer, 1 << 20)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:  # `| head`: the reader has all it wants
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # nothing left to flush at exit
+            sys.exit(0)
+    return n
