@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,12 @@ from edftools.store import import_file
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_stdout_export_is_the_csv_file_export(filled_store: Path, tmp_path: Path, cli) -> None:
+def test_stdout_export_is_the_csv_file_export(
+    filled_store: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "tmp"  # the export's temporary folder goes here, and is removed
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     code, out, err = cli("export", "--out", "-", "--store", str(filled_store))
     assert code == 0 and err == "exported 5 run(s) to stdout\n", err
     path = tmp_path / "runs.csv"
@@ -23,7 +29,7 @@ def test_stdout_export_is_the_csv_file_export(filled_store: Path, tmp_path: Path
     assert out == path.read_text(encoding="utf-8") and out.startswith("run_id,")
     code, out, err = cli("export", "--out", "-", "--sweep", "sw", "--store", str(filled_store))
     assert code == 0 and out.count("\n") > 5 and err == "exported 5 run(s) to stdout\n"
-    assert not list(tmp_path.glob("edftools-export-*"))
+    assert not list(scratch.iterdir())
 
 
 @pytest.mark.parametrize(
