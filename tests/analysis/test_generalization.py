@@ -13,6 +13,7 @@ import edftools
 from edftools.analysis.generalization import generalize_runs, regime_sweeps, shared_chain
 from edftools.analysis.settings import Settings
 from edftools.errors import StatsInputError
+from edftools.stats.multiplicity import NO_LOSS_SHARE
 
 FAST = Settings(n_boot=50)
 
@@ -58,15 +59,22 @@ def test_a_reversing_regime_is_reported_with_its_size() -> None:
 
 
 def test_one_family_over_all_regimes() -> None:
-    """All 3·m·R hypotheses share one Shaffer–Holm family: adjusted p-values are at least the
-    raw ones, and the smallest is adjusted by the whole family's size."""
+    """All 3·m·R hypotheses share one weighted step-down family (edftools.stats.multiplicity):
+    adjusted p-values are at least the raw ones, and the smallest is the first step's
+    p_i / w_i with k = every cell of every regime (a per-regime family would halve it here):
+    w = min(1/2, 1 - ω)/k for "better", (1/2)/k for "worse", ω/k for "no loss"."""
     runs = _runs({"r1": (0, 0, 0), "r2": (0, 0, 0)}, n=60, seed=3)
     res = generalize_runs(runs, ["A", "B", "C"], settings=FAST)
     raw = [p for c in res.cells for p in (c.p_better, c.p_worse, c.p_no_loss)]
     adj = [p for c in res.cells for p in (c.p_better_adj, c.p_worse_adj, c.p_no_loss_adj)]
     assert all(a is not None and a >= r - 1e-12 for r, a in zip(raw, adj, strict=True))
-    i = int(np.argmin(raw))
-    assert adj[i] == pytest.approx(min(1.0, raw[i] * len(raw)), rel=1e-6) or adj[i] >= raw[i]
+    k, share = len(res.cells), NO_LOSS_SHARE
+    assert k == 4  # 2 steps x 2 regimes
+    first = k * min(
+        min(c.p_better / min(0.5, 1 - share), c.p_worse / 0.5, c.p_no_loss / share)
+        for c in res.cells
+    )
+    assert min(adj) == pytest.approx(min(1.0, first), rel=1e-9) and min(adj) < 1
 
 
 @pytest.mark.slow

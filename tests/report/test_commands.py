@@ -89,7 +89,7 @@ def test_compare_markdown_json_and_html(store: Path, tmp_path: Path, capsys) -> 
     assert [b["normalized"] for b in data["bands"]] == [False]
     assert data["window"]["high"] > data["window"]["low"]
     assert {(g["space"], g["parameter"]) for g in data["good_ranges"]} >= {("AnyNetX_A", "d")}
-    assert all("slope" in t for t in data["trends"])
+    assert data["trends"] and all("slope" in t for t in data["trends"])
 
 
 @pytest.mark.parametrize(

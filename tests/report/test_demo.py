@@ -71,6 +71,7 @@ def test_shipped_verdicts_do_not_depend_on_the_permutation_seed() -> None:
     runs_by_seed = [
         measure.verdicts(pairs, Margin(), 0.05, np.random.SeedSequence([s, 2])) for s in range(4)
     ]
+    assert len(runs_by_seed[0]) == len(DEFAULT_CHAIN) - 1
     for steps in runs_by_seed[1:]:
         for first, other in zip(runs_by_seed[0], steps, strict=True):
             assert first.verdict == other.verdict or first.borderline or other.borderline

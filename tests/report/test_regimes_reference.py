@@ -47,6 +47,7 @@ def test_shipped_regime_looks_replay_from_the_shipped_runs() -> None:
         mine = runs[runs["sweep"] == regime.name]
         chain = replay(regime, mine, study_plan(regime)).chain
         shipped = looks[looks["sweep"] == regime.name].sort_values(["look", "step"])
+        assert len(shipped) > 0 and len(mine) > 0, regime.name
         replayed = [
             (r.look, r.step, r.n_parent, r.n_restricted, r.verdict, bool(r.decided))
             for r in chain.history
@@ -67,6 +68,7 @@ def test_shipped_reruns_are_the_recipes_reruns_of_the_looks_models() -> None:
         counts = mine[mine["rerun_of"].isna()].groupby("space").size().to_dict()
         planned = plan_sweep(regime, n={k: int(v) for k, v in counts.items()}).reruns
         shipped = mine[mine["rerun_of"].notna()]
+        assert len(shipped) > 0, regime.name
         assert sorted(shipped["run_id"]) == sorted(r.run_id for r in planned)
         config = mine.set_index("run_id")["config"]
         for rid, of in zip(shipped["run_id"], shipped["rerun_of"], strict=True):

@@ -37,7 +37,9 @@ def test_sample_json_lines():
 def test_sample_params_band_and_regnet():
     res = run("sample", "RegNetY", "--n", "3", "--params", "2M:5M", "--json")
     assert res.returncode == 0, res.stderr
-    for line in res.stdout.splitlines():
+    lines = res.stdout.splitlines()
+    assert len(lines) == 3, res.stdout
+    for line in lines:
         row = json.loads(line)
         assert 2e6 <= row["params"] <= 5e6 and row["block_type"] == "Y"
         assert {"w0", "wa", "wm", "d"} <= set(row["extra"])

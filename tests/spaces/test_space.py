@@ -47,7 +47,9 @@ def test_anynet_restrictions_and_band_hold(name, dist):
 @pytest.mark.parametrize("name", ["RegNet", "RegNetX", "RegNetY"])
 def test_regnet_members(name):
     sp = get_space(name)
-    for c in sp.sample(100, seed=2, bands=BAND):
+    configs = sp.sample(100, seed=2, bands=BAND)
+    assert len(configs) == 100
+    for c in configs:
         e = dict(c.extra)
         gen = generate_regnet(e["w0"], e["wa"], e["wm"], e["d"])
         assert gen.num_stages == gen.total_stages == 4 == len(c.stages)

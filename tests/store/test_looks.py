@@ -41,6 +41,12 @@ def rows() -> list[dict]:
 
 def test_rows_carry_the_futility_test(rows) -> None:
     assert tuple(FUTILITY_COLUMNS) == OPTIONAL_LOOK_COLUMNS
+    # B -> C (the 1.5 pp gain) is decided at the first look, A -> B is looked at twice
+    assert [(r["look"], r["parent"], r["restricted"]) for r in rows] == [
+        (1, "A", "B"),
+        (1, "B", "C"),
+        (2, "A", "B"),
+    ]
     assert all(set(LOOK_COLUMN_NAMES) == set(r) for r in rows)
     assert all(0.0 < r["p_futility"] <= 1.0 and r["level_futility"] > 0.0 for r in rows)
 

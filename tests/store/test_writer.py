@@ -198,7 +198,7 @@ def test_lock_timeout_gives_a_busy_error(filled_store: Path) -> None:
         start = time.monotonic()
         with pytest.raises(StoreError, match="is busy"):
             store.fetch("SELECT 1")
-        assert 0.3 <= time.monotonic() - start < 5
+        assert 0.3 <= time.monotonic() - start < 25  # gave up, not waited out the 30 s hold
     finally:
         holder.kill()
         holder.wait()

@@ -483,6 +483,6 @@ def test_cli_sweep_trains_the_reruns_of_its_planned_runs(tmp_path: Path) -> None
     assert row.seed != original.seed and runs["rerun_of"].notna().sum() == 1
     frame, _ = select_runs(runs.reset_index(), ["AnyNetX_E"])
     assert rerun.run_id not in set(frame["run_id"])
-    if row.status == original.status == "ok":
-        table = seed_noise_table(runs.reset_index(), ["AnyNetX_E"])
-        assert table is not None and table.per_space["AnyNetX_E"].n_configs == 1
+    assert row.status == original.status == "ok", (row.message, original.message)
+    table = seed_noise_table(runs.reset_index(), ["AnyNetX_E"])
+    assert table is not None and table.per_space["AnyNetX_E"].n_configs == 1
