@@ -7,7 +7,9 @@ becomes one line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import sys
 from typing import NoReturn
 
@@ -150,9 +152,6 @@ def _exit_without_teardown() -> None:
     """Flush stdout and stderr, then end the process at once (``os._exit(0)``), without the
     interpreter's teardown (:data:`EXITS_WITHOUT_TEARDOWN`). A reader that closed the pipe
     early gets what was written, as with :class:`BrokenPipeError` in :func:`main`."""
-    import contextlib
-    import os
-
     for stream in (sys.stdout, sys.stderr):
         try:
             with contextlib.suppress(BrokenPipeError, ValueError):  # reader gone, stream closed
@@ -166,9 +165,6 @@ def _exit_after_write_error(exc: OSError) -> NoReturn:
     """One line on stderr and exit code 1 for an error of the machine's (stdout on a full
     disk, a file that cannot be written), at once: the interpreter's teardown would try to
     flush the same output again and print a second error."""
-    import contextlib
-    import os
-
     with contextlib.suppress(OSError, ValueError):
         sys.stderr.write(f"edftools: {printable(str(exc))}\n")
         sys.stderr.flush()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 import click
 
@@ -101,12 +101,18 @@ def sql_cmd(
     out = sys.stdout
     try:
         _print_results(store, query, fmt, limit, out)
-    except BrokenPipeError:  # `| head`: the reader has all it wants
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, out.fileno())  # nothing left to flush at exit
-        sys.exit(0)
+    except BrokenPipeError:
+        _end_for_a_gone_reader(out)
     except OSError as exc:  # stdout on a full disk
         raise StoreError(f"cannot write the result: {exc.strerror or exc}") from None
+
+
+def _end_for_a_gone_reader(out: TextIO) -> NoReturn:
+    """Exit 0 after a :class:`BrokenPipeError` on ``out`` (``| head``: the reader has all it
+    wants), with ``out`` pointed at /dev/null so that the exit has nothing left to flush."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, out.fileno())
+    sys.exit(0)
 
 
 def _print_results(store: Any, query: str, fmt: str, limit: int, out: TextIO) -> None:
@@ -263,8 +269,6 @@ def _export_runs_to_stdout(store: Any, fmt: str | None, sweep: str | None) -> in
             with path.open("rb") as src:
                 shutil.copyfileobj(src, sys.stdout.buffer, 1 << 20)
             sys.stdout.buffer.flush()
-        except BrokenPipeError:  # `| head`: the reader has all it wants
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())  # nothing left to flush at exit
-            sys.exit(0)
+        except BrokenPipeError:
+            _end_for_a_gone_reader(sys.stdout)
     return n
