@@ -1,8 +1,11 @@
-"""Helpers for the store tests: run records, pycls job records, checksums."""
+"""Helpers for the store tests: run records, pycls job records, checksums, a CLI process."""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +145,17 @@ def pycls_job(
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def edftools_process(*args: str, stdout: Any, text: bool = False) -> subprocess.Popen:
+    """``python -m edftools ARGS`` from the checkout (as a user runs it: a program, so the
+    commands' own exit paths are taken), stdout to ``stdout``, stderr piped."""
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.Popen(
+        [sys.executable, "-m", "edftools", *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=text,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )

@@ -3,17 +3,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+from store_testlib import edftools_process
 
 from edftools.store import import_file
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_stdout_export_is_the_csv_file_export(
@@ -64,13 +61,7 @@ def large_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _export_process(store: Path, stdout) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "edftools", "export", "--out", "-", "--store", str(store)],
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    return edftools_process("export", "--out", "-", "--store", str(store), stdout=stdout)
 
 
 def test_a_reader_that_stops_early_ends_the_export_quietly(large_store: Path) -> None:

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from store_testlib import make_record, sha256
+from store_testlib import edftools_process, make_record, sha256
 
 from edftools.commands.sql_output import write_csv, write_json, write_table
 from edftools.store import open_store
@@ -166,15 +164,9 @@ def test_import_prints_names_from_the_file_escaped(tmp_path: Path, cli) -> None:
 
 
 def _sql_process(store: Path, stdout) -> subprocess.Popen:
-    root = Path(__file__).resolve().parents[2]
     query = "SELECT * FROM range(10000000)"
-    return subprocess.Popen(
-        [sys.executable, "-m", "edftools", "sql", query, "--store", str(store), "--format", "csv"],
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
+    return edftools_process(
+        "sql", query, "--store", str(store), "--format", "csv", stdout=stdout, text=True
     )
 
 
